@@ -1,0 +1,175 @@
+//! `dj-bench skeleton`: insert and fetch 100,000 small rows through the C ABI, compared with the
+//! raw DuckDB Appender in the same run. Prints one JSON object.
+
+use datajoint::*;
+use std::ffi::{c_void, CStr, CString};
+use std::ptr;
+use std::time::Instant;
+
+const N: usize = 100_000;
+const REPEAT: usize = 5;
+
+fn check(s: dj_status) {
+    if s != DJ_OK {
+        let msg = unsafe { CStr::from_ptr(dj_last_error_message()) };
+        panic!("dj call failed ({s}): {}", msg.to_string_lossy());
+    }
+}
+
+fn best(mut f: impl FnMut() -> f64) -> f64 {
+    (0..REPEAT).map(|_| f()).fold(f64::INFINITY, f64::min)
+}
+
+/// Raw limit: DuckDB's Appender, one append_row per row, into a fresh file database.
+fn raw_appender(ids: &[i64], vals: &[f64], names: &[String]) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = duckdb::Connection::open(dir.path().join("raw.duckdb")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, x DOUBLE NOT NULL, name VARCHAR NOT NULL)",
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    {
+        let mut app = conn.appender("t").unwrap();
+        for i in 0..ids.len() {
+            app.append_row(duckdb::params![ids[i] as i32, vals[i], names[i].as_str()])
+                .unwrap();
+        }
+        app.flush().unwrap();
+    }
+    t0.elapsed().as_secs_f64()
+}
+
+struct Db {
+    _dir: tempfile::TempDir,
+    conn: *mut dj_conn,
+    schema: *mut dj_schema,
+    table: *mut dj_table,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        unsafe {
+            dj_table_free(self.table);
+            dj_schema_free(self.schema);
+            dj_conn_free(self.conn);
+        }
+    }
+}
+
+fn fresh_db() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let path = CString::new(dir.path().join("dj.duckdb").to_str().unwrap()).unwrap();
+    let mut conn = ptr::null_mut();
+    let mut schema = ptr::null_mut();
+    let mut table = ptr::null_mut();
+    unsafe {
+        check(dj_connect_duckdb(path.as_ptr(), &mut conn));
+        check(dj_schema_open(conn, c"bench".as_ptr(), 1, &mut schema));
+        check(dj_table_declare(
+            schema,
+            c"Item".as_ptr(),
+            DJ_TIER_MANUAL,
+            c"id : int32\n---\nx : float64\nname : varchar(32)".as_ptr(),
+            &mut table,
+        ));
+    }
+    Db {
+        _dir: dir,
+        conn,
+        schema,
+        table,
+    }
+}
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "skeleton".into());
+    if mode != "skeleton" {
+        eprintln!("usage: dj-bench skeleton");
+        std::process::exit(2);
+    }
+    let ids: Vec<i64> = (0..N as i64).collect();
+    let ids32: Vec<i32> = (0..N as i32).collect();
+    let vals: Vec<f64> = (0..N).map(|i| i as f64 * 0.5).collect();
+    let names: Vec<String> = (0..N).map(|i| format!("item-{i:06}")).collect();
+    let mut offsets = vec![0i64];
+    let mut bytes = Vec::new();
+    for n in &names {
+        bytes.extend_from_slice(n.as_bytes());
+        offsets.push(bytes.len() as i64);
+    }
+
+    let raw_s = best(|| raw_appender(&ids, &vals, &names));
+
+    let mut fetch_s = f64::INFINITY;
+    let insert_s = best(|| {
+        let db = fresh_db();
+        let cols = [
+            dj_column_in {
+                name: c"id".as_ptr(),
+                kind: DJ_KIND_INT32,
+                data: ids32.as_ptr() as *const c_void,
+                offsets: ptr::null(),
+                validity: ptr::null(),
+            },
+            dj_column_in {
+                name: c"x".as_ptr(),
+                kind: DJ_KIND_FLOAT64,
+                data: vals.as_ptr() as *const c_void,
+                offsets: ptr::null(),
+                validity: ptr::null(),
+            },
+            dj_column_in {
+                name: c"name".as_ptr(),
+                kind: DJ_KIND_STRING,
+                data: bytes.as_ptr() as *const c_void,
+                offsets: offsets.as_ptr(),
+                validity: ptr::null(),
+            },
+        ];
+        let t0 = Instant::now();
+        let mut n = 0u64;
+        unsafe {
+            check(dj_table_insert_columns(
+                db.table,
+                cols.as_ptr(),
+                cols.len(),
+                N,
+                ptr::null(),
+                &mut n,
+            ))
+        };
+        let dt = t0.elapsed().as_secs_f64();
+        assert_eq!(n as usize, N);
+        // fetch all rows back into column buffers and touch every value
+        let t1 = Instant::now();
+        let mut res = ptr::null_mut();
+        let mut sum = 0.0;
+        unsafe {
+            check(dj_table_fetch(db.table, ptr::null(), &mut res));
+            assert_eq!(dj_result_nrows(res), N);
+            let mut v: dj_column_view = std::mem::zeroed();
+            check(dj_result_column(res, 1, &mut v));
+            let xs = std::slice::from_raw_parts(v.data as *const f64, v.length);
+            sum += xs.iter().sum::<f64>();
+            check(dj_result_column(res, 2, &mut v));
+            sum += *v.offsets.add(v.length) as f64;
+            dj_result_free(res);
+        }
+        fetch_s = fetch_s.min(t1.elapsed().as_secs_f64());
+        assert!(sum > 0.0);
+        dt
+    });
+
+    let out = serde_json::json!({
+        "benchmark": "skeleton",
+        "rows": N,
+        "repeats_best_of": REPEAT,
+        "raw_duckdb_appender_rows_per_s": (N as f64 / raw_s).round(),
+        "dj_insert_columns_rows_per_s": (N as f64 / insert_s).round(),
+        "dj_fetch_rows_per_s": (N as f64 / fetch_s).round(),
+        "insert_ratio_vs_raw_appender": ((raw_s / insert_s) * 1000.0).round() / 1000.0,
+        "target_insert_ratio": 0.5,
+    });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap());
+}

@@ -1,0 +1,318 @@
+//! Schemas and table declaration: resolving a parsed definition (foreign keys, projections,
+//! indexes) against the tables already in the schema.
+
+use crate::backend::{ForeignKeySpec, IndexSpec, TableSpec};
+use crate::connection::ConnInner;
+use crate::declare::{parse_definition, Default, ItemKind};
+use crate::error::{Error, ErrorCode, Result};
+use crate::heading::{Attribute, Heading};
+use crate::naming::{self, Tier};
+use crate::table::Table;
+use std::sync::Arc;
+
+const MAX_TABLE_NAME: usize = 64;
+
+#[derive(Clone)]
+pub struct Schema {
+    pub(crate) conn: Arc<ConnInner>,
+    name: String,
+}
+
+fn validate_schema_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(Error::invalid_arg(format!(
+            "schema name '{name}' must have 1 to 64 characters"
+        )));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::invalid_arg(format!(
+            "schema name '{name}' may only contain letters, digits, '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+impl Schema {
+    pub(crate) fn open(conn: Arc<ConnInner>, name: &str, create: bool) -> Result<Schema> {
+        validate_schema_name(name)?;
+        conn.with(|b| {
+            let exists = b.list_schemas()?.iter().any(|s| s == name);
+            if !exists {
+                if !create {
+                    return Err(Error::not_found(format!("schema `{name}` does not exist")));
+                }
+                b.create_schema(name)?;
+            }
+            Ok(())
+        })?;
+        Ok(Schema {
+            conn,
+            name: name.to_string(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// SQL names of the schema's tables (hidden tables excluded), sorted.
+    pub fn list_tables(&self) -> Result<Vec<String>> {
+        self.conn.with(|b| b.list_tables(&self.name))
+    }
+
+    /// Drop the schema with all its tables.
+    pub fn drop(&self) -> Result<()> {
+        self.conn.with(|b| b.drop_schema(&self.name))
+    }
+
+    /// Open a table by class name (`SessionTrial`, `Master.Part`) or SQL name (`session_trial`,
+    /// `#lookup`); its heading is read from the database.
+    pub fn table(&self, name: &str) -> Result<Table> {
+        let sql_name = self.resolve_name(name)?;
+        self.open_sql(&sql_name)
+    }
+
+    fn open_sql(&self, sql_name: &str) -> Result<Table> {
+        let heading = self
+            .conn
+            .with(|b| b.read_heading(&self.name, sql_name))?
+            .ok_or_else(|| {
+                Error::not_found(format!("table `{}`.`{sql_name}` does not exist", self.name))
+            })?;
+        Ok(Table::new(self.conn.clone(), &self.name, sql_name, heading))
+    }
+
+    fn resolve_name(&self, name: &str) -> Result<String> {
+        if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            let candidates = naming::candidate_names(name)?;
+            let tables = self.list_tables()?;
+            let found: Vec<&String> = candidates.iter().filter(|c| tables.contains(c)).collect();
+            match found.len() {
+                0 => Err(Error::not_found(format!(
+                    "no table for class '{name}' in schema `{}`",
+                    self.name
+                ))),
+                1 => Ok(found[0].clone()),
+                _ => Err(Error::invalid_arg(format!(
+                    "class '{name}' is ambiguous in schema `{}`: {found:?}",
+                    self.name
+                ))),
+            }
+        } else {
+            Ok(name.to_string())
+        }
+    }
+
+    /// Declare a table of a tier from a DataJoint definition. Declaring a table that already
+    /// exists returns it unchanged (like the reference's CREATE TABLE IF NOT EXISTS).
+    pub fn declare(&self, class_name: &str, tier: Tier, definition: &str) -> Result<Table> {
+        let sql_name = naming::table_name(class_name, tier)?;
+        self.declare_sql(&sql_name, definition, None)
+    }
+
+    /// Declare a part table of `master` (`master.sql_name + "__" + snake(part_class)`).
+    pub fn declare_part(
+        &self,
+        master: &Table,
+        part_class: &str,
+        definition: &str,
+    ) -> Result<Table> {
+        if master.schema() != self.name {
+            return Err(Error::invalid_arg(
+                "the master table belongs to another schema",
+            ));
+        }
+        let sql_name = naming::part_table_name(master.name(), part_class)?;
+        self.declare_sql(&sql_name, definition, Some(master.name()))
+    }
+
+    fn declare_sql(&self, sql_name: &str, definition: &str, master: Option<&str>) -> Result<Table> {
+        if sql_name.len() > MAX_TABLE_NAME {
+            return Err(Error::definition(format!(
+                "table name '{sql_name}' is longer than {MAX_TABLE_NAME} characters"
+            )));
+        }
+        let ctx = format!("table `{}`.`{sql_name}`", self.name);
+        let def = parse_definition(definition).map_err(|e| e.context(&ctx))?;
+        let tables = self.list_tables()?;
+        if tables.iter().any(|t| t == sql_name) {
+            return self.open_sql(sql_name);
+        }
+        let mut heading = Heading {
+            attributes: Vec::new(),
+            comment: def.comment.clone(),
+        };
+        let mut fks = Vec::new();
+        let mut indexes = Vec::new();
+        let mut declared_indexes: Vec<(usize, IndexSpec)> = Vec::new();
+        for item in &def.items {
+            let line_err =
+                |msg: String| Error::definition(format!("{ctx}: line {}: {msg}", item.line));
+            match &item.kind {
+                ItemKind::Attribute(a) => {
+                    if heading.get(&a.name).is_some() {
+                        return Err(line_err(format!(
+                            "attribute '{}' is declared twice",
+                            a.name
+                        )));
+                    }
+                    heading.attributes.push(Attribute {
+                        name: a.name.clone(),
+                        ty: a.ty.clone(),
+                        declared_type: a.declared_type.clone(),
+                        in_key: item.in_key,
+                        nullable: a.nullable(),
+                        default: a.default.clone(),
+                        comment: a.comment.clone(),
+                    });
+                }
+                ItemKind::ForeignKey(fk) => {
+                    let parent_sql = if fk.parent == "master" {
+                        master.map(|m| m.to_string()).ok_or_else(|| {
+                            line_err("'-> master' is only valid in a part table".into())
+                        })?
+                    } else {
+                        let cands = naming::candidate_names(&fk.parent).map_err(|e| {
+                            line_err(format!("invalid reference '{}': {}", fk.parent, e.message))
+                        })?;
+                        let found: Vec<&String> =
+                            cands.iter().filter(|c| tables.contains(c)).collect();
+                        match found.len() {
+                            0 => {
+                                return Err(line_err(format!(
+                                    "referenced table '{}' does not exist in schema `{}`",
+                                    fk.parent, self.name
+                                )))
+                            }
+                            1 => found[0].clone(),
+                            _ => {
+                                return Err(line_err(format!(
+                                    "reference '{}' is ambiguous: {found:?}",
+                                    fk.parent
+                                )))
+                            }
+                        }
+                    };
+                    if parent_sql == sql_name {
+                        return Err(line_err("a table cannot reference itself".into()));
+                    }
+                    let parent = self
+                        .conn
+                        .with(|b| b.read_heading(&self.name, &parent_sql))?
+                        .ok_or_else(|| {
+                            line_err(format!("referenced table `{parent_sql}` vanished"))
+                        })?;
+                    let parent_pk: Vec<&Attribute> = parent.primary_key().collect();
+                    if parent_pk.is_empty() {
+                        return Err(line_err(format!(
+                            "referenced table `{parent_sql}` has no visible primary key"
+                        )));
+                    }
+                    for (_, old) in &fk.renames {
+                        if !parent_pk.iter().any(|a| &a.name == old) {
+                            return Err(line_err(format!(
+                                "'{old}' in .proj() is not a primary-key attribute of `{parent_sql}`"
+                            )));
+                        }
+                    }
+                    let mut cols = Vec::new();
+                    let mut pcols = Vec::new();
+                    for pa in parent_pk {
+                        let new_name = fk
+                            .renames
+                            .iter()
+                            .find(|(_, old)| old == &pa.name)
+                            .map(|(n, _)| n.clone())
+                            .unwrap_or_else(|| pa.name.clone());
+                        match heading.get(&new_name) {
+                            Some(existing) => {
+                                if existing.ty != pa.ty {
+                                    return Err(line_err(format!(
+                                        "attribute '{new_name}' already exists with another type"
+                                    )));
+                                }
+                            }
+                            None => heading.attributes.push(Attribute {
+                                name: new_name.clone(),
+                                ty: pa.ty.clone(),
+                                declared_type: pa.declared_type.clone(),
+                                in_key: item.in_key,
+                                nullable: fk.nullable,
+                                default: if fk.nullable {
+                                    Some(Default::Null)
+                                } else {
+                                    None
+                                },
+                                comment: pa.comment.clone(),
+                            }),
+                        }
+                        cols.push(new_name);
+                        pcols.push(pa.name.clone());
+                    }
+                    if fk.unique {
+                        indexes.push(IndexSpec {
+                            unique: true,
+                            columns: cols.clone(),
+                        });
+                    }
+                    fks.push(ForeignKeySpec {
+                        columns: cols,
+                        parent_table: parent_sql,
+                        parent_columns: pcols,
+                    });
+                }
+                ItemKind::Index(ix) => declared_indexes.push((
+                    item.line,
+                    IndexSpec {
+                        unique: ix.unique,
+                        columns: ix.columns.clone(),
+                    },
+                )),
+            }
+        }
+        for (line, ix) in declared_indexes {
+            let missing: Vec<&String> = ix
+                .columns
+                .iter()
+                .filter(|c| heading.get(c).is_none())
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::definition(format!(
+                    "{ctx}: line {line}: index names unknown attribute(s) {missing:?}"
+                )));
+            }
+            indexes.push(ix);
+        }
+        if heading.attributes.is_empty() {
+            return Err(Error::definition(format!(
+                "{ctx}: the definition declares no attributes"
+            )));
+        }
+        let singleton = heading.primary_key().next().is_none();
+        let spec = TableSpec {
+            schema: &self.name,
+            name: sql_name,
+            heading: &heading,
+            singleton,
+            foreign_keys: fks,
+            indexes,
+        };
+        self.conn.with(|b| b.create_table(&spec)).map_err(|e| {
+            if e.code == ErrorCode::Backend {
+                Error::new(ErrorCode::Definition, e.message)
+            } else {
+                e
+            }
+        })?;
+        self.open_sql(sql_name)
+    }
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema").field("name", &self.name).finish()
+    }
+}

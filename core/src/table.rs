@@ -1,0 +1,583 @@
+//! A table, optionally restricted: insert, fetch, count, delete.
+
+use crate::backend::{Condition, InsertBatch, InsertMode, SelectSpec};
+use crate::connection::ConnInner;
+use crate::error::{Error, ErrorCode, Result};
+use crate::heading::{Attribute, Heading};
+use crate::naming::{self, Tier};
+use crate::value::{Column, Converter, Elem, InputColumn, InputData, Value};
+use std::sync::Arc;
+
+/// Options of an insert (the reference's `insert` keyword arguments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InsertOptions {
+    /// Rows whose primary key already exists are skipped silently.
+    pub skip_duplicates: bool,
+    /// Names that are not attributes of the table are ignored instead of being an error.
+    pub ignore_extra_fields: bool,
+    /// Rows whose primary key already exists replace the existing row.
+    pub replace: bool,
+}
+
+/// Options of a fetch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FetchOptions {
+    /// Attributes to return (None: all). `"KEY"` stands for the primary key.
+    pub attributes: Option<Vec<String>>,
+    /// e.g. `"session_date DESC, subject_id"` or `"KEY DESC"`.
+    pub order_by: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// A row (or key): attribute names with values, in the order they were set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row {
+    pub values: Vec<(String, Value)>,
+}
+
+impl Row {
+    pub fn new() -> Row {
+        Row::default()
+    }
+    /// Set a value, replacing an earlier value of the same name.
+    pub fn set(&mut self, name: &str, v: Value) -> &mut Row {
+        match self.values.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = v,
+            None => self.values.push((name.to_string(), v)),
+        }
+        self
+    }
+    pub fn with(mut self, name: &str, v: impl Into<Value>) -> Row {
+        self.set(name, v.into());
+        self
+    }
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(v as i64)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::String(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::String(v)
+    }
+}
+
+/// Columnar fetch result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultSet {
+    pub attributes: Vec<Attribute>,
+    pub columns: Vec<Column>,
+    pub nrows: usize,
+}
+
+impl ResultSet {
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.attributes.iter().position(|a| a.name == name)
+    }
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.column_index(name).map(|i| &self.columns[i])
+    }
+    /// Row i as a [`Row`] (convenient, not fast).
+    pub fn row(&self, i: usize) -> Row {
+        Row {
+            values: self
+                .attributes
+                .iter()
+                .zip(&self.columns)
+                .map(|(a, c)| (a.name.clone(), c.value(i)))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Table {
+    conn: Arc<ConnInner>,
+    schema: String,
+    name: String,
+    heading: Arc<Heading>,
+    restrictions: Vec<Condition>,
+}
+
+impl Table {
+    pub(crate) fn new(conn: Arc<ConnInner>, schema: &str, name: &str, heading: Heading) -> Table {
+        Table {
+            conn,
+            schema: schema.to_string(),
+            name: name.to_string(),
+            heading: Arc::new(heading),
+            restrictions: Vec::new(),
+        }
+    }
+
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+    /// SQL table name (with the tier prefix).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn full_name(&self) -> String {
+        format!("`{}`.`{}`", self.schema, self.name)
+    }
+    pub fn class_name(&self) -> String {
+        let parts: Vec<String> = self
+            .name
+            .trim_start_matches(['#', '_'])
+            .split("__")
+            .map(naming::to_camel_case)
+            .collect();
+        parts.join(".")
+    }
+    pub fn tier(&self) -> Option<Tier> {
+        naming::tier_of(&self.name)
+    }
+    pub fn heading(&self) -> &Heading {
+        &self.heading
+    }
+    pub fn is_restricted(&self) -> bool {
+        !self.restrictions.is_empty()
+    }
+
+    fn condition(&self) -> Condition {
+        match self.restrictions.len() {
+            0 => Condition::True,
+            1 => self.restrictions[0].clone(),
+            _ => Condition::And(self.restrictions.clone()),
+        }
+    }
+
+    fn restricted(&self, c: Condition) -> Table {
+        let mut t = self.clone();
+        t.restrictions.push(c);
+        t
+    }
+
+    /// Condition for one key: AND of equalities over names that are attributes (others are
+    /// ignored, as in the reference); NULL becomes IS NULL.
+    fn key_condition(&self, key: &Row) -> Result<Condition> {
+        let mut parts = Vec::new();
+        for (name, v) in &key.values {
+            let Some(attr) = self.heading.get(name) else {
+                continue;
+            };
+            if let Value::Null = v {
+                parts.push(Condition::IsNull(name.clone()));
+                continue;
+            }
+            let mut a = attr.clone();
+            a.nullable = true;
+            let tname = self.full_name();
+            let mut conv = Converter::new(&tname, &a, 1);
+            conv.push(v.as_elem(), None)?;
+            let col = conv.finish();
+            parts.push(Condition::Eq(attr.clone(), col.value(0)));
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Condition::And(parts)
+        })
+    }
+
+    /// Restrict to rows matching a key (attribute → value).
+    pub fn restrict_key(&self, key: &Row) -> Result<Table> {
+        Ok(self.restricted(self.key_condition(key)?))
+    }
+
+    /// Restrict to rows matching any of the keys (OR). An empty list matches nothing.
+    pub fn restrict_keys(&self, keys: &[Row]) -> Result<Table> {
+        let parts: Result<Vec<Condition>> = keys.iter().map(|k| self.key_condition(k)).collect();
+        Ok(self.restricted(Condition::Or(parts?)))
+    }
+
+    /// Restrict by an SQL condition, used verbatim.
+    pub fn restrict_sql(&self, condition: &str) -> Result<Table> {
+        if condition.trim().is_empty() {
+            return Err(Error::invalid_arg("empty SQL restriction"));
+        }
+        if condition.contains(';') {
+            return Err(Error::invalid_arg(format!(
+                "SQL restriction may not contain ';': {condition}"
+            )));
+        }
+        Ok(self.restricted(Condition::Sql(condition.to_string())))
+    }
+
+    /// Negated restriction: rows that do NOT match the given restriction(s) of `other`'s kind.
+    pub fn exclude_sql(&self, condition: &str) -> Result<Table> {
+        let t = self.restrict_sql(condition)?;
+        let c = t.restrictions.last().cloned().unwrap_or(Condition::True);
+        Ok(self.restricted(Condition::Not(Box::new(c))))
+    }
+
+    pub fn exclude_key(&self, key: &Row) -> Result<Table> {
+        Ok(self.restricted(Condition::Not(Box::new(self.key_condition(key)?))))
+    }
+
+    // ---------- insert ----------
+
+    /// Insert one row.
+    pub fn insert1(&self, row: &Row, opts: InsertOptions) -> Result<u64> {
+        self.insert_rows(std::slice::from_ref(row), opts)
+    }
+
+    /// Insert rows (all with the same attribute names) as one transaction.
+    pub fn insert_rows(&self, rows: &[Row], opts: InsertOptions) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let names: Vec<&str> = rows[0].values.iter().map(|(n, _)| n.as_str()).collect();
+        for (k, r) in rows.iter().enumerate().skip(1) {
+            if r.values.len() != names.len()
+                || r.values.iter().any(|(n, _)| !names.contains(&n.as_str()))
+            {
+                return Err(Error::invalid_arg(format!(
+                    "{}: row {k} has other attributes than row 0 (all rows must have the same attributes)",
+                    self.full_name()
+                )));
+            }
+        }
+        let plan = self.plan_columns(&names, opts)?;
+        let tname = self.full_name();
+        let mut columns = Vec::with_capacity(plan.len());
+        for (pos, idx) in plan {
+            let attr = &self.heading.attributes[idx];
+            let mut conv = Converter::new(&tname, attr, rows.len());
+            for (k, r) in rows.iter().enumerate() {
+                let v = if k == 0 {
+                    &r.values[pos].1
+                } else {
+                    r.get(names[pos]).unwrap_or(&Value::Null)
+                };
+                conv.push(v.as_elem(), Some(k))?;
+            }
+            columns.push((idx, conv.finish()));
+        }
+        self.run_insert(columns, rows.len(), opts)
+    }
+
+    /// Insert typed columns (the fast path). All columns must have `nrows` values.
+    pub fn insert_columns(
+        &self,
+        cols: &[InputColumn],
+        nrows: usize,
+        opts: InsertOptions,
+    ) -> Result<u64> {
+        let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+        let plan = self.plan_columns(&names, opts)?;
+        let tname = self.full_name();
+        for c in cols {
+            let n = c.data.checked_len(c.name)?;
+            if n != nrows {
+                return Err(Error::invalid_arg(format!(
+                    "{tname}: column '{}' has {n} values, expected {nrows}",
+                    c.name
+                )));
+            }
+            if let Some(v) = c.validity {
+                if v.len() < nrows {
+                    return Err(Error::invalid_arg(format!(
+                        "{tname}: validity of column '{}' has {} entries, expected {nrows}",
+                        c.name,
+                        v.len()
+                    )));
+                }
+            }
+        }
+        let mut columns = Vec::with_capacity(plan.len());
+        for (pos, idx) in plan {
+            let c = &cols[pos];
+            let attr = &self.heading.attributes[idx];
+            let mut conv = Converter::new(&tname, attr, nrows);
+            for i in 0..nrows {
+                let e = if c.validity.is_some_and(|v| v[i] == 0) {
+                    Elem::Null
+                } else {
+                    c.data.elem(c.name, i)?
+                };
+                conv.push(e, Some(i))?;
+            }
+            columns.push((idx, conv.finish()));
+        }
+        self.run_insert(columns, nrows, opts)
+    }
+
+    /// Insert owned columns (name, column).
+    pub fn insert_owned_columns(
+        &self,
+        cols: &[(String, Column)],
+        opts: InsertOptions,
+    ) -> Result<u64> {
+        let nrows = cols.first().map(|(_, c)| c.len()).unwrap_or(0);
+        let inputs: Vec<InputColumn> = cols
+            .iter()
+            .map(|(n, c)| InputColumn {
+                name: n,
+                data: InputData::from_column(&c.data),
+                validity: c.validity.as_deref(),
+            })
+            .collect();
+        self.insert_columns(&inputs, nrows, opts)
+    }
+
+    /// Map input names to attribute indexes: (position in input, attribute index).
+    fn plan_columns(&self, names: &[&str], opts: InsertOptions) -> Result<Vec<(usize, usize)>> {
+        if self.is_restricted() {
+            return Err(Error::invalid_arg(format!(
+                "{}: cannot insert into a restricted table",
+                self.full_name()
+            )));
+        }
+        if opts.replace && opts.skip_duplicates {
+            return Err(Error::invalid_arg(
+                "replace and skip_duplicates cannot both be set",
+            ));
+        }
+        let mut plan = Vec::with_capacity(names.len());
+        for (pos, n) in names.iter().enumerate() {
+            if names[..pos].contains(n) {
+                return Err(Error::invalid_arg(format!(
+                    "{}: attribute '{n}' is given twice",
+                    self.full_name()
+                )));
+            }
+            match self.heading.index_of(n) {
+                Some(idx) => plan.push((pos, idx)),
+                None if opts.ignore_extra_fields => {}
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::UnknownAttribute,
+                        format!(
+                            "{} has no attribute '{n}' (attributes: {})",
+                            self.full_name(),
+                            self.heading.names().join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+        for a in &self.heading.attributes {
+            let given = plan
+                .iter()
+                .any(|(_, idx)| self.heading.attributes[*idx].name == a.name);
+            if !given && a.default.is_none() && !a.nullable {
+                return Err(Error::invalid_arg(format!(
+                    "{}: attribute '{}' is missing and has no default",
+                    self.full_name(),
+                    a.name
+                )));
+            }
+        }
+        Ok(plan)
+    }
+
+    fn run_insert(
+        &self,
+        columns: Vec<(usize, Column)>,
+        nrows: usize,
+        opts: InsertOptions,
+    ) -> Result<u64> {
+        let mode = if opts.replace {
+            InsertMode::Replace
+        } else if opts.skip_duplicates {
+            InsertMode::SkipDuplicates
+        } else {
+            InsertMode::Error
+        };
+        let batch = InsertBatch {
+            schema: &self.schema,
+            table: &self.name,
+            heading: &self.heading,
+            columns,
+            nrows,
+        };
+        self.conn.with(|b| b.insert(&batch, mode))
+    }
+
+    // ---------- fetch ----------
+
+    fn resolve_attrs(&self, attrs: &Option<Vec<String>>) -> Result<Vec<usize>> {
+        match attrs {
+            None => Ok((0..self.heading.attributes.len()).collect()),
+            Some(names) => {
+                let mut out = Vec::new();
+                for n in names {
+                    if n == "KEY" {
+                        for (i, a) in self.heading.attributes.iter().enumerate() {
+                            if a.in_key && !out.contains(&i) {
+                                out.push(i);
+                            }
+                        }
+                        continue;
+                    }
+                    let idx = self.heading.index_of(n).ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::UnknownAttribute,
+                            format!("{} has no attribute '{n}'", self.full_name()),
+                        )
+                    })?;
+                    if !out.contains(&idx) {
+                        out.push(idx);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn parse_order_by(&self, order_by: &Option<String>) -> Result<Vec<(String, bool)>> {
+        let Some(text) = order_by else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for item in text.split(',') {
+            let words: Vec<&str> = item.split_whitespace().collect();
+            let (name, desc) = match words.as_slice() {
+                [n] => (*n, false),
+                [n, d] if d.eq_ignore_ascii_case("desc") => (*n, true),
+                [n, d] if d.eq_ignore_ascii_case("asc") => (*n, false),
+                _ => {
+                    return Err(Error::invalid_arg(format!(
+                        "order_by item '{}' must be `attribute [ASC|DESC]`",
+                        item.trim()
+                    )))
+                }
+            };
+            if name == "KEY" {
+                for a in self.heading.primary_key() {
+                    out.push((a.name.clone(), desc));
+                }
+            } else if self.heading.get(name).is_some() {
+                out.push((name.to_string(), desc));
+            } else {
+                return Err(Error::new(
+                    ErrorCode::UnknownAttribute,
+                    format!("order_by: {} has no attribute '{name}'", self.full_name()),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn fetch(&self, opts: &FetchOptions) -> Result<ResultSet> {
+        let attrs = self.resolve_attrs(&opts.attributes)?;
+        let order_by = self.parse_order_by(&opts.order_by)?;
+        let cond = self.condition();
+        let spec = SelectSpec {
+            schema: &self.schema,
+            table: &self.name,
+            heading: &self.heading,
+            attrs: attrs.clone(),
+            condition: &cond,
+            order_by,
+            limit: opts.limit,
+            offset: opts.offset,
+        };
+        let columns = self.conn.with(|b| b.select(&spec))?;
+        let nrows = columns.first().map(|c| c.len()).unwrap_or(0);
+        Ok(ResultSet {
+            attributes: attrs
+                .iter()
+                .map(|&i| self.heading.attributes[i].clone())
+                .collect(),
+            columns,
+            nrows,
+        })
+    }
+
+    /// Fetch exactly one row: `NotFound` for none, `NotUnique` for more than one.
+    pub fn fetch1(&self, opts: &FetchOptions) -> Result<ResultSet> {
+        let mut o = opts.clone();
+        o.limit = Some(2);
+        o.offset = None;
+        let r = self.fetch(&o)?;
+        if opts.attributes.is_some() && r.attributes.is_empty() {
+            return Err(Error::invalid_arg("fetch1: no attributes"));
+        }
+        let n = if r.columns.is_empty() {
+            self.count()? as usize
+        } else {
+            r.nrows
+        };
+        match n {
+            1 => Ok(r),
+            0 => Err(Error::not_found(format!(
+                "fetch1: {} has no matching row",
+                self.full_name()
+            ))),
+            _ => Err(Error::new(
+                ErrorCode::NotUnique,
+                format!(
+                    "fetch1: {} has more than one matching row",
+                    self.full_name()
+                ),
+            )),
+        }
+    }
+
+    /// Primary-key attributes of the matching rows.
+    pub fn keys(&self, opts: &FetchOptions) -> Result<ResultSet> {
+        let mut o = opts.clone();
+        o.attributes = Some(vec!["KEY".into()]);
+        self.fetch(&o)
+    }
+
+    pub fn count(&self) -> Result<u64> {
+        let cond = self.condition();
+        self.conn
+            .with(|b| b.count(&self.schema, &self.name, &self.heading, &cond))
+    }
+
+    /// Delete the matching rows (foreign keys restrict: rows still referenced are not deleted
+    /// and the whole delete fails with `Integrity`). Returns the number of rows deleted.
+    pub fn delete(&self) -> Result<u64> {
+        let cond = self.condition();
+        self.conn
+            .with(|b| b.delete(&self.schema, &self.name, &self.heading, &cond))
+    }
+
+    /// Drop the table (fails while other tables reference it).
+    pub fn drop(&self) -> Result<()> {
+        if self.is_restricted() {
+            return Err(Error::invalid_arg("cannot drop a restricted table"));
+        }
+        self.conn.with(|b| b.drop_table(&self.schema, &self.name))
+    }
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("schema", &self.schema)
+            .field("name", &self.name)
+            .field("restrictions", &self.restrictions)
+            .finish()
+    }
+}

@@ -1,0 +1,221 @@
+//! Opaque handle types. Each starts with a tag checked on entry, so a wrong or stale pointer of
+//! another handle type is reported as DJ_E_INVALID_HANDLE instead of being misused.
+
+use crate::{dj_column_view, util::cstring_lossy};
+use datajoint_core::{
+    declare::Default, ColumnData, Connection, Error, ResultSet, Row, Schema, Table,
+};
+use std::ffi::{c_void, CString};
+use std::ptr;
+
+pub trait Handle {
+    const TAG: u64;
+    const NAME: &'static str;
+    fn tag(&self) -> u64;
+    fn clear_tag(&mut self);
+}
+
+macro_rules! handle_type {
+    ($t:ident, $tag:expr, $name:expr) => {
+        impl Handle for $t {
+            const TAG: u64 = $tag;
+            const NAME: &'static str = $name;
+            fn tag(&self) -> u64 {
+                self.tag
+            }
+            fn clear_tag(&mut self) {
+                self.tag = 0;
+            }
+        }
+    };
+}
+
+/// A connection to a database.
+#[repr(C)]
+pub struct dj_conn {
+    tag: u64,
+    pub conn: Connection,
+}
+handle_type!(dj_conn, 0x646a_636f_6e6e_0001, "dj_conn");
+
+impl dj_conn {
+    pub fn new(conn: Connection) -> Box<dj_conn> {
+        Box::new(dj_conn {
+            tag: Self::TAG,
+            conn,
+        })
+    }
+}
+
+/// A schema (keeps its connection alive).
+#[repr(C)]
+pub struct dj_schema {
+    tag: u64,
+    pub schema: Schema,
+    pub name_c: CString,
+}
+handle_type!(dj_schema, 0x646a_7363_686d_0002, "dj_schema");
+
+impl dj_schema {
+    pub fn new(schema: Schema) -> Box<dj_schema> {
+        let name_c = cstring_lossy(schema.name());
+        Box::new(dj_schema {
+            tag: Self::TAG,
+            schema,
+            name_c,
+        })
+    }
+}
+
+pub struct AttrStrings {
+    pub name: CString,
+    pub type_name: CString,
+    pub comment: CString,
+    pub default: Option<CString>,
+}
+
+/// A table, possibly restricted (keeps its connection alive).
+#[repr(C)]
+pub struct dj_table {
+    tag: u64,
+    pub table: Table,
+    pub name_c: CString,
+    pub comment_c: CString,
+    pub attrs: Vec<AttrStrings>,
+}
+handle_type!(dj_table, 0x646a_7461_626c_0003, "dj_table");
+
+impl dj_table {
+    pub fn new(table: Table) -> Box<dj_table> {
+        let attrs = table
+            .heading()
+            .attributes
+            .iter()
+            .map(|a| AttrStrings {
+                name: cstring_lossy(&a.name),
+                type_name: cstring_lossy(&a.declared_type),
+                comment: cstring_lossy(&a.comment),
+                default: a.default.as_ref().map(|d| {
+                    cstring_lossy(&match d {
+                        Default::Null => "NULL".to_string(),
+                        Default::Expression(e) => e.clone(),
+                        Default::Literal(l) => l.clone(),
+                    })
+                }),
+            })
+            .collect();
+        Box::new(dj_table {
+            tag: Self::TAG,
+            name_c: cstring_lossy(table.name()),
+            comment_c: cstring_lossy(&table.heading().comment),
+            attrs,
+            table,
+        })
+    }
+}
+
+/// A row of values, or a key.
+#[repr(C)]
+pub struct dj_row {
+    tag: u64,
+    pub row: Row,
+}
+handle_type!(dj_row, 0x646a_726f_7700_0004, "dj_row");
+
+impl dj_row {
+    pub fn new(row: Row) -> Box<dj_row> {
+        Box::new(dj_row {
+            tag: Self::TAG,
+            row,
+        })
+    }
+}
+
+/// A columnar fetch result; its buffers stay valid until it is freed (independent of the
+/// connection).
+#[repr(C)]
+pub struct dj_result {
+    tag: u64,
+    pub rs: ResultSet,
+    names: Vec<CString>,
+    types: Vec<CString>,
+}
+handle_type!(dj_result, 0x646a_7265_7375_0005, "dj_result");
+
+impl dj_result {
+    pub fn new(rs: ResultSet) -> Box<dj_result> {
+        let names = rs
+            .attributes
+            .iter()
+            .map(|a| cstring_lossy(&a.name))
+            .collect();
+        let types = rs
+            .attributes
+            .iter()
+            .map(|a| cstring_lossy(&a.declared_type))
+            .collect();
+        Box::new(dj_result {
+            tag: Self::TAG,
+            rs,
+            names,
+            types,
+        })
+    }
+
+    pub fn view(&self, i: usize) -> datajoint_core::Result<dj_column_view> {
+        let col = self.rs.columns.get(i).ok_or_else(|| {
+            Error::invalid_arg(format!(
+                "column index {i} out of range ({} columns)",
+                self.rs.columns.len()
+            ))
+        })?;
+        let attr = &self.rs.attributes[i];
+        let (data, offsets): (*const c_void, *const i64) = match &col.data {
+            ColumnData::Bool(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Int8(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Int16(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Int32(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Int64(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Float32(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Float64(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Date(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Datetime(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::Uuid(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::String(v)
+            | ColumnData::Bytes(v)
+            | ColumnData::Decimal(v)
+            | ColumnData::Json(v) => (v.bytes.as_ptr() as _, v.offsets.as_ptr()),
+        };
+        Ok(dj_column_view {
+            name: self.names[i].as_ptr(),
+            type_name: self.types[i].as_ptr(),
+            kind: col.data.kind() as i32,
+            in_key: attr.in_key as u8,
+            length: col.len(),
+            data,
+            offsets,
+            validity: col
+                .validity
+                .as_ref()
+                .map(|v| v.as_ptr())
+                .unwrap_or(ptr::null()),
+        })
+    }
+}
+
+/// A list of strings.
+#[repr(C)]
+pub struct dj_strlist {
+    tag: u64,
+    pub items: Vec<CString>,
+}
+handle_type!(dj_strlist, 0x646a_7374_726c_0006, "dj_strlist");
+
+impl dj_strlist {
+    pub fn new(items: Vec<String>) -> Box<dj_strlist> {
+        Box::new(dj_strlist {
+            tag: Self::TAG,
+            items: items.iter().map(|s| cstring_lossy(s)).collect(),
+        })
+    }
+}
