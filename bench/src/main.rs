@@ -40,6 +40,35 @@ fn raw_appender(ids: &[i64], vals: &[f64], names: &[String]) -> f64 {
     t0.elapsed().as_secs_f64()
 }
 
+/// Stronger raw limit: DuckDB's Appender fed one Arrow record batch (what the library uses).
+fn raw_arrow_appender(ids: &[i32], vals: &[f64], names: &[String]) -> f64 {
+    use duckdb::arrow::array::{ArrayRef, Float64Array, Int32Array, StringArray};
+    use duckdb::arrow::record_batch::RecordBatch;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let conn = duckdb::Connection::open(dir.path().join("raw.duckdb")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, x DOUBLE NOT NULL, name VARCHAR NOT NULL)",
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(Int32Array::from(ids.to_vec()))),
+        ("x", Arc::new(Float64Array::from(vals.to_vec()))),
+        (
+            "name",
+            Arc::new(StringArray::from_iter_values(names.iter())),
+        ),
+    ];
+    let rb = RecordBatch::try_from_iter(cols).unwrap();
+    {
+        let mut app = conn.appender("t").unwrap();
+        app.append_record_batch(rb).unwrap();
+        app.flush().unwrap();
+    }
+    t0.elapsed().as_secs_f64()
+}
+
 struct Db {
     _dir: tempfile::TempDir,
     conn: *mut dj_conn,
@@ -100,6 +129,7 @@ fn main() {
     }
 
     let raw_s = best(|| raw_appender(&ids, &vals, &names));
+    let raw_arrow_s = best(|| raw_arrow_appender(&ids32, &vals, &names));
 
     let mut fetch_s = f64::INFINITY;
     let insert_s = best(|| {
@@ -166,9 +196,11 @@ fn main() {
         "rows": N,
         "repeats_best_of": REPEAT,
         "raw_duckdb_appender_rows_per_s": (N as f64 / raw_s).round(),
+        "raw_duckdb_arrow_appender_rows_per_s": (N as f64 / raw_arrow_s).round(),
         "dj_insert_columns_rows_per_s": (N as f64 / insert_s).round(),
         "dj_fetch_rows_per_s": (N as f64 / fetch_s).round(),
         "insert_ratio_vs_raw_appender": ((raw_s / insert_s) * 1000.0).round() / 1000.0,
+        "insert_ratio_vs_raw_arrow_appender": ((raw_arrow_s / insert_s) * 1000.0).round() / 1000.0,
         "target_insert_ratio": 0.5,
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap());

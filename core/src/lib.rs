@@ -10,6 +10,7 @@ pub mod declare;
 pub mod error;
 pub mod heading;
 pub mod naming;
+pub mod npy;
 pub mod schema;
 pub mod table;
 pub mod types;

@@ -397,7 +397,14 @@ impl<'a> InputData<'a> {
             })
         };
         Ok(match *self {
-            InputData::Bool(v) => Elem::Bool(v[i] != 0),
+            InputData::Bool(v) => match v[i] {
+                0 | 1 => Elem::Bool(v[i] == 1),
+                other => {
+                    return Err(Error::type_err(format!(
+                        "attribute '{name}': row {i}: bool byte {other} is not 0 or 1"
+                    )))
+                }
+            },
             InputData::Int8(v) => Elem::Int(v[i] as i64),
             InputData::Int16(v) => Elem::Int(v[i] as i64),
             InputData::Int32(v) => Elem::Int(v[i] as i64),
@@ -467,19 +474,23 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     parse_date(t).map(|d| d as i64 * 86_400_000_000)
 }
 
-fn round_micros(us: i64, precision: Option<u8>) -> i64 {
+/// Supported calendar range, as MySQL and PostgreSQL both store it: 0001-01-01 .. 9999-12-31.
+pub const MIN_DATE_DAYS: i32 = -719_162;
+pub const MAX_DATE_DAYS: i32 = 2_932_896;
+const MIN_MICROS: i64 = MIN_DATE_DAYS as i64 * 86_400_000_000;
+const MAX_MICROS: i64 = (MAX_DATE_DAYS as i64 + 1) * 86_400_000_000 - 1;
+
+/// Round to `precision` fractional digits; None if the result leaves the supported range.
+fn round_micros(us: i64, precision: Option<u8>) -> Option<i64> {
+    if !(MIN_MICROS..=MAX_MICROS).contains(&us) {
+        return None;
+    }
     let p = precision.unwrap_or(0).min(6) as u32;
     let unit = 10i64.pow(6 - p);
-    if unit == 1 {
-        return us;
-    }
     let r = us.rem_euclid(unit);
     let base = us - r;
-    if r * 2 >= unit {
-        base + unit
-    } else {
-        base
-    }
+    let v = if r * 2 >= unit { base + unit } else { base };
+    (MIN_MICROS..=MAX_MICROS).contains(&v).then_some(v)
 }
 
 // ---------- decimals ----------
@@ -588,7 +599,7 @@ impl<'h> Converter<'h> {
         Error::new(
             code,
             format!(
-                "table `{}`, attribute '{}' ({}){at}: {msg}",
+                "table {}, attribute '{}' ({}){at}: {msg}",
                 self.table, self.attr.name, self.attr.declared_type
             ),
         )
@@ -844,6 +855,15 @@ impl<'h> Converter<'h> {
                     })?,
                     _ => return Err(self.type_err(row, &e)),
                 };
+                if !(MIN_DATE_DAYS..=MAX_DATE_DAYS).contains(&d) {
+                    return Err(self.err(
+                        ErrorCode::Type,
+                        row,
+                        format!(
+                            "date {d} (days since 1970-01-01) is outside 0001-01-01 .. 9999-12-31"
+                        ),
+                    ));
+                }
                 if let ColumnData::Date(o) = &mut self.out {
                     o.push(d)
                 }
@@ -864,16 +884,15 @@ impl<'h> Converter<'h> {
                     })?,
                     _ => return Err(self.type_err(row, &e)),
                 };
-                let us = round_micros(us, *prec);
-                if chrono::DateTime::from_timestamp_micros(us)
-                    .is_none_or(|d| d.year() > 9999 || d.year() < 1)
-                {
-                    return Err(self.err(
+                let us = round_micros(us, *prec).ok_or_else(|| {
+                    self.err(
                         ErrorCode::Type,
                         row,
-                        format!("datetime {us} µs is out of range"),
-                    ));
-                }
+                        format!(
+                            "datetime {us} µs since the epoch is outside 0001-01-01 .. 9999-12-31"
+                        ),
+                    )
+                })?;
                 if let ColumnData::Datetime(o) = &mut self.out {
                     o.push(us)
                 }

@@ -78,6 +78,8 @@ fn map_err(e: duckdb::Error, ctx: &str) -> Error {
     } else if lower.contains("foreign key")
         || lower.contains("not null constraint")
         || lower.contains("constraint error")
+        || lower.contains("main key table")
+        || lower.contains("dependency error")
     {
         ErrorCode::Integrity
     } else if lower.contains("catalog error") && lower.contains("does not exist") {
@@ -775,11 +777,26 @@ impl Backend for DuckDbBackend {
                     } else {
                         "DO NOTHING".to_string()
                     };
+                    // Within the batch, a repeated key keeps the first row when skipping (like
+                    // INSERT IGNORE) and the last row when replacing (like REPLACE).
+                    let given_pk: Vec<String> = batch
+                        .heading
+                        .primary_key()
+                        .filter(|a| names.contains(&a.name))
+                        .map(|a| q(&a.name))
+                        .collect();
+                    let partition = if given_pk.is_empty() {
+                        String::new()
+                    } else {
+                        format!("PARTITION BY {} ", given_pk.join(", "))
+                    };
+                    let keep = if mode == InsertMode::Replace { "DESC" } else { "ASC" };
                     b.conn
                         .execute(
                             &format!(
-                                "INSERT INTO {full} ({cols}) SELECT {cols} FROM temp.main.{stage} \
-                                 ON CONFLICT ({}) {action}",
+                                "INSERT INTO {full} ({cols}) SELECT {cols} FROM (SELECT {cols}, \
+                                 row_number() OVER ({partition}ORDER BY rowid {keep}) AS __dj_rn \
+                                 FROM temp.main.{stage}) WHERE __dj_rn = 1 ON CONFLICT ({}) {action}",
                                 pk.join(", ")
                             ),
                             [],
