@@ -6,11 +6,14 @@ use crate::backend::Backend;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schema::Schema;
+use crate::store::Stores;
 use std::sync::{Arc, Mutex};
 
 pub(crate) struct ConnInner {
     backend: Mutex<Option<Box<dyn Backend>>>,
     pub(crate) config: Config,
+    /// Object stores; independent of the database, so refs and views outlive a closed connection.
+    pub(crate) stores: Arc<Stores>,
 }
 
 impl ConnInner {
@@ -36,10 +39,12 @@ impl Connection {
             "duckdb" => Box::new(DuckDbBackend::open(&config.duckdb_path())?),
             other => return Err(Error::config(format!("unsupported backend '{other}'"))),
         };
+        let stores = Arc::new(Stores::from_config(&config)?);
         Ok(Connection {
             inner: Arc::new(ConnInner {
                 backend: Mutex::new(Some(backend)),
                 config,
+                stores,
             }),
         })
     }
@@ -86,6 +91,11 @@ impl Connection {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The configured object stores (connected on first use).
+    pub fn stores(&self) -> Arc<Stores> {
+        self.inner.stores.clone()
     }
 
     pub fn list_schemas(&self) -> Result<Vec<String>> {

@@ -429,6 +429,10 @@ fn parse_attribute(line_no: usize, line: &str) -> Result<AttrDecl> {
         return Err(line_err(line_no, line, "missing type after ':'"));
     }
     let ty = parse_type(type_text).map_err(|e| line_err(line_no, line, e.message))?;
+    if let AttrType::Codec { name, store } = &ty {
+        crate::codecs::check_declared(name, store.as_deref())
+            .map_err(|e| line_err(line_no, line, e.message))?;
+    }
     let comment = comment.trim();
     if comment.starts_with(':') {
         return Err(line_err(

@@ -4,6 +4,8 @@
 //! Pure Rust with no FFI; the C ABI lives in the `datajoint-ffi` crate.
 
 pub mod backend;
+pub mod cache;
+pub mod codecs;
 pub mod config;
 pub mod connection;
 pub mod declare;
@@ -11,7 +13,9 @@ pub mod error;
 pub mod heading;
 pub mod naming;
 pub mod npy;
+pub mod objpath;
 pub mod schema;
+pub mod store;
 pub mod table;
 pub mod types;
 pub mod value;

@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::heading::{Attribute, Heading};
 use crate::naming::{self, Tier};
 use crate::table::Table;
+use crate::types::AttrType;
 use std::sync::Arc;
 
 const MAX_TABLE_NAME: usize = 64;
@@ -158,6 +159,20 @@ impl Schema {
                             "attribute '{}' is declared twice",
                             a.name
                         )));
+                    }
+                    if let AttrType::Codec {
+                        store: Some(store), ..
+                    } = &a.ty
+                    {
+                        self.conn.stores.check(store).map_err(|e| {
+                            Error::new(
+                                e.code,
+                                format!(
+                                    "{ctx}: line {}: attribute '{}': {}",
+                                    item.line, a.name, e.message
+                                ),
+                            )
+                        })?;
                     }
                     heading.attributes.push(Attribute {
                         name: a.name.clone(),

@@ -1,11 +1,14 @@
 //! A table, optionally restricted: insert, fetch, count, delete.
 
 use crate::backend::{Condition, InsertBatch, InsertMode, SelectSpec};
+use crate::codecs;
 use crate::connection::ConnInner;
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::{Attribute, Heading};
 use crate::naming::{self, Tier};
-use crate::value::{Column, Converter, Elem, InputColumn, InputData, Value};
+use crate::store::{Store, Stores};
+use crate::types::AttrType;
+use crate::value::{ArrayValue, Column, Converter, Elem, InputColumn, InputData, Value};
 use std::sync::Arc;
 
 /// Options of an insert (the reference's `insert` keyword arguments).
@@ -264,23 +267,15 @@ impl Table {
                 )));
             }
         }
-        let plan = self.plan_columns(&names, opts)?;
-        let tname = self.full_name();
-        let mut columns = Vec::with_capacity(plan.len());
-        for (pos, idx) in plan {
-            let attr = &self.heading.attributes[idx];
-            let mut conv = Converter::new(&tname, attr, rows.len());
-            for (k, r) in rows.iter().enumerate() {
-                let v = if k == 0 {
-                    &r.values[pos].1
-                } else {
-                    r.get(names[pos]).unwrap_or(&Value::Null)
-                };
-                conv.push(v.as_elem(), Some(k))?;
-            }
-            columns.push((idx, conv.finish()));
-        }
-        self.run_insert(columns, rows.len(), opts)
+        let elem = |pos: usize, k: usize| -> Result<Elem> {
+            let v = if k == 0 {
+                &rows[0].values[pos].1
+            } else {
+                rows[k].get(names[pos]).unwrap_or(&Value::Null)
+            };
+            Ok(v.as_elem())
+        };
+        self.insert_impl(&names, rows.len(), &elem, opts)
     }
 
     /// Insert typed columns (the fast path). All columns must have `nrows` values.
@@ -291,7 +286,6 @@ impl Table {
         opts: InsertOptions,
     ) -> Result<u64> {
         let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
-        let plan = self.plan_columns(&names, opts)?;
         let tname = self.full_name();
         for c in cols {
             let n = c.data.checked_len(c.name)?;
@@ -311,22 +305,15 @@ impl Table {
                 }
             }
         }
-        let mut columns = Vec::with_capacity(plan.len());
-        for (pos, idx) in plan {
+        let elem = |pos: usize, i: usize| -> Result<Elem> {
             let c = &cols[pos];
-            let attr = &self.heading.attributes[idx];
-            let mut conv = Converter::new(&tname, attr, nrows);
-            for i in 0..nrows {
-                let e = if c.validity.is_some_and(|v| v[i] == 0) {
-                    Elem::Null
-                } else {
-                    c.data.elem(c.name, i)?
-                };
-                conv.push(e, Some(i))?;
+            if c.validity.is_some_and(|v| v[i] == 0) {
+                Ok(Elem::Null)
+            } else {
+                c.data.elem(c.name, i)
             }
-            columns.push((idx, conv.finish()));
-        }
-        self.run_insert(columns, nrows, opts)
+        };
+        self.insert_impl(&names, nrows, &elem, opts)
     }
 
     /// Insert owned columns (name, column).
@@ -345,6 +332,242 @@ impl Table {
             })
             .collect();
         self.insert_columns(&inputs, nrows, opts)
+    }
+
+    /// The one insert path: validate every plain value first, then write codec values to their
+    /// stores, then insert the batch in one transaction. Objects written for a batch that does
+    /// not commit are deleted again.
+    fn insert_impl<'e>(
+        &self,
+        names: &[&str],
+        nrows: usize,
+        elem: &dyn Fn(usize, usize) -> Result<Elem<'e>>,
+        opts: InsertOptions,
+    ) -> Result<u64> {
+        let plan = self.plan_columns(names, opts)?;
+        let tname = self.full_name();
+        let is_codec =
+            |idx: usize| matches!(self.heading.attributes[idx].ty, AttrType::Codec { .. });
+        let mut columns = Vec::with_capacity(plan.len());
+        for &(pos, idx) in plan.iter().filter(|(_, idx)| !is_codec(*idx)) {
+            let attr = &self.heading.attributes[idx];
+            let mut conv = Converter::new(&tname, attr, nrows);
+            for k in 0..nrows {
+                conv.push(elem(pos, k)?, Some(k))?;
+            }
+            columns.push((idx, conv.finish()));
+        }
+        let codec_plan: Vec<(usize, usize)> = plan
+            .iter()
+            .copied()
+            .filter(|(_, idx)| is_codec(*idx))
+            .collect();
+        if codec_plan.is_empty() {
+            return self.run_insert(columns, nrows, opts);
+        }
+        // Codec values: check them all before writing anything.
+        let mut arrays: Vec<Vec<Option<&ArrayValue>>> = Vec::new();
+        for &(pos, idx) in &codec_plan {
+            let attr = &self.heading.attributes[idx];
+            let AttrType::Codec { name, .. } = &attr.ty else {
+                unreachable!()
+            };
+            codecs::check_writable(name, &attr.name).map_err(|e| e.context(&tname))?;
+            let mut col = Vec::with_capacity(nrows);
+            for k in 0..nrows {
+                match elem(pos, k)? {
+                    Elem::Array(a) => {
+                        a.validate().map_err(|m| {
+                            Error::type_err(format!("{tname}, attribute '{}' (row {k}): {m}", attr.name))
+                        })?;
+                        col.push(Some(a));
+                    }
+                    Elem::Null if attr.nullable => col.push(None),
+                    Elem::Null => {
+                        return Err(Error::type_err(format!(
+                            "{tname}, attribute '{}' (row {k}): NULL is not allowed (the attribute is not nullable)",
+                            attr.name
+                        )))
+                    }
+                    other => {
+                        return Err(Error::type_err(format!(
+                            "{tname}, attribute '{}' ({}) (row {k}): expects an array, got {}",
+                            attr.name,
+                            attr.declared_type,
+                            match other {
+                                Elem::Str(_) | Elem::Json(_) | Elem::Decimal(_) => "text",
+                                Elem::Bytes(_) => "bytes",
+                                _ => "a scalar",
+                            }
+                        )))
+                    }
+                }
+            }
+            arrays.push(col);
+        }
+        // The primary key of every row, for the object paths.
+        let pk: Vec<(usize, &Column)> = self
+            .heading
+            .attributes
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.in_key)
+            .map(|(i, a)| {
+                columns
+                    .iter()
+                    .find(|(idx, _)| *idx == i)
+                    .map(|(_, c)| (i, c))
+                    .ok_or_else(|| {
+                        Error::invalid_arg(format!(
+                            "{tname}: primary-key attribute '{}' is missing",
+                            a.name
+                        ))
+                    })
+            })
+            .collect::<Result<_>>()?;
+        let keys: Vec<Vec<(String, AttrType, Value)>> = (0..nrows)
+            .map(|k| {
+                pk.iter()
+                    .map(|(i, c)| {
+                        let a = &self.heading.attributes[*i];
+                        (a.name.clone(), a.ty.clone(), c.value(k))
+                    })
+                    .collect()
+            })
+            .collect();
+        drop(pk);
+        let key_of = |k: usize| -> &[(String, AttrType, Value)] { &keys[k] };
+        let key_row = |k: usize| Row {
+            values: key_of(k)
+                .iter()
+                .map(|(n, _, v)| (n.clone(), v.clone()))
+                .collect(),
+        };
+        // Rows whose key exists are left out entirely when skipping (nothing is uploaded for
+        // them); when replacing, the objects of the replaced rows are deleted after the commit.
+        let existing: Vec<ResultSet> = if opts.skip_duplicates || opts.replace {
+            let keys: Vec<Row> = (0..nrows).map(key_row).collect();
+            let mut found = Vec::new();
+            for chunk in keys.chunks(500) {
+                let mut attrs = self.heading.primary_key_names();
+                if opts.replace {
+                    attrs.extend(
+                        codec_plan
+                            .iter()
+                            .map(|(_, idx)| self.heading.attributes[*idx].name.clone()),
+                    );
+                }
+                found.push(self.restrict_keys(chunk)?.fetch(&FetchOptions {
+                    attributes: Some(attrs),
+                    ..Default::default()
+                })?);
+            }
+            found
+        } else {
+            Vec::new()
+        };
+        let mut keep: Vec<bool> = vec![true; nrows];
+        let mut replaced: Vec<(String, String)> = Vec::new();
+        if !existing.is_empty() {
+            let existing_keys: std::collections::HashSet<Vec<String>> = existing
+                .iter()
+                .flat_map(|rs| (0..rs.nrows).map(move |i| key_strings(rs, i, &self.heading)))
+                .collect();
+            for (k, keep_k) in keep.iter_mut().enumerate() {
+                let ks: Vec<String> = key_of(k).iter().map(|(_, _, v)| format!("{v:?}")).collect();
+                if existing_keys.contains(&ks) && opts.skip_duplicates {
+                    *keep_k = false;
+                }
+            }
+            if opts.replace {
+                for rs in &existing {
+                    for (_, idx) in &codec_plan {
+                        let name = &self.heading.attributes[*idx].name;
+                        if let Some(c) = rs.column(name) {
+                            for i in 0..rs.nrows {
+                                if let Value::Json(j) = c.value(i) {
+                                    if let Ok(m) = codecs::npy::NpyMeta::from_json(&j) {
+                                        replaced.push((m.store, m.path));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // Within the batch, a repeated key keeps its first row when skipping and its last
+            // row when replacing; the other rows are not written at all.
+            let mut seen = std::collections::HashSet::new();
+            let order: Vec<usize> = if opts.replace {
+                (0..nrows).rev().collect()
+            } else {
+                (0..nrows).collect()
+            };
+            for k in order {
+                let ks: Vec<String> = key_of(k).iter().map(|(_, _, v)| format!("{v:?}")).collect();
+                if keep[k] && !seen.insert(ks) {
+                    keep[k] = false;
+                }
+            }
+        }
+        let kept: Vec<usize> = (0..nrows).filter(|&k| keep[k]).collect();
+        if kept.is_empty() {
+            return Ok(0);
+        }
+        let mut columns: Vec<(usize, Column)> = columns
+            .into_iter()
+            .map(|(i, c)| (i, c.take(&kept)))
+            .collect();
+        let mut written: Vec<(Arc<Store>, String)> = Vec::new();
+        let result = (|| -> Result<u64> {
+            for (j, &(_, idx)) in codec_plan.iter().enumerate() {
+                let attr = &self.heading.attributes[idx];
+                let AttrType::Codec {
+                    store: declared, ..
+                } = &attr.ty
+                else {
+                    unreachable!()
+                };
+                let store = self.conn.stores.get(declared.as_deref().unwrap_or(""))?;
+                let mut conv = Converter::new(&tname, attr, kept.len());
+                for &k in &kept {
+                    match arrays[j][k] {
+                        None => conv.push(Elem::Null, Some(k))?,
+                        Some(a) => {
+                            let meta = codecs::npy::encode(
+                                &store,
+                                &self.schema,
+                                &self.name,
+                                key_of(k),
+                                &attr.name,
+                                a,
+                            )
+                            .map_err(|e| e.context(format!("{tname}, row {k}")))?;
+                            written.push((store.clone(), meta.path.clone()));
+                            conv.push(Elem::Json(&meta.to_json()), Some(k))?;
+                        }
+                    }
+                }
+                columns.push((idx, conv.finish()));
+            }
+            self.run_insert(columns, kept.len(), opts)
+        })();
+        match result {
+            Ok(n) => {
+                for (store, path) in replaced {
+                    if let Ok(s) = self.conn.stores.get(&store) {
+                        let _ = s.delete(&path);
+                    }
+                }
+                Ok(n)
+            }
+            Err(e) => {
+                for (store, path) in written {
+                    let _ = store.delete(&path);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Map input names to attribute indexes: (position in input, attribute index).
@@ -559,8 +782,42 @@ impl Table {
     /// and the whole delete fails with `Integrity`). Returns the number of rows deleted.
     pub fn delete(&self) -> Result<u64> {
         let cond = self.condition();
-        self.conn
-            .with(|b| b.delete(&self.schema, &self.name, &self.heading, &cond))
+        let stored: Vec<usize> = self
+            .heading
+            .attributes
+            .iter()
+            .enumerate()
+            .filter(
+                |(_, a)| matches!(&a.ty, AttrType::Codec { name, store: Some(_) } if name == "npy"),
+            )
+            .map(|(i, _)| i)
+            .collect();
+        let (n, cols) = self
+            .conn
+            .with(|b| b.delete(&self.schema, &self.name, &self.heading, &cond, &stored))?;
+        // After the commit: remove the deleted rows' objects (a failure leaves an orphan for gc).
+        for c in &cols {
+            for i in 0..c.len() {
+                if let Value::Json(j) = c.value(i) {
+                    if let Ok(m) = codecs::npy::NpyMeta::from_json(&j) {
+                        if let Ok(s) = self.conn.stores.get(&m.store) {
+                            let _ = s.delete(&m.path);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The object stores of this table's connection.
+    pub fn stores(&self) -> Arc<Stores> {
+        self.conn.stores.clone()
+    }
+
+    /// The lazy reference to an `<npy@>` value of a fetched row (no I/O).
+    pub fn npyref(&self, rs: &ResultSet, column: &str, row: usize) -> Result<codecs::npy::NpyRef> {
+        npyref_of(rs, column, row, self.stores())
     }
 
     /// Drop the table (fails while other tables reference it).
@@ -570,6 +827,56 @@ impl Table {
         }
         self.conn.with(|b| b.drop_table(&self.schema, &self.name))
     }
+}
+
+/// The lazy reference to an `<npy@>` value in a result (no I/O).
+pub fn npyref_of(
+    rs: &ResultSet,
+    column: &str,
+    row: usize,
+    stores: Arc<Stores>,
+) -> Result<codecs::npy::NpyRef> {
+    let i = rs.column_index(column).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownAttribute,
+            format!("the result has no column '{column}'"),
+        )
+    })?;
+    let a = &rs.attributes[i];
+    if !matches!(&a.ty, AttrType::Codec { name, .. } if name == "npy") {
+        return Err(Error::type_err(format!(
+            "attribute '{column}' is {}, not <npy@>",
+            a.declared_type
+        )));
+    }
+    if row >= rs.nrows {
+        return Err(Error::invalid_arg(format!(
+            "row {row} is out of range ({} rows)",
+            rs.nrows
+        )));
+    }
+    match rs.columns[i].value(row) {
+        Value::Json(j) => codecs::npy::NpyRef::from_json(&j, stores),
+        Value::Null => Err(Error::not_found(format!(
+            "attribute '{column}' is NULL in row {row}"
+        ))),
+        other => Err(Error::internal(format!(
+            "unexpected {} in <npy> column",
+            other.kind_name()
+        ))),
+    }
+}
+
+/// The primary-key values of row `i` of a result, as comparable strings.
+fn key_strings(rs: &ResultSet, i: usize, heading: &Heading) -> Vec<String> {
+    heading
+        .primary_key()
+        .map(|a| {
+            rs.column(&a.name)
+                .map(|c| format!("{:?}", c.value(i)))
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for Table {

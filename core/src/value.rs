@@ -187,6 +187,126 @@ impl Column {
             self.data.value(i)
         }
     }
+
+    /// The rows at `idx`, in that order.
+    pub fn take(self, idx: &[usize]) -> Column {
+        if idx.len() == self.len() && idx.iter().enumerate().all(|(i, &k)| i == k) {
+            return self;
+        }
+        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().map(|&k| v[k]).collect()
+        }
+        fn pick_var(v: &VarData, idx: &[usize]) -> VarData {
+            let mut out = VarData::with_capacity(idx.len(), 0);
+            for &k in idx {
+                out.push(v.get(k));
+            }
+            out
+        }
+        let data = match &self.data {
+            ColumnData::Bool(v) => ColumnData::Bool(pick(v, idx)),
+            ColumnData::Int8(v) => ColumnData::Int8(pick(v, idx)),
+            ColumnData::Int16(v) => ColumnData::Int16(pick(v, idx)),
+            ColumnData::Int32(v) => ColumnData::Int32(pick(v, idx)),
+            ColumnData::Int64(v) => ColumnData::Int64(pick(v, idx)),
+            ColumnData::Float32(v) => ColumnData::Float32(pick(v, idx)),
+            ColumnData::Float64(v) => ColumnData::Float64(pick(v, idx)),
+            ColumnData::Date(v) => ColumnData::Date(pick(v, idx)),
+            ColumnData::Datetime(v) => ColumnData::Datetime(pick(v, idx)),
+            ColumnData::Uuid(v) => ColumnData::Uuid(pick(v, idx)),
+            ColumnData::String(v) => ColumnData::String(pick_var(v, idx)),
+            ColumnData::Bytes(v) => ColumnData::Bytes(pick_var(v, idx)),
+            ColumnData::Decimal(v) => ColumnData::Decimal(pick_var(v, idx)),
+            ColumnData::Json(v) => ColumnData::Json(pick_var(v, idx)),
+        };
+        let validity = self.validity.as_ref().map(|v| pick(v, idx));
+        Column { data, validity }
+    }
+}
+
+/// Bytes of an array to store; lets a caller lend its buffer without a copy.
+pub trait ArrayBytes: Send + Sync {
+    fn bytes(&self) -> &[u8];
+}
+
+impl ArrayBytes for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// An n-dimensional array value for `<npy@>` attributes.
+#[derive(Clone)]
+pub struct ArrayValue {
+    pub dtype: crate::npy::Dtype,
+    pub shape: Vec<u64>,
+    /// Column-major data (numpy's `fortran_order`).
+    pub fortran_order: bool,
+    pub data: std::sync::Arc<dyn ArrayBytes>,
+}
+
+impl ArrayValue {
+    pub fn new(
+        dtype: crate::npy::Dtype,
+        shape: Vec<u64>,
+        fortran_order: bool,
+        data: Vec<u8>,
+    ) -> ArrayValue {
+        ArrayValue {
+            dtype,
+            shape,
+            fortran_order,
+            data: std::sync::Arc::new(data),
+        }
+    }
+    /// Number of elements.
+    pub fn size(&self) -> u64 {
+        self.shape.iter().product()
+    }
+    /// Check that the buffer holds exactly `size × itemsize` bytes.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.shape.len() > 32 {
+            return Err(format!(
+                "{} dimensions exceed numpy's limit of 32",
+                self.shape.len()
+            ));
+        }
+        let want = self
+            .shape
+            .iter()
+            .try_fold(self.dtype.itemsize() as u64, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| "the shape overflows".to_string())?;
+        let got = self.data.bytes().len() as u64;
+        if got != want {
+            return Err(format!(
+                "{} shape {:?} needs {want} bytes, the buffer has {got}",
+                self.dtype.name(),
+                self.shape
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ArrayValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Array({} {:?}{})",
+            self.dtype.name(),
+            self.shape,
+            if self.fortran_order { " F" } else { "" }
+        )
+    }
+}
+
+impl PartialEq for ArrayValue {
+    fn eq(&self, o: &Self) -> bool {
+        self.dtype == o.dtype
+            && self.shape == o.shape
+            && self.fortran_order == o.fortran_order
+            && self.data.bytes() == o.data.bytes()
+    }
 }
 
 /// One value, as set on a row builder or used in a key restriction.
@@ -207,6 +327,8 @@ pub enum Value {
     Decimal(String),
     /// JSON document text
     Json(String),
+    /// An array for an `<npy@>` attribute.
+    Array(ArrayValue),
 }
 
 impl Value {
@@ -223,6 +345,7 @@ impl Value {
             Value::Uuid(_) => "uuid",
             Value::Decimal(_) => "decimal",
             Value::Json(_) => "json",
+            Value::Array(_) => "array",
         }
     }
     pub fn as_elem(&self) -> Elem<'_> {
@@ -238,6 +361,7 @@ impl Value {
             Value::Uuid(u) => Elem::Uuid(u),
             Value::Decimal(s) => Elem::Decimal(s),
             Value::Json(s) => Elem::Json(s),
+            Value::Array(a) => Elem::Array(a),
         }
     }
 }
@@ -256,6 +380,7 @@ pub enum Elem<'a> {
     Uuid(&'a [u8; 16]),
     Decimal(&'a str),
     Json(&'a str),
+    Array(&'a ArrayValue),
 }
 
 impl Elem<'_> {
@@ -272,6 +397,7 @@ impl Elem<'_> {
             Elem::Uuid(u) => format!("uuid {}", uuid::Uuid::from_bytes(**u)),
             Elem::Decimal(s) => format!("decimal '{}'", truncate(s)),
             Elem::Json(s) => format!("json '{}'", truncate(s)),
+            Elem::Array(a) => format!("{a:?}"),
         }
     }
 }
@@ -295,13 +421,27 @@ pub enum InputData<'a> {
     Int64(&'a [i64]),
     Float32(&'a [f32]),
     Float64(&'a [f64]),
-    String { offsets: &'a [i64], bytes: &'a [u8] },
-    Bytes { offsets: &'a [i64], bytes: &'a [u8] },
+    String {
+        offsets: &'a [i64],
+        bytes: &'a [u8],
+    },
+    Bytes {
+        offsets: &'a [i64],
+        bytes: &'a [u8],
+    },
     Date(&'a [i32]),
     Datetime(&'a [i64]),
     Uuid(&'a [[u8; 16]]),
-    Decimal { offsets: &'a [i64], bytes: &'a [u8] },
-    Json { offsets: &'a [i64], bytes: &'a [u8] },
+    Decimal {
+        offsets: &'a [i64],
+        bytes: &'a [u8],
+    },
+    Json {
+        offsets: &'a [i64],
+        bytes: &'a [u8],
+    },
+    /// One array per row (for `<npy@>` attributes).
+    Array(&'a [ArrayValue]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -381,6 +521,7 @@ impl<'a> InputData<'a> {
             InputData::Date(v) => v.len(),
             InputData::Datetime(v) => v.len(),
             InputData::Uuid(v) => v.len(),
+            InputData::Array(v) => v.len(),
             InputData::String { offsets, bytes }
             | InputData::Bytes { offsets, bytes }
             | InputData::Decimal { offsets, bytes }
@@ -414,6 +555,7 @@ impl<'a> InputData<'a> {
             InputData::Date(v) => Elem::Date(v[i]),
             InputData::Datetime(v) => Elem::Datetime(v[i]),
             InputData::Uuid(v) => Elem::Uuid(&v[i]),
+            InputData::Array(v) => Elem::Array(&v[i]),
             InputData::String { offsets, bytes } => Elem::Str(text(offsets, bytes)?),
             InputData::Bytes { offsets, bytes } => {
                 Elem::Bytes(&bytes[offsets[i] as usize..offsets[i + 1] as usize])
@@ -636,6 +778,14 @@ impl<'h> Converter<'h> {
         let ty = self.attr.ty.clone();
         match ty {
             AttrType::Core(c) => self.push_core(&c, e, row)?,
+            AttrType::Codec { store: Some(_), .. } => match e {
+                Elem::Json(s) => {
+                    if let ColumnData::Json(o) = &mut self.out {
+                        o.push(s.as_bytes())
+                    }
+                }
+                _ => return Err(self.type_err(row, &e)),
+            },
             AttrType::Codec { .. } | AttrType::Native(_) => {
                 return Err(self.err(
                     ErrorCode::Unsupported,

@@ -283,6 +283,7 @@ fn to_duck_value(v: &Value) -> duckdb::types::Value {
         Value::Date(d) => D::Date32(*d),
         Value::Datetime(us) => D::Timestamp(duckdb::types::TimeUnit::Microsecond, *us),
         Value::Uuid(u) => D::Text(uuid::Uuid::from_bytes(*u).to_string()),
+        Value::Array(_) => D::Null,
     }
 }
 
@@ -888,20 +889,49 @@ impl Backend for DuckDbBackend {
         &mut self,
         schema: &str,
         table: &str,
-        _heading: &Heading,
+        heading: &Heading,
         cond: &Condition,
-    ) -> Result<u64> {
+        returning: &[usize],
+    ) -> Result<(u64, Vec<Column>)> {
         let ctx = format!("deleting from `{schema}`.`{table}`");
         let (w, params) = self.where_clause(cond);
+        let full = self.dialect.full_name(schema, table);
+        if returning.is_empty() {
+            let sql = format!("DELETE FROM {full} WHERE {w}");
+            return self.in_transaction(&ctx, |b| {
+                b.conn
+                    .execute(&sql, duckdb::params_from_iter(params))
+                    .map(|n| (n as u64, Vec::new()))
+                    .map_err(|e| map_err(e, &ctx))
+            });
+        }
+        let exprs: Vec<String> = returning
+            .iter()
+            .map(|&i| select_expr(&heading.attributes[i]))
+            .collect();
         let sql = format!(
-            "DELETE FROM {} WHERE {w}",
-            self.dialect.full_name(schema, table)
+            "DELETE FROM {full} WHERE {w} RETURNING {}",
+            exprs.join(", ")
         );
         self.in_transaction(&ctx, |b| {
-            b.conn
-                .execute(&sql, duckdb::params_from_iter(params))
-                .map(|n| n as u64)
-                .map_err(|e| map_err(e, &ctx))
+            let mut collectors: Vec<Collector> = returning
+                .iter()
+                .map(|&i| Collector::new(heading.attributes[i].ty.kind()))
+                .collect();
+            let mut stmt = b.conn.prepare(&sql).map_err(|e| map_err(e, &ctx))?;
+            let batches = stmt
+                .query_arrow(duckdb::params_from_iter(params))
+                .map_err(|e| map_err(e, &ctx))?;
+            for rb in batches {
+                for (k, c) in collectors.iter_mut().enumerate() {
+                    c.append(
+                        rb.column(k).as_ref(),
+                        &heading.attributes[returning[k]].name,
+                    )?;
+                }
+            }
+            let cols: Vec<Column> = collectors.into_iter().map(|c| c.finish()).collect();
+            Ok((cols.first().map(|c| c.len()).unwrap_or(0) as u64, cols))
         })
     }
 }

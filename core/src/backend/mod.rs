@@ -102,13 +102,16 @@ pub trait Backend: Send {
         heading: &Heading,
         cond: &Condition,
     ) -> Result<u64>;
+    /// Delete the matching rows in one transaction; returns the count and the deleted rows'
+    /// values of the `returning` attributes (used to remove their stored objects afterwards).
     fn delete(
         &mut self,
         schema: &str,
         table: &str,
         heading: &Heading,
         cond: &Condition,
-    ) -> Result<u64>;
+        returning: &[usize],
+    ) -> Result<(u64, Vec<Column>)>;
 }
 
 /// SQL text generation shared by the backends.
