@@ -31,6 +31,7 @@ typedef struct dj_table dj_table;
 typedef struct dj_row dj_row;
 typedef struct dj_result dj_result;
 typedef struct dj_strlist dj_strlist;
+typedef struct dj_npyref dj_npyref;
 
 // ABI major version; `dj_abi_version() >> 16` must equal it.
 #define DJ_ABI_VERSION_MAJOR 0
@@ -79,6 +80,76 @@ typedef struct dj_strlist dj_strlist;
 
 // Buffer kind: JSON document as text (offsets + bytes).
 #define DJ_KIND_JSON 14
+
+// Input kind for `<npy@>` attributes in a columnar insert: `data` points to `nrows`
+// `dj_array_in` structs (one array per row); `offsets` is unused.
+#define DJ_KIND_ARRAY 15
+
+// Array element type: numpy bool (1 byte).
+#define DJ_DTYPE_BOOL 1
+
+// Array element type: int8.
+#define DJ_DTYPE_INT8 2
+
+// Array element type: int16.
+#define DJ_DTYPE_INT16 3
+
+// Array element type: int32.
+#define DJ_DTYPE_INT32 4
+
+// Array element type: int64.
+#define DJ_DTYPE_INT64 5
+
+// Array element type: uint8.
+#define DJ_DTYPE_UINT8 6
+
+// Array element type: uint16.
+#define DJ_DTYPE_UINT16 7
+
+// Array element type: uint32.
+#define DJ_DTYPE_UINT32 8
+
+// Array element type: uint64.
+#define DJ_DTYPE_UINT64 9
+
+// Array element type: IEEE half precision (2 bytes).
+#define DJ_DTYPE_FLOAT16 10
+
+// Array element type: float.
+#define DJ_DTYPE_FLOAT32 11
+
+// Array element type: double.
+#define DJ_DTYPE_FLOAT64 12
+
+// Array element type: complex of two floats (real, imaginary).
+#define DJ_DTYPE_COMPLEX64 13
+
+// Array element type: complex of two doubles (real, imaginary).
+#define DJ_DTYPE_COMPLEX128 14
+
+// Array element type: fixed-width bytes (numpy `S<n>`); `itemsize` = n.
+#define DJ_DTYPE_BYTES 15
+
+// Array element type: fixed-width UTF-32 text (numpy `U<n>`); `itemsize` = 4 n.
+#define DJ_DTYPE_UNICODE 16
+
+// Memory order of an array: row-major (C, numpy's default).
+#define DJ_ORDER_C 0
+
+// Memory order of an array: column-major (Fortran; MATLAB and Julia arrays).
+#define DJ_ORDER_F 1
+
+// `dj_array_view.flags`: the data is in row-major order.
+#define DJ_VIEW_C_ORDER 1
+
+// `dj_array_view.flags`: the data is in column-major order.
+#define DJ_VIEW_F_ORDER 2
+
+// `dj_array_view.flags`: the data must not be written.
+#define DJ_VIEW_READONLY 4
+
+// `dj_array_view.flags`: the data is a memory map of a file (no copy was made).
+#define DJ_VIEW_MAPPED 8
 
 // Table tier Manual (SQL name `snake_case`).
 #define DJ_TIER_MANUAL 0
@@ -168,6 +239,49 @@ typedef struct dj_column_view {
   // One byte per row, 0 = NULL; NULL pointer when the column has no NULLs.
   const uint8_t *validity;
 } dj_column_view;
+
+// An array to store in an `<npy@>` attribute. The buffer is borrowed: it must stay valid and
+// unchanged until the insert call returns (for `dj_row_set_array`: until the row is inserted
+// or freed). Nothing is copied before the bytes are written to the store.
+typedef struct dj_array_in {
+  // The elements, in `order`, little-endian.
+  const void *data;
+  // Size of `data` in bytes; must equal the element count × itemsize.
+  uint64_t nbytes;
+  // DJ_DTYPE_*.
+  int32_t dtype;
+  // Number of dimensions (0 for a scalar array, at most 32).
+  int32_t ndim;
+  // `ndim` extents (may be NULL when ndim is 0).
+  const int64_t *shape;
+  // Bytes per element for DJ_DTYPE_BYTES / DJ_DTYPE_UNICODE; ignored (may be 0) otherwise.
+  int64_t itemsize;
+  // DJ_ORDER_C or DJ_ORDER_F.
+  int32_t order;
+} dj_array_in;
+
+// A read-only n-d array produced by the library (frozen layout, after the Arrow C data
+// interface): the consumer calls `release(view)` exactly once (or `dj_array_view_release`).
+// The memory stays valid until then, even after the ref, result and connection are freed.
+// Moving the struct by bitwise copy is allowed; shape and strides live in `private_data`.
+typedef struct dj_array_view {
+  const void *data;
+  uint64_t nbytes;
+  // DJ_DTYPE_*.
+  int32_t dtype;
+  int32_t ndim;
+  // `ndim` extents.
+  const int64_t *shape;
+  // `ndim` byte strides.
+  const int64_t *strides;
+  // Bytes per element.
+  int64_t itemsize;
+  // DJ_VIEW_* bits.
+  uint32_t flags;
+  // Frees the view's memory and sets itself to NULL; NULL once released.
+  void (*release)(struct dj_array_view *view);
+  void *private_data;
+} dj_array_view;
 
 // Success.
 #define DJ_OK 0
@@ -428,6 +542,55 @@ dj_status dj_result_column_index(const dj_result *result, const char *name, size
 dj_status dj_result_column(const dj_result *result, size_t i, struct dj_column_view *out_view);
 
 void dj_result_free(dj_result *result);
+
+// Set an `<npy@>` attribute to an array (buffer borrowed until the row is inserted or freed).
+dj_status dj_row_set_array(dj_row *row, const char *name, const struct dj_array_in *array);
+
+// Lazy reference to the `<npy@>` value in column `col`, row `row` of a result. No I/O.
+// DJ_E_NOT_FOUND if the value is NULL; DJ_E_TYPE if the column is not `<npy@>`.
+dj_status dj_result_npyref(const dj_result *result, size_t col, size_t row, dj_npyref **out_ref);
+
+void dj_npyref_free(dj_npyref *r);
+
+// Element type (DJ_DTYPE_*) and bytes per element; from metadata, no I/O.
+dj_status dj_npyref_dtype(const dj_npyref *r, int32_t *out_dtype, int64_t *out_itemsize);
+
+// numpy's name of the element type ("float64", "<U10"); valid until the ref is freed.
+const char *dj_npyref_dtype_name(const dj_npyref *r);
+
+// Number of dimensions and the shape (borrowed until the ref is freed); no I/O.
+dj_status dj_npyref_shape(const dj_npyref *r, int32_t *out_ndim, const int64_t **out_shape);
+
+// Number of elements and of data bytes; no I/O.
+dj_status dj_npyref_size(const dj_npyref *r, uint64_t *out_size, uint64_t *out_nbytes);
+
+// The object's path relative to its store (valid until the ref is freed).
+const char *dj_npyref_path(const dj_npyref *r);
+
+// The store's name (valid until the ref is freed).
+const char *dj_npyref_store(const dj_npyref *r);
+
+// Whether `dj_npyref_load` has already read the data (then later loads need no I/O).
+dj_status dj_npyref_is_loaded(const dj_npyref *r, int32_t *out_loaded);
+
+// Read the whole array into memory (cached on the ref; a second load does no I/O).
+dj_status dj_npyref_load(const dj_npyref *r, struct dj_array_view *out_view);
+
+// Zero-copy read-only memory map: the file itself for local stores; for remote stores the
+// object is downloaded once into the cache and the cached copy is mapped. Big-endian or
+// misaligned files are loaded instead (flags tell: DJ_VIEW_MAPPED is then not set).
+dj_status dj_npyref_map(const dj_npyref *r, struct dj_array_view *out_view);
+
+// Rows [start, stop) along the first axis of a C-order array, read with ranged requests
+// (without downloading the whole object).
+dj_status dj_npyref_read_rows(const dj_npyref *r, uint64_t start, uint64_t stop, struct dj_array_view *out_view);
+
+// Release a view (calls its `release`); NULL and already released views are ignored.
+void dj_array_view_release(struct dj_array_view *view);
+
+// Object-store traffic of a store since the connection opened: requests, bytes read and
+// bytes written (for tests and benchmarks). `store` NULL or "" means the default store.
+dj_status dj_conn_store_stats(const dj_conn *conn, const char *store, uint64_t *out_requests, uint64_t *out_bytes_read, uint64_t *out_bytes_written);
 
 // Days since 1970-01-01 of a calendar date (DJ_E_INVALID_ARG for an impossible date).
 dj_status dj_date_from_ymd(int32_t year, uint32_t month, uint32_t day, int32_t *out_days);

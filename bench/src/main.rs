@@ -6,6 +6,8 @@ use std::ffi::{c_void, CStr, CString};
 use std::ptr;
 use std::time::Instant;
 
+mod npy;
+
 const N: usize = 100_000;
 const REPEAT: usize = 5;
 
@@ -112,9 +114,29 @@ fn fresh_db() -> Db {
 }
 
 fn main() {
-    let mode = std::env::args().nth(1).unwrap_or_else(|| "skeleton".into());
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).cloned().unwrap_or_else(|| "skeleton".into());
+    if mode == "npy" {
+        let dir = std::path::PathBuf::from(
+            args.get(2)
+                .expect("usage: dj-bench npy <dir> [s3-endpoint bucket]"),
+        );
+        let s3 = args.get(3).map(|e| {
+            (
+                e.clone(),
+                args.get(4)
+                    .cloned()
+                    .unwrap_or_else(|| "datajoint-test".into()),
+            )
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&npy::run(&dir, s3)).unwrap()
+        );
+        return;
+    }
     if mode != "skeleton" {
-        eprintln!("usage: dj-bench skeleton");
+        eprintln!("usage: dj-bench skeleton | dj-bench npy <dir> [s3-endpoint bucket]");
         std::process::exit(2);
     }
     let ids: Vec<i64> = (0..N as i64).collect();

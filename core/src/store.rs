@@ -432,36 +432,55 @@ impl Store {
         self.local_root.is_some()
     }
 
-    /// Write an object from parts (e.g. an .npy header and the array's bytes) without
-    /// concatenating them: large objects go up as a multipart upload in 16 MiB chunks.
-    pub fn put_parts(&self, rel: &str, parts: &[&[u8]]) -> Result<u64> {
+    /// Write an object from parts (e.g. an .npy header and the array's bytes) without copying
+    /// them: a `file` store writes one staged file that is renamed into place; cloud stores use
+    /// one PUT up to 16 MiB and a multipart upload of 16 MiB slices above.
+    pub fn put_parts(&self, rel: &str, parts: Vec<Bytes>) -> Result<u64> {
+        block_on(self.put_parts_async(rel, parts))
+    }
+
+    async fn put_parts_async(&self, rel: &str, parts: Vec<Bytes>) -> Result<u64> {
         const CHUNK: usize = 16 << 20;
         let key = self.key(rel)?;
         let total: usize = parts.iter().map(|p| p.len()).sum();
         let store = self.inner.clone();
-        let res = if total <= CHUNK {
-            let mut buf = Vec::with_capacity(total);
-            for p in parts {
-                buf.extend_from_slice(p);
-            }
+        let res = if self.is_local() || total <= CHUNK {
             self.count(0, total as u64);
-            block_on(async move { store.put(&key, PutPayload::from(buf)).await.map(|_| ()) })
+            store
+                .put(&key, PutPayload::from_iter(parts))
+                .await
+                .map(|_| ())
         } else {
-            block_on(async {
+            async {
                 let upload = store.put_multipart(&key).await?;
                 let mut w = WriteMultipart::new_with_chunk_size(upload, CHUNK);
-                for p in parts {
-                    for c in p.chunks(CHUNK) {
+                for mut p in parts {
+                    while !p.is_empty() {
+                        let piece = p.split_to(p.len().min(CHUNK));
                         w.wait_for_capacity(4).await?;
-                        w.write(c);
-                        self.count(0, c.len() as u64);
+                        self.count(0, piece.len() as u64);
+                        w.put(piece);
                     }
                 }
                 w.finish().await.map(|_| ())
-            })
+            }
+            .await
         };
         res.map_err(|e| self.map_err(rel, e))?;
         Ok(total as u64)
+    }
+
+    /// Write many objects, up to 8 at a time. On error, some may have been written: the
+    /// caller deletes every path it asked for.
+    pub fn put_all(jobs: Vec<(Arc<Store>, String, Vec<Bytes>)>) -> Result<()> {
+        use futures::TryStreamExt;
+        block_on(async move {
+            futures::stream::iter(jobs.into_iter().map(Ok))
+                .try_for_each_concurrent(8, |(store, rel, parts)| async move {
+                    store.put_parts_async(&rel, parts).await.map(|_| ())
+                })
+                .await
+        })
     }
 
     pub fn get(&self, rel: &str) -> Result<Bytes> {

@@ -519,6 +519,7 @@ impl Table {
             .map(|(i, c)| (i, c.take(&kept)))
             .collect();
         let mut written: Vec<(Arc<Store>, String)> = Vec::new();
+        let mut jobs: Vec<(Arc<Store>, String, Vec<bytes::Bytes>)> = Vec::new();
         let result = (|| -> Result<u64> {
             for (j, &(_, idx)) in codec_plan.iter().enumerate() {
                 let attr = &self.heading.attributes[idx];
@@ -534,7 +535,7 @@ impl Table {
                     match arrays[j][k] {
                         None => conv.push(Elem::Null, Some(k))?,
                         Some(a) => {
-                            let meta = codecs::npy::encode(
+                            let (meta, parts) = codecs::npy::prepare(
                                 &store,
                                 &self.schema,
                                 &self.name,
@@ -544,12 +545,15 @@ impl Table {
                             )
                             .map_err(|e| e.context(format!("{tname}, row {k}")))?;
                             written.push((store.clone(), meta.path.clone()));
+                            jobs.push((store.clone(), meta.path.clone(), parts));
                             conv.push(Elem::Json(&meta.to_json()), Some(k))?;
                         }
                     }
                 }
                 columns.push((idx, conv.finish()));
             }
+            // Objects first (concurrently), then the rows in one transaction.
+            Store::put_all(std::mem::take(&mut jobs))?;
             self.run_insert(columns, kept.len(), opts)
         })();
         match result {

@@ -486,14 +486,7 @@ fn ten_thousand_refs_need_no_io() {
     let env = file_env();
     let t = declare_rec(&env.conn, "main");
     let arrays: Vec<ArrayValue> = (0..10_000)
-        .map(|i| {
-            ArrayValue::new(
-                Dtype::Int32,
-                vec![2],
-                false,
-                (i as i32).to_le_bytes().repeat(2),
-            )
-        })
+        .map(|i: i32| ArrayValue::new(Dtype::Int32, vec![2], false, i.to_le_bytes().repeat(2)))
         .collect();
     let ids: Vec<i32> = (0..10_000).collect();
     t.insert_columns(

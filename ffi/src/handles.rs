@@ -1,12 +1,18 @@
 //! Opaque handle types. Each starts with a tag checked on entry, so a wrong or stale pointer of
 //! another handle type is reported as DJ_E_INVALID_HANDLE instead of being misused.
 
-use crate::{dj_column_view, util::cstring_lossy};
+use crate::{
+    dj_array_view, dj_column_view, util::cstring_lossy, DJ_VIEW_C_ORDER, DJ_VIEW_F_ORDER,
+    DJ_VIEW_MAPPED, DJ_VIEW_READONLY,
+};
+use datajoint_core::codecs::npy::{ArrayView, NpyRef};
+use datajoint_core::store::Stores;
 use datajoint_core::{
     declare::Default, ColumnData, Connection, Error, ResultSet, Row, Schema, Table,
 };
 use std::ffi::{c_void, CString};
 use std::ptr;
+use std::sync::Arc;
 
 pub trait Handle {
     const TAG: u64;
@@ -139,11 +145,13 @@ pub struct dj_result {
     pub rs: ResultSet,
     names: Vec<CString>,
     types: Vec<CString>,
+    /// Stores of the table the result came from (for `<npy@>` refs).
+    pub stores: Option<Arc<Stores>>,
 }
 handle_type!(dj_result, 0x646a_7265_7375_0005, "dj_result");
 
 impl dj_result {
-    pub fn new(rs: ResultSet) -> Box<dj_result> {
+    pub fn new(rs: ResultSet, stores: Option<Arc<Stores>>) -> Box<dj_result> {
         let names = rs
             .attributes
             .iter()
@@ -159,6 +167,7 @@ impl dj_result {
             rs,
             names,
             types,
+            stores,
         })
     }
 
@@ -217,5 +226,101 @@ impl dj_strlist {
             tag: Self::TAG,
             items: items.iter().map(|s| cstring_lossy(s)).collect(),
         })
+    }
+}
+
+/// A lazy reference to an `<npy@>` value.
+#[repr(C)]
+pub struct dj_npyref {
+    tag: u64,
+    pub r: NpyRef,
+    pub shape: Vec<i64>,
+    pub dtype_c: CString,
+    pub path_c: CString,
+    pub store_c: CString,
+}
+handle_type!(dj_npyref, 0x646a_6e70_7972_0007, "dj_npyref");
+
+impl dj_npyref {
+    pub fn new(r: NpyRef) -> Box<dj_npyref> {
+        Box::new(dj_npyref {
+            tag: Self::TAG,
+            shape: r.shape().iter().map(|&d| d as i64).collect(),
+            dtype_c: cstring_lossy(&r.dtype().name()),
+            path_c: cstring_lossy(r.path()),
+            store_c: cstring_lossy(r.store()),
+            r,
+        })
+    }
+}
+
+/// What a released-on-demand `dj_array_view` owns.
+struct ViewPrivate {
+    _view: ArrayView,
+    shape: Vec<i64>,
+    strides: Vec<i64>,
+}
+
+pub fn empty_view() -> dj_array_view {
+    dj_array_view {
+        data: ptr::null(),
+        nbytes: 0,
+        dtype: 0,
+        ndim: 0,
+        shape: ptr::null(),
+        strides: ptr::null(),
+        itemsize: 0,
+        flags: 0,
+        release: None,
+        private_data: ptr::null_mut(),
+    }
+}
+
+unsafe extern "C" fn release_view(v: *mut dj_array_view) {
+    if v.is_null() || (*v).private_data.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        drop(Box::from_raw((*v).private_data as *mut ViewPrivate));
+    }));
+    *v = empty_view();
+}
+
+/// Hand a view to C: its memory (map, download or buffer) is owned by `private_data`.
+pub fn export_view(view: ArrayView) -> dj_array_view {
+    let private = Box::new(ViewPrivate {
+        shape: view.shape.iter().map(|&d| d as i64).collect(),
+        strides: view.strides(),
+        _view: view,
+    });
+    let v = &private._view;
+    let mut flags = DJ_VIEW_READONLY
+        | if v.fortran_order {
+            DJ_VIEW_F_ORDER
+        } else {
+            DJ_VIEW_C_ORDER
+        };
+    if v.mapped {
+        flags |= DJ_VIEW_MAPPED;
+    }
+    // 0-d and 1-d arrays are both C and F contiguous.
+    if v.shape.len() <= 1 {
+        flags |= DJ_VIEW_C_ORDER | DJ_VIEW_F_ORDER;
+    }
+    let out = dj_array_view {
+        data: v.data().as_ptr() as *const c_void,
+        nbytes: v.nbytes() as u64,
+        dtype: crate::dtype_code_pub(v.dtype),
+        ndim: v.shape.len() as i32,
+        shape: private.shape.as_ptr(),
+        strides: private.strides.as_ptr(),
+        itemsize: v.dtype.itemsize() as i64,
+        flags,
+        release: Some(release_view),
+        private_data: ptr::null_mut(),
+    };
+    dj_array_view {
+        private_data: Box::into_raw(private) as *mut c_void,
+        ..out
     }
 }

@@ -10,11 +10,14 @@
 mod handles;
 mod util;
 
+use datajoint_core::codecs::npy::ArrayView;
+use datajoint_core::npy::Dtype;
+use datajoint_core::value::ArrayValue;
 use datajoint_core::{
     value, Connection, ErrorCode, FetchOptions, InputColumn, InputData, InsertOptions, Kind, Row,
     Tier, Value,
 };
-pub use handles::{dj_conn, dj_result, dj_row, dj_schema, dj_strlist, dj_table};
+pub use handles::{dj_conn, dj_npyref, dj_result, dj_row, dj_schema, dj_strlist, dj_table};
 use std::ffi::{c_char, c_void};
 use std::ptr;
 use util::*;
@@ -96,6 +99,56 @@ pub const DJ_KIND_UUID: i32 = 12;
 pub const DJ_KIND_DECIMAL: i32 = 13;
 /// Buffer kind: JSON document as text (offsets + bytes).
 pub const DJ_KIND_JSON: i32 = 14;
+/// Input kind for `<npy@>` attributes in a columnar insert: `data` points to `nrows`
+/// `dj_array_in` structs (one array per row); `offsets` is unused.
+pub const DJ_KIND_ARRAY: i32 = 15;
+
+/// Array element type: numpy bool (1 byte).
+pub const DJ_DTYPE_BOOL: i32 = 1;
+/// Array element type: int8.
+pub const DJ_DTYPE_INT8: i32 = 2;
+/// Array element type: int16.
+pub const DJ_DTYPE_INT16: i32 = 3;
+/// Array element type: int32.
+pub const DJ_DTYPE_INT32: i32 = 4;
+/// Array element type: int64.
+pub const DJ_DTYPE_INT64: i32 = 5;
+/// Array element type: uint8.
+pub const DJ_DTYPE_UINT8: i32 = 6;
+/// Array element type: uint16.
+pub const DJ_DTYPE_UINT16: i32 = 7;
+/// Array element type: uint32.
+pub const DJ_DTYPE_UINT32: i32 = 8;
+/// Array element type: uint64.
+pub const DJ_DTYPE_UINT64: i32 = 9;
+/// Array element type: IEEE half precision (2 bytes).
+pub const DJ_DTYPE_FLOAT16: i32 = 10;
+/// Array element type: float.
+pub const DJ_DTYPE_FLOAT32: i32 = 11;
+/// Array element type: double.
+pub const DJ_DTYPE_FLOAT64: i32 = 12;
+/// Array element type: complex of two floats (real, imaginary).
+pub const DJ_DTYPE_COMPLEX64: i32 = 13;
+/// Array element type: complex of two doubles (real, imaginary).
+pub const DJ_DTYPE_COMPLEX128: i32 = 14;
+/// Array element type: fixed-width bytes (numpy `S<n>`); `itemsize` = n.
+pub const DJ_DTYPE_BYTES: i32 = 15;
+/// Array element type: fixed-width UTF-32 text (numpy `U<n>`); `itemsize` = 4 n.
+pub const DJ_DTYPE_UNICODE: i32 = 16;
+
+/// Memory order of an array: row-major (C, numpy's default).
+pub const DJ_ORDER_C: i32 = 0;
+/// Memory order of an array: column-major (Fortran; MATLAB and Julia arrays).
+pub const DJ_ORDER_F: i32 = 1;
+
+/// `dj_array_view.flags`: the data is in row-major order.
+pub const DJ_VIEW_C_ORDER: u32 = 1;
+/// `dj_array_view.flags`: the data is in column-major order.
+pub const DJ_VIEW_F_ORDER: u32 = 2;
+/// `dj_array_view.flags`: the data must not be written.
+pub const DJ_VIEW_READONLY: u32 = 4;
+/// `dj_array_view.flags`: the data is a memory map of a file (no copy was made).
+pub const DJ_VIEW_MAPPED: u32 = 8;
 
 /// Table tier Manual (SQL name `snake_case`).
 pub const DJ_TIER_MANUAL: i32 = 0;
@@ -168,6 +221,51 @@ pub struct dj_column_view {
     pub offsets: *const i64,
     /// One byte per row, 0 = NULL; NULL pointer when the column has no NULLs.
     pub validity: *const u8,
+}
+
+/// An array to store in an `<npy@>` attribute. The buffer is borrowed: it must stay valid and
+/// unchanged until the insert call returns (for `dj_row_set_array`: until the row is inserted
+/// or freed). Nothing is copied before the bytes are written to the store.
+#[repr(C)]
+pub struct dj_array_in {
+    /// The elements, in `order`, little-endian.
+    pub data: *const c_void,
+    /// Size of `data` in bytes; must equal the element count × itemsize.
+    pub nbytes: u64,
+    /// DJ_DTYPE_*.
+    pub dtype: i32,
+    /// Number of dimensions (0 for a scalar array, at most 32).
+    pub ndim: i32,
+    /// `ndim` extents (may be NULL when ndim is 0).
+    pub shape: *const i64,
+    /// Bytes per element for DJ_DTYPE_BYTES / DJ_DTYPE_UNICODE; ignored (may be 0) otherwise.
+    pub itemsize: i64,
+    /// DJ_ORDER_C or DJ_ORDER_F.
+    pub order: i32,
+}
+
+/// A read-only n-d array produced by the library (frozen layout, after the Arrow C data
+/// interface): the consumer calls `release(view)` exactly once (or `dj_array_view_release`).
+/// The memory stays valid until then, even after the ref, result and connection are freed.
+/// Moving the struct by bitwise copy is allowed; shape and strides live in `private_data`.
+#[repr(C)]
+pub struct dj_array_view {
+    pub data: *const c_void,
+    pub nbytes: u64,
+    /// DJ_DTYPE_*.
+    pub dtype: i32,
+    pub ndim: i32,
+    /// `ndim` extents.
+    pub shape: *const i64,
+    /// `ndim` byte strides.
+    pub strides: *const i64,
+    /// Bytes per element.
+    pub itemsize: i64,
+    /// DJ_VIEW_* bits.
+    pub flags: u32,
+    /// Frees the view's memory and sets itself to NULL; NULL once released.
+    pub release: Option<unsafe extern "C" fn(view: *mut dj_array_view)>,
+    pub private_data: *mut c_void,
 }
 
 /// Description of one attribute of a table's heading. Strings are borrowed from the table handle.
@@ -842,9 +940,52 @@ pub unsafe extern "C" fn dj_table_insert_columns(
         } else {
             std::slice::from_raw_parts(cols, ncols)
         };
-        let mut inputs = Vec::with_capacity(ncols);
+        // Array columns: one dj_array_in per row, lent (not copied) for the call.
+        let mut arrays: Vec<Vec<ArrayValue>> = Vec::new();
         for c in cols {
-            inputs.push(input_column(c, nrows)?);
+            if c.kind == DJ_KIND_ARRAY {
+                let name = req_str(c.name, "dj_column_in.name")?;
+                if nrows > 0 && c.data.is_null() {
+                    return Err(datajoint_core::Error::invalid_arg(format!(
+                        "column '{name}': data is NULL"
+                    )));
+                }
+                let ins = if nrows == 0 {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(c.data as *const dj_array_in, nrows)
+                };
+                let valid = |i: usize| c.validity.is_null() || *c.validity.add(i) != 0;
+                let mut v = Vec::with_capacity(nrows);
+                for (i, a) in ins.iter().enumerate() {
+                    v.push(if valid(i) {
+                        array_value(a)
+                            .map_err(|e| e.context(format!("column '{name}', row {i}")))?
+                    } else {
+                        ArrayValue::new(Dtype::Uint8, vec![0], false, Vec::new())
+                    });
+                }
+                arrays.push(v);
+            }
+        }
+        let mut inputs = Vec::with_capacity(ncols);
+        let mut next_array = 0;
+        for c in cols {
+            if c.kind == DJ_KIND_ARRAY {
+                let validity = if c.validity.is_null() {
+                    None
+                } else {
+                    Some(std::slice::from_raw_parts(c.validity, nrows))
+                };
+                inputs.push(InputColumn {
+                    name: req_str(c.name, "dj_column_in.name")?,
+                    data: InputData::Array(&arrays[next_array]),
+                    validity,
+                });
+                next_array += 1;
+            } else {
+                inputs.push(input_column(c, nrows)?);
+            }
         }
         t.table
             .insert_columns(&inputs, nrows, insert_options(opts)?)
@@ -968,7 +1109,10 @@ pub unsafe extern "C" fn dj_table_fetch(
 ) -> dj_status {
     call_out(out_result, || {
         let t = handle_ref(table)?;
-        Ok(dj_result::new(t.table.fetch(&fetch_options(opts)?)?))
+        Ok(dj_result::new(
+            t.table.fetch(&fetch_options(opts)?)?,
+            Some(t.table.stores()),
+        ))
     })
 }
 
@@ -981,7 +1125,10 @@ pub unsafe extern "C" fn dj_table_fetch1(
 ) -> dj_status {
     call_out(out_result, || {
         let t = handle_ref(table)?;
-        Ok(dj_result::new(t.table.fetch1(&fetch_options(opts)?)?))
+        Ok(dj_result::new(
+            t.table.fetch1(&fetch_options(opts)?)?,
+            Some(t.table.stores()),
+        ))
     })
 }
 
@@ -994,7 +1141,7 @@ pub unsafe extern "C" fn dj_table_keys(
 ) -> dj_status {
     call_out(out_result, || {
         let t = handle_ref(table)?;
-        Ok(dj_result::new(t.table.keys(&fetch_options(opts)?)?))
+        Ok(dj_result::new(t.table.keys(&fetch_options(opts)?)?, None))
     })
 }
 
@@ -1070,6 +1217,348 @@ pub unsafe extern "C" fn dj_result_column(
 #[no_mangle]
 pub unsafe extern "C" fn dj_result_free(result: *mut dj_result) {
     free_handle(result)
+}
+
+// ---------------------------------------------------------------- arrays and NpyRef
+
+fn dtype_from_code(code: i32, itemsize: i64) -> datajoint_core::Result<Dtype> {
+    let bad_size = || {
+        datajoint_core::Error::invalid_arg(format!("dtype {code}: itemsize {itemsize} is invalid"))
+    };
+    Ok(match code {
+        DJ_DTYPE_BOOL => Dtype::Bool,
+        DJ_DTYPE_INT8 => Dtype::Int8,
+        DJ_DTYPE_INT16 => Dtype::Int16,
+        DJ_DTYPE_INT32 => Dtype::Int32,
+        DJ_DTYPE_INT64 => Dtype::Int64,
+        DJ_DTYPE_UINT8 => Dtype::Uint8,
+        DJ_DTYPE_UINT16 => Dtype::Uint16,
+        DJ_DTYPE_UINT32 => Dtype::Uint32,
+        DJ_DTYPE_UINT64 => Dtype::Uint64,
+        DJ_DTYPE_FLOAT16 => Dtype::Float16,
+        DJ_DTYPE_FLOAT32 => Dtype::Float32,
+        DJ_DTYPE_FLOAT64 => Dtype::Float64,
+        DJ_DTYPE_COMPLEX64 => Dtype::Complex64,
+        DJ_DTYPE_COMPLEX128 => Dtype::Complex128,
+        DJ_DTYPE_BYTES if itemsize > 0 && itemsize <= u32::MAX as i64 => {
+            Dtype::Bytes(itemsize as u32)
+        }
+        DJ_DTYPE_UNICODE
+            if itemsize > 0 && itemsize % 4 == 0 && itemsize / 4 <= u32::MAX as i64 =>
+        {
+            Dtype::Unicode((itemsize / 4) as u32)
+        }
+        DJ_DTYPE_BYTES | DJ_DTYPE_UNICODE => return Err(bad_size()),
+        other => {
+            return Err(datajoint_core::Error::type_err(format!(
+                "dtype code {other} is not a supported array type (object arrays cannot be stored)"
+            )))
+        }
+    })
+}
+
+pub(crate) fn dtype_code_pub(d: Dtype) -> i32 {
+    dtype_code(d)
+}
+
+fn dtype_code(d: Dtype) -> i32 {
+    match d {
+        Dtype::Bool => DJ_DTYPE_BOOL,
+        Dtype::Int8 => DJ_DTYPE_INT8,
+        Dtype::Int16 => DJ_DTYPE_INT16,
+        Dtype::Int32 => DJ_DTYPE_INT32,
+        Dtype::Int64 => DJ_DTYPE_INT64,
+        Dtype::Uint8 => DJ_DTYPE_UINT8,
+        Dtype::Uint16 => DJ_DTYPE_UINT16,
+        Dtype::Uint32 => DJ_DTYPE_UINT32,
+        Dtype::Uint64 => DJ_DTYPE_UINT64,
+        Dtype::Float16 => DJ_DTYPE_FLOAT16,
+        Dtype::Float32 => DJ_DTYPE_FLOAT32,
+        Dtype::Float64 => DJ_DTYPE_FLOAT64,
+        Dtype::Complex64 => DJ_DTYPE_COMPLEX64,
+        Dtype::Complex128 => DJ_DTYPE_COMPLEX128,
+        Dtype::Bytes(_) => DJ_DTYPE_BYTES,
+        Dtype::Unicode(_) => DJ_DTYPE_UNICODE,
+    }
+}
+
+/// A caller's buffer lent for the duration of an insert.
+struct Lent {
+    ptr: *const u8,
+    len: usize,
+}
+// SAFETY: the caller guarantees the buffer is valid and unchanged while the library uses it
+// (documented on dj_array_in); it is only read.
+unsafe impl Send for Lent {}
+unsafe impl Sync for Lent {}
+impl value::ArrayBytes for Lent {
+    fn bytes(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: see above.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+unsafe fn array_value(a: &dj_array_in) -> datajoint_core::Result<ArrayValue> {
+    let dtype = dtype_from_code(a.dtype, a.itemsize)?;
+    if a.ndim < 0 || a.ndim > 32 {
+        return Err(datajoint_core::Error::invalid_arg(format!(
+            "ndim {} is outside 0..32",
+            a.ndim
+        )));
+    }
+    if a.ndim > 0 && a.shape.is_null() {
+        return Err(datajoint_core::Error::invalid_arg("shape is NULL"));
+    }
+    let shape: Vec<u64> = if a.ndim == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(a.shape, a.ndim as usize)
+            .iter()
+            .map(|&d| {
+                u64::try_from(d).map_err(|_| {
+                    datajoint_core::Error::invalid_arg(format!("negative extent {d} in shape"))
+                })
+            })
+            .collect::<datajoint_core::Result<_>>()?
+    };
+    let fortran = match a.order {
+        DJ_ORDER_C => false,
+        DJ_ORDER_F => true,
+        o => {
+            return Err(datajoint_core::Error::invalid_arg(format!(
+                "order {o} is not DJ_ORDER_C or DJ_ORDER_F"
+            )))
+        }
+    };
+    if a.nbytes > 0 && a.data.is_null() {
+        return Err(datajoint_core::Error::invalid_arg("array data is NULL"));
+    }
+    let arr = ArrayValue {
+        dtype,
+        shape,
+        fortran_order: fortran,
+        data: std::sync::Arc::new(Lent {
+            ptr: a.data as *const u8,
+            len: a.nbytes as usize,
+        }),
+    };
+    arr.validate().map_err(datajoint_core::Error::type_err)?;
+    Ok(arr)
+}
+
+/// Set an `<npy@>` attribute to an array (buffer borrowed until the row is inserted or freed).
+#[no_mangle]
+pub unsafe extern "C" fn dj_row_set_array(
+    row: *mut dj_row,
+    name: *const c_char,
+    array: *const dj_array_in,
+) -> dj_status {
+    row_set(row, name, || {
+        if array.is_null() {
+            return Err(datajoint_core::Error::invalid_arg("array is NULL"));
+        }
+        Ok(Value::Array(array_value(&*array)?))
+    })
+}
+
+/// Lazy reference to the `<npy@>` value in column `col`, row `row` of a result. No I/O.
+/// DJ_E_NOT_FOUND if the value is NULL; DJ_E_TYPE if the column is not `<npy@>`.
+#[no_mangle]
+pub unsafe extern "C" fn dj_result_npyref(
+    result: *const dj_result,
+    col: usize,
+    row: usize,
+    out_ref: *mut *mut dj_npyref,
+) -> dj_status {
+    call_out(out_ref, || {
+        let r = handle_ref(result)?;
+        let name =
+            r.rs.attributes
+                .get(col)
+                .map(|a| a.name.clone())
+                .ok_or_else(|| {
+                    datajoint_core::Error::invalid_arg(format!(
+                        "column index {col} out of range ({} columns)",
+                        r.rs.attributes.len()
+                    ))
+                })?;
+        let stores = r
+            .stores
+            .clone()
+            .ok_or_else(|| datajoint_core::Error::type_err("this result has no <npy@> columns"))?;
+        Ok(dj_npyref::new(datajoint_core::table::npyref_of(
+            &r.rs, &name, row, stores,
+        )?))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_free(r: *mut dj_npyref) {
+    free_handle(r)
+}
+
+/// Element type (DJ_DTYPE_*) and bytes per element; from metadata, no I/O.
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_dtype(
+    r: *const dj_npyref,
+    out_dtype: *mut i32,
+    out_itemsize: *mut i64,
+) -> dj_status {
+    call(|| {
+        let h = handle_ref(r)?;
+        *out_ref(out_dtype, "out_dtype")? = dtype_code(h.r.dtype());
+        if !out_itemsize.is_null() {
+            *out_itemsize = h.r.dtype().itemsize() as i64;
+        }
+        Ok(())
+    })
+}
+
+/// numpy's name of the element type ("float64", "<U10"); valid until the ref is freed.
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_dtype_name(r: *const dj_npyref) -> *const c_char {
+    guard_value(ptr::null(), || Ok(handle_ref(r)?.dtype_c.as_ptr()))
+}
+
+/// Number of dimensions and the shape (borrowed until the ref is freed); no I/O.
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_shape(
+    r: *const dj_npyref,
+    out_ndim: *mut i32,
+    out_shape: *mut *const i64,
+) -> dj_status {
+    call(|| {
+        let h = handle_ref(r)?;
+        *out_ref(out_ndim, "out_ndim")? = h.shape.len() as i32;
+        if !out_shape.is_null() {
+            *out_shape = h.shape.as_ptr();
+        }
+        Ok(())
+    })
+}
+
+/// Number of elements and of data bytes; no I/O.
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_size(
+    r: *const dj_npyref,
+    out_size: *mut u64,
+    out_nbytes: *mut u64,
+) -> dj_status {
+    call(|| {
+        let h = handle_ref(r)?;
+        *out_ref(out_size, "out_size")? = h.r.size();
+        if !out_nbytes.is_null() {
+            *out_nbytes = h.r.nbytes();
+        }
+        Ok(())
+    })
+}
+
+/// The object's path relative to its store (valid until the ref is freed).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_path(r: *const dj_npyref) -> *const c_char {
+    guard_value(ptr::null(), || Ok(handle_ref(r)?.path_c.as_ptr()))
+}
+
+/// The store's name (valid until the ref is freed).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_store(r: *const dj_npyref) -> *const c_char {
+    guard_value(ptr::null(), || Ok(handle_ref(r)?.store_c.as_ptr()))
+}
+
+/// Whether `dj_npyref_load` has already read the data (then later loads need no I/O).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_is_loaded(
+    r: *const dj_npyref,
+    out_loaded: *mut i32,
+) -> dj_status {
+    call(|| {
+        *out_ref(out_loaded, "out_loaded")? = handle_ref(r)?.r.is_loaded() as i32;
+        Ok(())
+    })
+}
+
+unsafe fn fill_view(
+    out: *mut dj_array_view,
+    f: impl FnOnce() -> datajoint_core::Result<ArrayView>,
+) -> dj_status {
+    call(|| {
+        let o = out_ref(out, "out_view")?;
+        *o = handles::empty_view();
+        *o = handles::export_view(f()?);
+        Ok(())
+    })
+}
+
+/// Read the whole array into memory (cached on the ref; a second load does no I/O).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_load(
+    r: *const dj_npyref,
+    out_view: *mut dj_array_view,
+) -> dj_status {
+    fill_view(out_view, || handle_ref(r)?.r.load())
+}
+
+/// Zero-copy read-only memory map: the file itself for local stores; for remote stores the
+/// object is downloaded once into the cache and the cached copy is mapped. Big-endian or
+/// misaligned files are loaded instead (flags tell: DJ_VIEW_MAPPED is then not set).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_map(
+    r: *const dj_npyref,
+    out_view: *mut dj_array_view,
+) -> dj_status {
+    fill_view(out_view, || handle_ref(r)?.r.map())
+}
+
+/// Rows [start, stop) along the first axis of a C-order array, read with ranged requests
+/// (without downloading the whole object).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_read_rows(
+    r: *const dj_npyref,
+    start: u64,
+    stop: u64,
+    out_view: *mut dj_array_view,
+) -> dj_status {
+    fill_view(out_view, || handle_ref(r)?.r.read_rows(start, stop))
+}
+
+/// Release a view (calls its `release`); NULL and already released views are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn dj_array_view_release(view: *mut dj_array_view) {
+    if view.is_null() {
+        return;
+    }
+    if let Some(rel) = (*view).release {
+        rel(view);
+    }
+}
+
+/// Object-store traffic of a store since the connection opened: requests, bytes read and
+/// bytes written (for tests and benchmarks). `store` NULL or "" means the default store.
+#[no_mangle]
+pub unsafe extern "C" fn dj_conn_store_stats(
+    conn: *const dj_conn,
+    store: *const c_char,
+    out_requests: *mut u64,
+    out_bytes_read: *mut u64,
+    out_bytes_written: *mut u64,
+) -> dj_status {
+    call(|| {
+        let c = handle_ref(conn)?;
+        let name = opt_str(store, "store")?.unwrap_or("");
+        let (r, br, bw) = c.conn.stores().get(name)?.stats.snapshot();
+        *out_ref(out_requests, "out_requests")? = r;
+        if !out_bytes_read.is_null() {
+            *out_bytes_read = br;
+        }
+        if !out_bytes_written.is_null() {
+            *out_bytes_written = bw;
+        }
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------- date helpers

@@ -11,6 +11,14 @@
 //   dj::Result r = subject.restrict("subject_id < 10").fetch();
 //   for (std::size_t i = 0; i < r.nrows(); ++i) std::cout << r.column("name").str(i) << "\n";
 //
+// Arrays (`<npy@store>` attributes; stores are configured through Connection::connect):
+//
+//   std::vector<float> trace(1000 * 32);
+//   recording.insert1(dj::Row().set("recording_id", 1).set("trace", dj::array(trace, {1000, 32})));
+//   dj::NpyRef ref = recording.fetch1().npyref("trace", 0);   // metadata only, no I/O
+//   dj::ArrayView v = ref.map();                              // zero-copy for local stores
+//   dj::span<const float> values = v.values<float>();
+//
 // Design (see the C ABI conventions, section C.10):
 //  - Every class owning a handle is move-only; a moved-from object is empty (its handle is NULL,
 //    and using it throws dj::InvalidHandle). Destructors are noexcept and only call dj_*_free.
@@ -18,13 +26,15 @@
 //    so objects may be destroyed in any order. A dj::Result's buffers stay valid after its Table
 //    and Connection are gone; a ColumnView borrows from its Result and must not outlive it.
 //  - Errors become exceptions derived from dj::Error (a std::runtime_error) carrying the dj_status.
-//  - Compiles as C++17 (with a minimal dj::span) and uses std::span under C++20.
+//  - Compiles as C++17 (with a minimal dj::span) and uses std::span under C++20; with <mdspan>
+//    (C++23) dj::ArrayView also offers std::mdspan views.
 #ifndef DATAJOINT_HPP
 #define DATAJOINT_HPP
 
 #include "datajoint.h"
 
 #include <array>
+#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -42,6 +52,11 @@
 #if __cplusplus >= 202002L && defined(__has_include)
 #if __has_include(<span>)
 #include <span>
+#endif
+#endif
+#if __cplusplus > 202002L && defined(__has_include)
+#if __has_include(<mdspan>)
+#include <mdspan>
 #endif
 #endif
 
@@ -119,6 +134,9 @@ DJ_HPP_ERROR_CLASS(NotUnique)         // DJ_E_NOT_UNIQUE
 DJ_HPP_ERROR_CLASS(Closed)            // DJ_E_CLOSED
 DJ_HPP_ERROR_CLASS(InvalidArgument)   // DJ_E_INVALID_ARG
 DJ_HPP_ERROR_CLASS(InvalidHandle)     // DJ_E_INVALID_HANDLE
+DJ_HPP_ERROR_CLASS(StoreError)        // DJ_E_STORE
+DJ_HPP_ERROR_CLASS(CodecError)        // DJ_E_CODEC
+DJ_HPP_ERROR_CLASS(IoError)           // DJ_E_IO
 #undef DJ_HPP_ERROR_CLASS
 
 /// Throw the dj::Error subclass that corresponds to `code`.
@@ -134,6 +152,9 @@ DJ_HPP_ERROR_CLASS(InvalidHandle)     // DJ_E_INVALID_HANDLE
     case DJ_E_CLOSED: throw Closed(code, message);
     case DJ_E_INVALID_ARG: throw InvalidArgument(code, message);
     case DJ_E_INVALID_HANDLE: throw InvalidHandle(code, message);
+    case DJ_E_STORE: throw StoreError(code, message);
+    case DJ_E_CODEC: throw CodecError(code, message);
+    case DJ_E_IO: throw IoError(code, message);
     default: throw Error(code, message);
     }
 }
@@ -434,6 +455,251 @@ struct CFetchOpts {
 };
 }  // namespace detail
 
+// ------------------------------------------------------------------------------------ arrays (input)
+
+/// Element type of an `<npy@>` array (DJ_DTYPE_*). numpy's names: bool, int8 … uint64, float16,
+/// float32, float64, complex64, complex128, S<n> (Bytes) and U<n> (Unicode).
+// Dtype::Bytes is scoped, but GCC's -Wshadow still reports it as shadowing dj::Bytes.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+enum class Dtype : int32_t {
+    Bool = DJ_DTYPE_BOOL,
+    Int8 = DJ_DTYPE_INT8,
+    Int16 = DJ_DTYPE_INT16,
+    Int32 = DJ_DTYPE_INT32,
+    Int64 = DJ_DTYPE_INT64,
+    Uint8 = DJ_DTYPE_UINT8,
+    Uint16 = DJ_DTYPE_UINT16,
+    Uint32 = DJ_DTYPE_UINT32,
+    Uint64 = DJ_DTYPE_UINT64,
+    Float16 = DJ_DTYPE_FLOAT16,        ///< IEEE half; C++ has no portable type: pass the raw uint16_t bits
+    Float32 = DJ_DTYPE_FLOAT32,
+    Float64 = DJ_DTYPE_FLOAT64,
+    Complex64 = DJ_DTYPE_COMPLEX64,    ///< std::complex<float>
+    Complex128 = DJ_DTYPE_COMPLEX128,  ///< std::complex<double>
+    Bytes = DJ_DTYPE_BYTES,            ///< fixed-width bytes (numpy S<n>); itemsize = n
+    Unicode = DJ_DTYPE_UNICODE,        ///< fixed-width UTF-32 (numpy U<n>); itemsize = 4 n
+};
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/// Memory order of an array: C (row-major, numpy's default) or F (column-major: Fortran,
+/// MATLAB, Julia, Eigen's default).
+enum class Order : int32_t {
+    C = DJ_ORDER_C,
+    F = DJ_ORDER_F,
+};
+
+/// numpy's name of a dtype ("float32", …; "S" / "U" without the width). Static storage.
+inline const char* dtype_name(Dtype d) noexcept {
+    switch (d) {
+    case Dtype::Bool: return "bool";
+    case Dtype::Int8: return "int8";
+    case Dtype::Int16: return "int16";
+    case Dtype::Int32: return "int32";
+    case Dtype::Int64: return "int64";
+    case Dtype::Uint8: return "uint8";
+    case Dtype::Uint16: return "uint16";
+    case Dtype::Uint32: return "uint32";
+    case Dtype::Uint64: return "uint64";
+    case Dtype::Float16: return "float16";
+    case Dtype::Float32: return "float32";
+    case Dtype::Float64: return "float64";
+    case Dtype::Complex64: return "complex64";
+    case Dtype::Complex128: return "complex128";
+    case Dtype::Bytes: return "S";
+    case Dtype::Unicode: return "U";
+    }
+    return "unknown";
+}
+
+/// Bytes per element of a fixed-size dtype; 0 for Bytes and Unicode (their width varies).
+constexpr std::size_t dtype_itemsize(Dtype d) noexcept {
+    switch (d) {
+    case Dtype::Bool:
+    case Dtype::Int8:
+    case Dtype::Uint8: return 1;
+    case Dtype::Int16:
+    case Dtype::Uint16:
+    case Dtype::Float16: return 2;
+    case Dtype::Int32:
+    case Dtype::Uint32:
+    case Dtype::Float32: return 4;
+    case Dtype::Int64:
+    case Dtype::Uint64:
+    case Dtype::Float64:
+    case Dtype::Complex64: return 8;
+    case Dtype::Complex128: return 16;
+    case Dtype::Bytes:
+    case Dtype::Unicode: return 0;
+    }
+    return 0;
+}
+
+namespace detail {
+template <class U>
+constexpr bool has_dtype() noexcept {
+    if constexpr (std::is_same_v<U, bool>) return sizeof(bool) == 1;
+    else if constexpr (std::is_same_v<U, char> || std::is_same_v<U, wchar_t> || std::is_same_v<U, char16_t> ||
+                       std::is_same_v<U, char32_t>)
+        return false;
+#if defined(__cpp_char8_t)
+    else if constexpr (std::is_same_v<U, char8_t>) return false;
+#endif
+    else if constexpr (std::is_integral_v<U>) return sizeof(U) == 1 || sizeof(U) == 2 || sizeof(U) == 4 || sizeof(U) == 8;
+    else if constexpr (std::is_same_v<U, float>) return sizeof(float) == 4;
+    else if constexpr (std::is_same_v<U, double>) return sizeof(double) == 8;
+    else if constexpr (std::is_same_v<U, std::complex<float>>) return sizeof(U) == 8;
+    else if constexpr (std::is_same_v<U, std::complex<double>>) return sizeof(U) == 16;
+    else return false;
+}
+}  // namespace detail
+
+/// Whether the C++ element type T has an array dtype: bool, the fixed-width integers (any
+/// integer type by size and signedness, but not the character types), float, double,
+/// std::complex<float> and std::complex<double>.
+template <class T>
+inline constexpr bool has_dtype_v = detail::has_dtype<std::remove_cv_t<T>>();
+
+/// The Dtype of a C++ element type (see has_dtype_v); a compile error for other types.
+template <class T>
+constexpr Dtype dtype_of() noexcept {
+    using U = std::remove_cv_t<T>;
+    static_assert(has_dtype_v<U>,
+                  "dj::dtype_of<T>: T must be bool, an integer type (not a character type), float, double, "
+                  "std::complex<float> or std::complex<double>");
+    if constexpr (std::is_same_v<U, bool>) return Dtype::Bool;
+    else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) {
+        if constexpr (sizeof(U) == 1) return Dtype::Int8;
+        else if constexpr (sizeof(U) == 2) return Dtype::Int16;
+        else if constexpr (sizeof(U) == 4) return Dtype::Int32;
+        else return Dtype::Int64;
+    } else if constexpr (std::is_integral_v<U>) {
+        if constexpr (sizeof(U) == 1) return Dtype::Uint8;
+        else if constexpr (sizeof(U) == 2) return Dtype::Uint16;
+        else if constexpr (sizeof(U) == 4) return Dtype::Uint32;
+        else return Dtype::Uint64;
+    } else if constexpr (std::is_same_v<U, float>) return Dtype::Float32;
+    else if constexpr (std::is_same_v<U, double>) return Dtype::Float64;
+    else if constexpr (std::is_same_v<U, std::complex<float>>) return Dtype::Complex64;
+    else return Dtype::Complex128;
+}
+
+/// A borrowed array to insert into an `<npy@>` attribute: the caller's buffer is NOT copied.
+/// The buffer must stay valid and unchanged until the insert that uses it has returned (for
+/// Row::set: until the Row is inserted or destroyed; for Batch::add_arrays: until
+/// Table::insert returns). The shape is owned (copied) by the ArrayIn.
+///
+/// Build one with dj::array(...) (typed C++ elements), dj::float16_array, dj::bytes_array or
+/// dj::unicode_array, or fill the fields directly for raw bytes.
+struct ArrayIn {
+    const void* data = nullptr;   ///< the elements in `order`, little-endian
+    uint64_t nbytes = 0;          ///< must equal the element count × itemsize
+    Dtype dtype = Dtype::Uint8;
+    std::vector<int64_t> shape;   ///< extents; empty for a 0-d (scalar) array; at most 32
+    int64_t itemsize = 0;         ///< Bytes / Unicode only (bytes per element); ignored otherwise
+    Order order = Order::C;
+
+    /// The C descriptor; points into this ArrayIn (shape) and the caller's buffer.
+    dj_array_in to_c() const noexcept {
+        dj_array_in a;
+        std::memset(&a, 0, sizeof a);
+        a.data = data;
+        a.nbytes = nbytes;
+        a.dtype = static_cast<int32_t>(dtype);
+        a.ndim = static_cast<int32_t>(shape.size());
+        a.shape = shape.empty() ? nullptr : shape.data();
+        a.itemsize = itemsize;
+        a.order = static_cast<int32_t>(order);
+        return a;
+    }
+};
+
+namespace detail {
+/// Number of elements of a shape; 0 if an extent is negative (the library then reports it).
+inline uint64_t element_count(const std::vector<int64_t>& shape) noexcept {
+    uint64_t n = 1;
+    for (int64_t d : shape) {
+        if (d < 0) return 0;
+        n *= static_cast<uint64_t>(d);
+    }
+    return n;
+}
+inline ArrayIn make_array(const void* data, uint64_t nbytes, Dtype dtype, std::vector<int64_t> shape, int64_t itemsize,
+                          Order order) {
+    ArrayIn a;
+    a.data = data;
+    a.nbytes = nbytes;
+    a.dtype = dtype;
+    a.shape = std::move(shape);
+    a.itemsize = itemsize;
+    a.order = order;
+    return a;
+}
+}  // namespace detail
+
+/// An array of `shape` (empty: 0-d) over `data`, which must hold the product of the extents
+/// elements in `order`. The buffer is borrowed (see ArrayIn).
+template <class T>
+ArrayIn array(const T* data, std::vector<int64_t> shape, Order order = Order::C) {
+    constexpr Dtype d = dtype_of<T>();
+    const uint64_t nbytes = detail::element_count(shape) * sizeof(T);
+    return detail::make_array(data, nbytes, d, std::move(shape), 0, order);
+}
+/// An array over a vector's elements (its size must match the shape: the library checks). The
+/// vector is borrowed and must outlive the insert; temporaries are refused.
+template <class T, class A>
+ArrayIn array(const std::vector<T, A>& values, std::vector<int64_t> shape, Order order = Order::C) {
+    constexpr Dtype d = dtype_of<T>();
+    return detail::make_array(values.empty() ? nullptr : values.data(), values.size() * sizeof(T), d, std::move(shape),
+                              0, order);
+}
+/// A 1-d array over a vector's elements.
+template <class T, class A>
+ArrayIn array(const std::vector<T, A>& values) {
+    return array(values, {static_cast<int64_t>(values.size())}, Order::C);
+}
+template <class T, class A>
+ArrayIn array(std::vector<T, A>&&, std::vector<int64_t> = {}, Order = Order::C) = delete;  // would dangle
+template <class A>
+ArrayIn array(const std::vector<bool, A>&, std::vector<int64_t> = {}, Order = Order::C) = delete;  // packed bits
+#if defined(__cpp_lib_span) && __cpp_lib_span >= 202002L
+/// An array over a span's elements (its size must match the shape).
+template <class T, std::size_t Extent>
+ArrayIn array(std::span<T, Extent> values, std::vector<int64_t> shape, Order order = Order::C) {
+    constexpr Dtype d = dtype_of<T>();
+    return detail::make_array(values.empty() ? nullptr : values.data(), values.size_bytes(), d, std::move(shape), 0,
+                              order);
+}
+#else
+/// An array over a span's elements (its size must match the shape).
+template <class T>
+ArrayIn array(span<T> values, std::vector<int64_t> shape, Order order = Order::C) {
+    constexpr Dtype d = dtype_of<T>();
+    return detail::make_array(values.empty() ? nullptr : values.data(), values.size_bytes(), d, std::move(shape), 0,
+                              order);
+}
+#endif
+
+/// A float16 array from the raw IEEE half-precision bits.
+inline ArrayIn float16_array(const uint16_t* bits, std::vector<int64_t> shape, Order order = Order::C) {
+    const uint64_t nbytes = detail::element_count(shape) * 2;
+    return detail::make_array(bits, nbytes, Dtype::Float16, std::move(shape), 0, order);
+}
+/// A numpy S<width> array: each element is `width` bytes (zero-padded, not NUL-terminated).
+inline ArrayIn bytes_array(const void* data, int64_t width, std::vector<int64_t> shape, Order order = Order::C) {
+    const uint64_t nbytes = detail::element_count(shape) * static_cast<uint64_t>(width > 0 ? width : 0);
+    return detail::make_array(data, nbytes, Dtype::Bytes, std::move(shape), width, order);
+}
+/// A numpy U<nchars> array: each element is `nchars` UTF-32 code points (zero-padded).
+inline ArrayIn unicode_array(const char32_t* data, int64_t nchars, std::vector<int64_t> shape, Order order = Order::C) {
+    const uint64_t nbytes = detail::element_count(shape) * 4 * static_cast<uint64_t>(nchars > 0 ? nchars : 0);
+    return detail::make_array(data, nbytes, Dtype::Unicode, std::move(shape), 4 * nchars, order);
+}
+
 // ------------------------------------------------------------------------------------ Row
 
 /// A row of attribute values (also used as a key for restrictions). Move-only.
@@ -454,7 +720,11 @@ public:
 
     /// Set attribute `name` (replacing an earlier value). Accepts bool, any integer, float,
     /// double, strings, dj::Bytes, dj::Date, dj::Datetime, dj::Uuid, dj::Decimal, dj::Json,
-    /// nullptr / dj::null, and std::optional of those (empty = NULL).
+    /// dj::ArrayIn (an `<npy@>` attribute), nullptr / dj::null, and std::optional of those
+    /// (empty = NULL).
+    ///
+    /// A dj::ArrayIn's buffer is borrowed, not copied: it must stay valid and unchanged until
+    /// this Row has been inserted or destroyed.
     template <class V>
     Row& set(const std::string& name, const V& value) & {
         set_value(name.c_str(), decay_array(value));
@@ -518,6 +788,9 @@ private:
             check(dj_row_set_decimal(r, name, v.text.c_str()));
         } else if constexpr (std::is_same_v<U, Json>) {
             check(dj_row_set_json(r, name, v.text.c_str()));
+        } else if constexpr (std::is_same_v<U, ArrayIn>) {
+            const dj_array_in a = v.to_c();
+            check(dj_row_set_array(r, name, &a));
         } else if constexpr (std::is_same_v<U, std::nullptr_t> || std::is_same_v<U, Null>) {
             check(dj_row_set_null(r, name));
         } else if constexpr (is_optional<U>::value) {
@@ -539,7 +812,8 @@ private:
 // ------------------------------------------------------------------------------------ Batch
 
 /// Columnar rows for Table::insert: one typed column per attribute, all of the same length.
-/// The Batch owns its buffers; descriptors (dj_column_in) are built at insert time.
+/// The Batch owns its buffers (except the arrays' data, see add_arrays); descriptors
+/// (dj_column_in) are built at insert time.
 class Batch {
 public:
     Batch() = default;
@@ -583,6 +857,32 @@ public:
     Batch& add_decimals(const std::string& name, const std::vector<std::string>& values, const std::vector<bool>& valid = {}) {
         return add_var(name, DJ_KIND_DECIMAL, values.size(), [&](std::size_t i) { return as_view(values[i]); }, valid);
     }
+    /// Arrays of an `<npy@>` attribute, one per row. Only the descriptions are kept: every
+    /// array's buffer is borrowed and must stay valid and unchanged until Table::insert of this
+    /// Batch has returned. `valid` marks NULL rows with false (their ArrayIn is ignored).
+    Batch& add_arrays(const std::string& name, std::vector<ArrayIn> arrays, const std::vector<bool>& valid = {}) {
+        check_rows(name, arrays.size(), valid);
+        struct Arrays {
+            std::vector<ArrayIn> in;       // owns the shapes
+            std::vector<dj_array_in> c;    // points into `in` and the callers' buffers
+        };
+        auto owner = std::make_shared<Arrays>();
+        owner->in = std::move(arrays);
+        owner->c.reserve(owner->in.size());
+        for (const auto& a : owner->in) owner->c.push_back(a.to_c());
+        Col c;
+        c.name = name;
+        c.kind = DJ_KIND_ARRAY;
+        c.fixed_width = true;
+        c.data = owner->c.empty() ? nullptr : static_cast<const void*>(owner->c.data());
+        c.validity = to_validity(valid);
+        const std::size_t n = owner->c.size();
+        c.owner = std::shared_ptr<const Arrays>(std::move(owner));
+        cols_.push_back(std::move(c));
+        nrows_ = n;
+        return *this;
+    }
+
     /// JSON documents as text.
     Batch& add_json(const std::string& name, const std::vector<std::string>& values, const std::vector<bool>& valid = {}) {
         return add_var(name, DJ_KIND_JSON, values.size(), [&](std::size_t i) { return as_view(values[i]); }, valid);
@@ -622,7 +922,7 @@ private:
         std::string name;
         int kind = 0;
         bool fixed_width = false;
-        std::shared_ptr<const void> owner;  // fixed-width values (a std::vector<T>)
+        std::shared_ptr<const void> owner;  // fixed-width values (a std::vector<T>) or array descriptors
         const void* data = nullptr;         // owner's elements (NULL when there are no rows)
         std::vector<int64_t> offsets;       // variable-width kinds
         std::vector<uint8_t> bytes;
@@ -795,6 +1095,225 @@ private:
     dj_column_view v_;
 };
 
+// ------------------------------------------------------------------------------------ arrays (output)
+
+/// A read-only n-d array produced by the library (from NpyRef::load, map or read_rows). It owns
+/// its memory (a memory map, a download or a buffer) and releases it on destruction; it stays
+/// valid after the NpyRef, Result, Table and Connection it came from are gone. Move-only.
+class ArrayView {
+public:
+    ArrayView() noexcept { clear(v_); }
+    /// Adopt a dj_array_view (its release is then called by this object).
+    explicit ArrayView(const dj_array_view& adopt) noexcept : v_(adopt) {}
+    ArrayView(const ArrayView&) = delete;
+    ArrayView& operator=(const ArrayView&) = delete;
+    ArrayView(ArrayView&& o) noexcept : v_(o.v_) { clear(o.v_); }
+    ArrayView& operator=(ArrayView&& o) noexcept {
+        if (this != &o) {
+            reset();
+            v_ = o.v_;
+            clear(o.v_);
+        }
+        return *this;
+    }
+    ~ArrayView() { reset(); }
+
+    /// Release the memory now (the view becomes empty).
+    void reset() noexcept {
+        if (v_.release != nullptr) v_.release(&v_);
+        clear(v_);
+    }
+
+    /// First byte of the elements (NULL for an empty or released view).
+    const void* data() const noexcept { return v_.data; }
+    uint64_t nbytes() const noexcept { return v_.nbytes; }
+    Dtype dtype() const noexcept { return static_cast<Dtype>(v_.dtype); }
+    /// Bytes per element.
+    int64_t itemsize() const noexcept { return v_.itemsize; }
+    std::size_t ndim() const noexcept { return static_cast<std::size_t>(v_.ndim); }
+    std::vector<int64_t> shape() const { return std::vector<int64_t>(v_.shape, v_.shape + ndim()); }
+    /// Byte strides (C or Fortran order layout).
+    std::vector<int64_t> strides() const { return std::vector<int64_t>(v_.strides, v_.strides + ndim()); }
+    /// Number of elements (0 for an empty or released view).
+    uint64_t size() const noexcept {
+        if (v_.release == nullptr) return 0;
+        uint64_t n = 1;
+        for (std::size_t i = 0; i < ndim(); ++i) n *= static_cast<uint64_t>(v_.shape[i]);
+        return n;
+    }
+    /// DJ_VIEW_* bits.
+    uint32_t flags() const noexcept { return v_.flags; }
+    /// The data is a memory map of a file (no copy was made).
+    bool is_mapped() const noexcept { return (v_.flags & DJ_VIEW_MAPPED) != 0; }
+    /// Row-major layout (0-d and 1-d arrays are both C and F ordered).
+    bool is_c_order() const noexcept { return (v_.flags & DJ_VIEW_C_ORDER) != 0; }
+    /// Column-major layout.
+    bool is_f_order() const noexcept { return (v_.flags & DJ_VIEW_F_ORDER) != 0; }
+    bool is_readonly() const noexcept { return (v_.flags & DJ_VIEW_READONLY) != 0; }
+    explicit operator bool() const noexcept { return v_.release != nullptr; }
+
+    /// The raw bytes (any dtype; for float16, S<n> and U<n> this is the way in).
+    span<const uint8_t> bytes() const noexcept {
+        return span<const uint8_t>(static_cast<const uint8_t*>(v_.data), static_cast<std::size_t>(v_.nbytes));
+    }
+    /// The elements in memory order (see is_c_order / is_f_order). T must match dtype():
+    /// dj::TypeError otherwise.
+    template <class T>
+    span<const T> values() const {
+        check_element<T>();
+        return span<const T>(static_cast<const T*>(v_.data), static_cast<std::size_t>(v_.nbytes / sizeof(T)));
+    }
+
+#if defined(__cpp_lib_mdspan) && __cpp_lib_mdspan >= 202207L
+    /// The array as a std::mdspan of rank `Rank`. Layout std::layout_right needs C order and
+    /// std::layout_left F order (dj::TypeError otherwise); std::layout_stride takes either.
+    template <class T, std::size_t Rank, class Layout = std::layout_right>
+    std::mdspan<const T, std::dextents<std::size_t, Rank>, Layout> mdspan() const {
+        using Ext = std::dextents<std::size_t, Rank>;
+        check_element<T>();
+        if (ndim() != Rank)
+            throw TypeError(DJ_E_TYPE, "dj::ArrayView::mdspan: the array has " + std::to_string(ndim()) +
+                                           " dimensions, not " + std::to_string(Rank));
+        std::array<std::size_t, Rank> ext{};
+        for (std::size_t i = 0; i < Rank; ++i) ext[i] = static_cast<std::size_t>(v_.shape[i]);
+        const T* p = static_cast<const T*>(v_.data);
+        if constexpr (std::is_same_v<Layout, std::layout_right>) {
+            if (!is_c_order())
+                throw TypeError(DJ_E_TYPE, "dj::ArrayView::mdspan: the array is in F order: use std::layout_left");
+            return std::mdspan<const T, Ext, Layout>(p, Ext(ext));
+        } else if constexpr (std::is_same_v<Layout, std::layout_left>) {
+            if (!is_f_order())
+                throw TypeError(DJ_E_TYPE, "dj::ArrayView::mdspan: the array is in C order: use std::layout_right");
+            return std::mdspan<const T, Ext, Layout>(p, Ext(ext));
+        } else if constexpr (std::is_same_v<Layout, std::layout_stride>) {
+            std::array<std::size_t, Rank> st{};
+            for (std::size_t i = 0; i < Rank; ++i) st[i] = static_cast<std::size_t>(v_.strides[i]) / sizeof(T);
+            return std::mdspan<const T, Ext, Layout>(p, typename Layout::template mapping<Ext>(Ext(ext), st));
+        } else {
+            static_assert(detail::dependent_false<Layout>,
+                          "dj::ArrayView::mdspan: Layout must be std::layout_right, layout_left or layout_stride");
+        }
+    }
+    /// Call `f` with the array as a std::mdspan: layout_right for C order, layout_left for F order.
+    template <class T, std::size_t Rank, class F>
+    decltype(auto) visit_mdspan(F&& f) const {
+        if (is_c_order()) return std::forward<F>(f)(mdspan<T, Rank, std::layout_right>());
+        return std::forward<F>(f)(mdspan<T, Rank, std::layout_left>());
+    }
+#endif
+
+    const dj_array_view& raw() const noexcept { return v_; }
+    /// Give up ownership: the caller must release the returned view.
+    dj_array_view release() noexcept {
+        dj_array_view out = v_;
+        clear(v_);
+        return out;
+    }
+
+private:
+    static void clear(dj_array_view& v) noexcept { std::memset(&v, 0, sizeof v); }
+
+    template <class T>
+    void check_element() const {
+        static_assert(has_dtype_v<T>,
+                      "dj::ArrayView: T must be bool, an integer type, float, double, std::complex<float> or "
+                      "std::complex<double> (use bytes() for float16, S<n> and U<n>)");
+        if (v_.release == nullptr) throw InvalidHandle(DJ_E_INVALID_HANDLE, "dj::ArrayView is empty");
+        if (dtype() != dtype_of<T>())
+            throw TypeError(DJ_E_TYPE, std::string("dj::ArrayView holds ") + dtype_name(dtype()) + ", not " +
+                                           dtype_name(dtype_of<T>()));
+    }
+
+    dj_array_view v_;
+};
+
+/// Lazy reference to the `<npy@>` value of one result cell. Its metadata (dtype, shape, path)
+/// needs no I/O; load, map and read_rows read the data. It stays usable after its Result,
+/// Table and Connection are gone. Move-only.
+class NpyRef {
+public:
+    explicit NpyRef(dj_npyref* adopt) noexcept : h_(adopt) {}
+    NpyRef(const NpyRef&) = delete;
+    NpyRef& operator=(const NpyRef&) = delete;
+    NpyRef(NpyRef&&) noexcept = default;
+    NpyRef& operator=(NpyRef&&) noexcept = default;
+    ~NpyRef() = default;
+
+    Dtype dtype() const {
+        int32_t d = 0;
+        check(dj_npyref_dtype(h_.get(), &d, nullptr));
+        return static_cast<Dtype>(d);
+    }
+    /// Bytes per element.
+    int64_t itemsize() const {
+        int32_t d = 0;
+        int64_t n = 0;
+        check(dj_npyref_dtype(h_.get(), &d, &n));
+        return n;
+    }
+    /// numpy's name of the dtype: "float64", "|S5", "<U3", ….
+    std::string dtype_name() const { return detail::borrowed_string(dj_npyref_dtype_name(h_.get())); }
+    std::vector<int64_t> shape() const {
+        int32_t ndim = 0;
+        const int64_t* shape = nullptr;
+        check(dj_npyref_shape(h_.get(), &ndim, &shape));
+        return shape ? std::vector<int64_t>(shape, shape + ndim) : std::vector<int64_t>();
+    }
+    std::size_t ndim() const {
+        int32_t ndim = 0;
+        check(dj_npyref_shape(h_.get(), &ndim, nullptr));
+        return static_cast<std::size_t>(ndim);
+    }
+    /// Number of elements.
+    uint64_t size() const {
+        uint64_t n = 0;
+        check(dj_npyref_size(h_.get(), &n, nullptr));
+        return n;
+    }
+    /// Number of data bytes.
+    uint64_t nbytes() const {
+        uint64_t n = 0, b = 0;
+        check(dj_npyref_size(h_.get(), &n, &b));
+        return b;
+    }
+    /// The object's path relative to its store.
+    std::string path() const { return detail::borrowed_string(dj_npyref_path(h_.get())); }
+    /// The store's name.
+    std::string store() const { return detail::borrowed_string(dj_npyref_store(h_.get())); }
+    /// Whether load() has already read the data (later loads need no I/O).
+    bool is_loaded() const {
+        int32_t loaded = 0;
+        check(dj_npyref_is_loaded(h_.get(), &loaded));
+        return loaded != 0;
+    }
+
+    /// Read the whole array into memory (kept on the ref: a second load does no I/O).
+    ArrayView load() const { return view_with([&](dj_array_view* v) { return dj_npyref_load(h_.get(), v); }); }
+    /// Zero-copy read-only memory map: the file itself for local stores; remote objects are
+    /// downloaded once into the cache and the cached file is mapped. Big-endian or misaligned
+    /// files are loaded instead (is_mapped() is then false).
+    ArrayView map() const { return view_with([&](dj_array_view* v) { return dj_npyref_map(h_.get(), v); }); }
+    /// Rows [start, stop) along the first axis of a C-order array, read with ranged requests.
+    ArrayView read_rows(uint64_t start, uint64_t stop) const {
+        return view_with([&](dj_array_view* v) { return dj_npyref_read_rows(h_.get(), start, stop, v); });
+    }
+
+    dj_npyref* get() const noexcept { return h_.get(); }
+    dj_npyref* release() noexcept { return h_.release(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+private:
+    template <class F>
+    static ArrayView view_with(F&& f) {
+        dj_array_view v;
+        std::memset(&v, 0, sizeof v);
+        check(f(&v));
+        return ArrayView(v);
+    }
+
+    detail::handle_ptr<dj_npyref, dj_npyref_free> h_;
+};
+
 /// A columnar fetch result. Its buffers are owned by the library and stay valid until the Result
 /// is destroyed, independently of the Table and Connection it came from. Move-only.
 class Result {
@@ -823,6 +1342,15 @@ public:
         check(dj_result_column_index(h_.get(), name.c_str(), &idx));
         return idx;
     }
+    /// Lazy reference to the `<npy@>` value in column `col`, row `row` (no I/O). dj::NotFound
+    /// if the value is NULL, dj::TypeError if the column is not `<npy@>`.
+    NpyRef npyref(std::size_t col, std::size_t row) const {
+        dj_npyref* r = nullptr;
+        check(dj_result_npyref(h_.get(), col, row, &r));
+        return NpyRef(r);
+    }
+    NpyRef npyref(const std::string& col_name, std::size_t row) const { return npyref(index_of(col_name), row); }
+
     std::vector<std::string> column_names() const {
         std::vector<std::string> out;
         for (std::size_t i = 0, n = ncols(); i < n; ++i) out.emplace_back(column(i).name());
@@ -1027,6 +1555,13 @@ private:
 
 // ------------------------------------------------------------------------------------ Connection
 
+/// Object-store traffic since the connection opened (Connection::store_stats).
+struct StoreStats {
+    uint64_t requests = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+};
+
 class Connection {
 public:
     /// Adopt a dj_conn handle (ownership is transferred).
@@ -1046,7 +1581,10 @@ public:
     }
     /// Connect using datajoint.json (`config_path`, or "" to search upward from the current
     /// directory), environment variables, then `overrides_json` ("" for none), e.g.
-    /// R"({"database.backend": "duckdb", "database.path": "lab.duckdb"})".
+    /// R"({"database.backend": "duckdb", "database.path": "lab.duckdb"})". Object stores for
+    /// `<npy@store>` attributes are configured the same way, e.g.
+    /// R"({"stores": {"default": "main", "main": {"protocol": "file", "location": "/data/store"}}})"
+    /// (a file store's folder must exist).
     static Connection connect(const std::string& config_path = "", const std::string& overrides_json = "") {
         check_abi();
         dj_conn* c = nullptr;
@@ -1074,6 +1612,14 @@ public:
         dj_schema* s = nullptr;
         check(dj_schema_open(h_.get(), name.c_str(), create ? 1 : 0, &s));
         return Schema(s);
+    }
+
+    /// Requests, bytes read and bytes written of a store ("" for the default store) since the
+    /// connection opened. dj::StoreError if the store is not configured.
+    StoreStats store_stats(const std::string& store = "") const {
+        StoreStats s;
+        check(dj_conn_store_stats(h_.get(), store.c_str(), &s.requests, &s.bytes_read, &s.bytes_written));
+        return s;
     }
 
     dj_conn* get() const noexcept { return h_.get(); }

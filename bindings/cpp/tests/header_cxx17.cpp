@@ -3,7 +3,11 @@
 #include "datajoint.h"
 #include "datajoint.hpp"
 
+#include <complex>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <type_traits>
 
 static_assert(__cplusplus < 202002L, "this translation unit is meant to be compiled as C++17");
@@ -14,6 +18,61 @@ static_assert(!std::is_copy_constructible_v<dj::Row> && std::is_nothrow_move_con
 static_assert(!std::is_copy_constructible_v<dj::Result> && std::is_nothrow_move_constructible_v<dj::Result>);
 static_assert(std::is_nothrow_destructible_v<dj::Connection> && std::is_nothrow_destructible_v<dj::Table>);
 static_assert(std::is_base_of_v<std::runtime_error, dj::Error> && std::is_base_of_v<dj::Error, dj::NotUnique>);
+static_assert(!std::is_copy_constructible_v<dj::NpyRef> && std::is_nothrow_move_constructible_v<dj::NpyRef>);
+static_assert(!std::is_copy_constructible_v<dj::ArrayView> && std::is_nothrow_move_constructible_v<dj::ArrayView>);
+static_assert(std::is_nothrow_destructible_v<dj::ArrayView> && std::is_nothrow_destructible_v<dj::NpyRef>);
+static_assert(dj::dtype_of<std::complex<double>>() == dj::Dtype::Complex128 && dj::dtype_of<uint16_t>() == dj::Dtype::Uint16);
+
+// <npy@> arrays through a file store in a temporary folder (C++17: dj::span, no mdspan).
+static int arrays() {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("dj_header_cxx17_" + std::to_string(std::rand()));
+    fs::create_directories(dir / "store");
+    int bad = 0;
+    {
+        auto conn = dj::Connection::connect(
+            "", R"({"database.path": ":memory:", "stores": {"default": "main", "main": {"protocol": "file", "location": ")" +
+                    (dir / "store").string() + "\"}}}");
+        auto t = conn.schema("cxx17").declare("Rec", dj::Tier::Manual, "rec_id : int32\n---\narr = null : <npy@>");
+        const std::vector<float> v{1, 2, 3, 4, 5, 6};
+        const std::vector<std::complex<double>> z{{1, -1}, {2, -2}};
+        const uint16_t half[2] = {0x3c00, 0xc000};
+        const char s5[] = "abcdefghij";
+        const char32_t u2[] = U"xyzw";
+        t.insert1(dj::Row().set("rec_id", 1).set("arr", dj::array(v, {2, 3}, dj::Order::F)));
+        dj::Batch b;
+        b.add("rec_id", std::vector<int32_t>{2, 3, 4, 5, 6, 7})
+            .add_arrays("arr", {dj::array(z), dj::array(dj::span<const float>(v.data(), v.size()), {6}),
+                                dj::float16_array(half, {2}), dj::bytes_array(s5, 5, {2}), dj::unicode_array(u2, 2, {2}),
+                                dj::ArrayIn{}},
+                        {true, true, true, true, true, false});
+        t.insert(b);
+        dj::Result r = t.fetch(dj::FetchOptions{{}, "rec_id", -1, 0});
+        dj::NpyRef ref = r.npyref("arr", 0);
+        bad += ref.is_loaded() || ref.dtype() != dj::Dtype::Float32 || ref.dtype_name() != "float32";
+        bad += ref.shape() != std::vector<int64_t>{2, 3} || ref.ndim() != 2 || ref.size() != 6 || ref.nbytes() != 24;
+        bad += ref.path().empty() || ref.store() != "main" || ref.itemsize() != 4;
+        dj::ArrayView m = ref.map();
+        bad += !m.is_mapped() || !m.is_f_order() || m.is_c_order() || m.values<float>()[5] != 6.0f;
+        bad += m.strides() != std::vector<int64_t>{4, 8} || m.shape() != std::vector<int64_t>{2, 3};
+        bad += ref.load().bytes().size() != 24 || !ref.is_loaded();
+        bad += r.npyref("arr", 2).read_rows(1, 3).values<float>()[0] != 2.0f;
+        bad += r.npyref(1, 1).load().values<std::complex<double>>()[1] != std::complex<double>(2, -2);
+        bad += r.npyref("arr", 3).map().dtype() != dj::Dtype::Float16;
+        bad += r.npyref("arr", 4).map().itemsize() != 5 || r.npyref("arr", 5).map().itemsize() != 8;
+        try {
+            (void)r.npyref("arr", 6);
+            bad++;
+        } catch (const dj::NotFound&) {
+        }
+        const dj::StoreStats st = conn.store_stats();
+        bad += st.requests == 0 || st.bytes_written == 0;
+        conn.close();
+        bad += m.values<float>()[0] != 1.0f;  // views outlive the connection
+    }
+    fs::remove_all(dir);
+    return bad;
+}
 
 int main() {
     auto conn = dj::Connection::duckdb(":memory:");
@@ -94,6 +153,7 @@ int main() {
         bad += e.code() != DJ_E_NOT_UNIQUE;
     }
     conn.close();
+    bad += arrays();
     std::printf("header_cxx17: %s (ABI %u.%u)\n", bad == 0 ? "ok" : "FAILED", dj::abi_version() >> 16,
                 dj::abi_version() & 0xFFFFu);
     return bad == 0 ? 0 : 1;

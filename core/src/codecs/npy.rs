@@ -69,28 +69,41 @@ impl NpyMeta {
     }
 }
 
-/// Write one array to its store and return the metadata for the column.
-pub fn encode(
+/// Prepare one array for its store: the metadata for the column, and the object's bytes
+/// (the .npy header, then the array's own buffer without a copy).
+pub fn prepare(
     store: &Store,
     schema: &str,
     table: &str,
     key: &[(String, AttrType, Value)],
     field: &str,
     arr: &ArrayValue,
-) -> Result<NpyMeta> {
+) -> Result<(NpyMeta, Vec<bytes::Bytes>)> {
     arr.validate()
         .map_err(|m| Error::type_err(format!("attribute '{field}': {m}")))?;
     let path = build_object_path(&store.spec, schema, table, key, field, ".npy");
     // numpy records 0-d and 1-d arrays as C order whatever their flags.
     let fortran = arr.fortran_order && arr.shape.len() > 1;
-    let header = write_header(arr.dtype, fortran, &arr.shape);
-    store.put_parts(&path, &[&header, arr.data.bytes()])?;
-    Ok(NpyMeta {
-        path,
-        store: store.name().to_string(),
-        dtype: arr.dtype,
-        shape: arr.shape.clone(),
-    })
+    let header = bytes::Bytes::from(write_header(arr.dtype, fortran, &arr.shape));
+    let data = bytes::Bytes::from_owner(Lend(arr.data.clone()));
+    Ok((
+        NpyMeta {
+            path,
+            store: store.name().to_string(),
+            dtype: arr.dtype,
+            shape: arr.shape.clone(),
+        },
+        vec![header, data],
+    ))
+}
+
+/// Shares an array's buffer with the store upload (no copy).
+struct Lend(Arc<dyn crate::value::ArrayBytes>);
+
+impl AsRef<[u8]> for Lend {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes()
+    }
 }
 
 /// Who keeps a view's memory alive.
