@@ -585,6 +585,14 @@ dj_status dj_npyref_map(const dj_npyref *r, struct dj_array_view *out_view);
 // (without downloading the whole object).
 dj_status dj_npyref_read_rows(const dj_npyref *r, uint64_t start, uint64_t stop, struct dj_array_view *out_view);
 
+// A local file with the `.npy` object, for callers that map it themselves (MATLAB
+// `memmapfile`, Julia `Mmap`): the store's file for `file` stores, else the download-cache copy
+// (downloaded on first call). `out_path` is valid until the ref is freed; `out_data_offset` is
+// where the elements start; `out_fortran` (may be NULL) is 1 for column-major data and
+// `out_big_endian` (may be NULL) 1 when the file is big-endian (then map it with swapped bytes
+// or use dj_npyref_load).
+dj_status dj_npyref_local_file(const dj_npyref *r, const char **out_path, uint64_t *out_data_offset, int32_t *out_fortran, int32_t *out_big_endian);
+
 // Release a view (calls its `release`); NULL and already released views are ignored.
 void dj_array_view_release(struct dj_array_view *view);
 

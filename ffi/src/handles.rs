@@ -234,6 +234,7 @@ impl dj_strlist {
 pub struct dj_npyref {
     tag: u64,
     pub r: NpyRef,
+    pub local_file: std::sync::OnceLock<CString>,
     pub shape: Vec<i64>,
     pub dtype_c: CString,
     pub path_c: CString,
@@ -249,6 +250,7 @@ impl dj_npyref {
             dtype_c: cstring_lossy(&r.dtype().name()),
             path_c: cstring_lossy(r.path()),
             store_c: cstring_lossy(r.store()),
+            local_file: std::sync::OnceLock::new(),
             r,
         })
     }

@@ -1525,6 +1525,42 @@ pub unsafe extern "C" fn dj_npyref_read_rows(
     fill_view(out_view, || handle_ref(r)?.r.read_rows(start, stop))
 }
 
+/// A local file with the `.npy` object, for callers that map it themselves (MATLAB
+/// `memmapfile`, Julia `Mmap`): the store's file for `file` stores, else the download-cache copy
+/// (downloaded on first call). `out_path` is valid until the ref is freed; `out_data_offset` is
+/// where the elements start; `out_fortran` (may be NULL) is 1 for column-major data and
+/// `out_big_endian` (may be NULL) 1 when the file is big-endian (then map it with swapped bytes
+/// or use dj_npyref_load).
+#[no_mangle]
+pub unsafe extern "C" fn dj_npyref_local_file(
+    r: *const dj_npyref,
+    out_path: *mut *const c_char,
+    out_data_offset: *mut u64,
+    out_fortran: *mut i32,
+    out_big_endian: *mut i32,
+) -> dj_status {
+    call(|| {
+        let o = out_ref(out_path, "out_path")?;
+        *o = ptr::null();
+        let h = handle_ref(r)?;
+        let (path, header) = h.r.local_file()?;
+        let c = h
+            .local_file
+            .get_or_init(|| util::cstring_lossy(&path.to_string_lossy()));
+        *o = c.as_ptr();
+        if !out_data_offset.is_null() {
+            *out_data_offset = header.data_offset as u64;
+        }
+        if !out_fortran.is_null() {
+            *out_fortran = header.fortran_order as i32;
+        }
+        if !out_big_endian.is_null() {
+            *out_big_endian = header.big_endian as i32;
+        }
+        Ok(())
+    })
+}
+
 /// Release a view (calls its `release`); NULL and already released views are ignored.
 #[no_mangle]
 pub unsafe extern "C" fn dj_array_view_release(view: *mut dj_array_view) {

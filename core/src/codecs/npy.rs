@@ -194,6 +194,8 @@ pub struct NpyRef {
     pub meta: NpyMeta,
     stores: Arc<Stores>,
     loaded: Mutex<Option<ArrayView>>,
+    /// Header read by a ranged read, kept so later ranged reads need one request.
+    remote_header: Mutex<Option<NpyHeader>>,
 }
 
 impl std::fmt::Debug for NpyRef {
@@ -219,6 +221,7 @@ impl NpyRef {
             meta: NpyMeta::from_json(text)?,
             stores,
             loaded: Mutex::new(None),
+            remote_header: Mutex::new(None),
         })
     }
 
@@ -352,6 +355,32 @@ impl NpyRef {
         Ok(view)
     }
 
+    /// A local file holding the object: the store's own file for `file` stores, else the
+    /// download-cache copy (downloaded once). With the parsed header, so a caller can map it
+    /// itself (MATLAB `memmapfile`, Julia `Mmap`).
+    pub fn local_file(&self) -> Result<(std::path::PathBuf, NpyHeader)> {
+        let store = self.store_handle()?;
+        let file = match store.local_path(&self.meta.path) {
+            Some(p) => p,
+            None => cache::fetch(&store, &self.meta.path, self.stores.cache_settings())?,
+        };
+        let io = |e: std::io::Error| {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                ErrorCode::NotFound
+            } else {
+                ErrorCode::Io
+            };
+            Error::new(code, format!("reading '{}': {e}", file.display()))
+        };
+        let len = std::fs::metadata(&file).map_err(io)?.len();
+        let mut head = vec![0u8; (len as usize).min(HEADER_PROBE)];
+        std::io::Read::read_exact(&mut std::fs::File::open(&file).map_err(io)?, &mut head)
+            .map_err(io)?;
+        let h = parse_header(&head, &self.meta.path, Some(len))?;
+        self.check_header(&h)?;
+        Ok((file, h))
+    }
+
     /// Rows `[start, stop)` along the first axis of a C-order array, read with ranged requests
     /// (the file is not downloaded). From memory when the ref is already loaded.
     pub fn read_rows(&self, start: u64, stop: u64) -> Result<ArrayView> {
@@ -387,10 +416,22 @@ impl NpyRef {
             }
         }
         let store = self.store_handle()?;
-        let size = store.size(&self.meta.path)?;
-        let probe = store.get_range(&self.meta.path, 0..size.min(HEADER_PROBE as u64))?;
-        let h = parse_header(&probe, &self.meta.path, Some(size))?;
-        self.check_header(&h)?;
+        let cached = self
+            .remote_header
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let h = match cached {
+            Some(h) => h,
+            None => {
+                let size = store.size(&self.meta.path)?;
+                let probe = store.get_range(&self.meta.path, 0..size.min(HEADER_PROBE as u64))?;
+                let h = parse_header(&probe, &self.meta.path, Some(size))?;
+                self.check_header(&h)?;
+                *self.remote_header.lock().unwrap_or_else(|p| p.into_inner()) = Some(h.clone());
+                h
+            }
+        };
         if h.fortran_order && shape.len() > 1 {
             return Err(Error::new(
                 ErrorCode::Unsupported,
