@@ -814,11 +814,14 @@ impl<'h> Converter<'h> {
             Elem::Int(v) => self.int_in(v, lo, hi, row),
             Elem::Bool(b) => Ok(b as i64),
             Elem::Float(f) => {
-                if f.fract() != 0.0 || !f.is_finite() || !(-9.3e18..=9.3e18).contains(&f) {
+                // Exactly representable i64 range: [-2^63, 2^63); `as` would saturate silently.
+                if f.fract() != 0.0
+                    || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+                {
                     return Err(self.err(
                         ErrorCode::Type,
                         row,
-                        format!("float {f} is not an integer in range"),
+                        format!("float {f} is not an integer in range [{lo}, {hi}]"),
                     ));
                 }
                 self.int_in(f as i64, lo, hi, row)

@@ -195,6 +195,8 @@ fn values_are_validated_against_the_heading() {
         ("i8", Value::Int(128), ErrorCode::Type),
         ("i16", Value::Int(-32769), ErrorCode::Type),
         ("i8", Value::Float(1.5), ErrorCode::Type),
+        ("i64", Value::Float(9.25e18), ErrorCode::Type),
+        ("i64", Value::Float(-9.3e18), ErrorCode::Type),
         ("i8", Value::String("1".into()), ErrorCode::Type),
         ("f32", Value::Float(1e300), ErrorCode::Type),
         ("flag", Value::Int(2), ErrorCode::Type),

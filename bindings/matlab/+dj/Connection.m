@@ -1,0 +1,99 @@
+classdef Connection < handle
+    % dj.Connection  A connection to a DataJoint database (libdatajoint).
+    %
+    %   conn = dj.Connection.duckdb('/data/lab.duckdb');     % embedded DuckDB file (':memory:' too)
+    %   conn = dj.Connection.connect('', '{"database.path": "lab.duckdb"}');
+    %   lab  = conn.schema('lab');                           % created if missing
+    %   conn.close();                                        % releases the database at once
+    %
+    % The object holds a uint64 handle id of the dj_mex registry; delete(conn) (or clearing the
+    % last variable that refers to it) frees the handle. Schemas, tables and results keep the
+    % database alive on their own, so objects may be cleared in any order.
+
+    properties (SetAccess = private)
+        id = uint64(0)   % handle id in the dj_mex registry (0 once freed)
+    end
+
+    methods
+        function obj = Connection(id)
+            % dj.Connection(id) wraps a connection handle id returned by dj_mex (advanced use);
+            % use dj.Connection.duckdb or dj.Connection.connect instead.
+            if nargin > 0
+                obj.id = id;
+            end
+        end
+
+        function delete(obj)
+            % Free the handle. Never fails: a stale id (e.g. after dj.reset) is ignored, ids are
+            % never reused, so a second delete is harmless. (The id is not zeroed here: Octave
+            % runs delete at exit outside the class context, where setting a private property fails.)
+            if obj.id ~= 0
+                try
+                    dj_mex('free', obj.id);
+                catch
+                end
+            end
+        end
+
+        function close(obj)
+            % Close the database now; later operations on it fail with DataJoint:Closed.
+            dj_mex('conn_close', obj.id);
+        end
+
+        function name = backend(obj)
+            % 'duckdb', 'postgresql' or 'mysql'.
+            name = dj_mex('conn_backend', obj.id);
+        end
+
+        function names = schemas(obj)
+            % Names of the database's schemas (cell array of char).
+            names = dj_mex('conn_list_schemas', obj.id);
+        end
+
+        function s = schema(obj, name, create)
+            % schema(name) opens schema NAME, creating it if missing; schema(name, false) fails
+            % with DataJoint:NotFound instead.
+            if nargin < 3
+                create = true;
+            end
+            s = dj.Schema(dj_mex('schema_open', obj.id, name, logical(create)));
+        end
+
+        function st = storeStats(obj, store)
+            % Object-store traffic since the connection opened: struct(requests, bytes_read,
+            % bytes_written). STORE '' (default) is the default store.
+            if nargin < 2
+                store = '';
+            end
+            st = dj_mex('conn_store_stats', obj.id, store);
+        end
+    end
+
+    methods (Static)
+        function c = duckdb(path)
+            % dj.Connection.duckdb(path): open or create an embedded DuckDB file (':memory:' or
+            % no argument for an in-memory database).
+            if nargin < 1
+                path = ':memory:';
+            end
+            c = dj.Connection(dj_mex('connect_duckdb', path));
+        end
+
+        function c = connect(configPath, overrides)
+            % dj.Connection.connect(configPath, overrides) reads settings like DataJoint Python:
+            % OVERRIDES (a JSON object as char, or a struct that is JSON-encoded), environment
+            % variables (DJ_BACKEND, DJ_DATABASE_PATH, ...), then datajoint.json (CONFIGPATH, or
+            % searched upward from the current folder when CONFIGPATH is '').
+            if nargin < 1
+                configPath = '';
+            end
+            if nargin < 2
+                overrides = '';
+            end
+            if isstruct(overrides)
+                overrides = jsonencode(overrides);   % MATLAB R2016b+ and Octave 7+
+            end
+            c = dj.Connection(dj_mex('connect', configPath, overrides));
+        end
+    end
+end

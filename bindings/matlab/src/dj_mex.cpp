@@ -1,0 +1,1910 @@
+// dj_mex.cpp — the one MEX gateway of the MATLAB binding of libdatajoint (C++17).
+//
+//   out = dj_mex(command, args...)
+//
+// The gateway only converts types between mxArray and the C ABI (include/datajoint.h); every
+// DataJoint rule (validation, NULL handling, transactions, codecs) lives in the Rust core. The
+// +dj package wraps the commands in classdef handle classes; see bindings/matlab/README.md for
+// the command list and the value-conversion rules.
+//
+// Handles: every library handle given to MATLAB is an entry in a registry, keyed by a uint64 id
+// (never a pointer). Ids grow monotonically; their high 32 bits are a per-load epoch (the time
+// the MEX file was loaded), so an id kept from an earlier load of the MEX file can never alias a
+// live handle after `clear mex`. A stale, foreign or wrong-type id is the MATLAB error
+// `DataJoint:InvalidHandle`, never a crash. While any handle is live the MEX file is locked
+// (mexLock) so `clear functions` cannot strand open databases; `dj_mex('reset')` frees every
+// handle and unlocks; mexAtExit frees whatever is left when the MEX file is unloaded.
+//
+// Errors: library errors become MATLAB errors `DataJoint:<dj_status_name(code)>` with the
+// message of dj_last_error_message(). All work happens inside a try block that throws C++
+// exceptions; the message is copied into a local buffer, every C++ object is destroyed, and only
+// then is mexErrMsgIdAndTxt called (it does not return: MATLAB longjmps / Octave throws).
+//
+// Portability (MATLAB and GNU Octave): only the C Matrix API present in both is used. Text
+// conversion is written for both character widths: Octave's mxChar is an 8-bit char holding
+// UTF-8 (copied as is), MATLAB's mxChar is UTF-16 (converted here, because mxArrayToString /
+// mxCreateString use the locale's encoding and Octave lacks mxArrayToUTF8String). Complex arrays
+// use the separate real/imaginary API by default and the interleaved API when compiled with
+// MX_HAS_INTERLEAVED_COMPLEX (MATLAB -R2018a).
+#include "mex.h"
+
+#include "datajoint.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#ifndef MX_HAS_INTERLEAVED_COMPLEX
+#define MX_HAS_INTERLEAVED_COMPLEX 0
+#endif
+
+namespace {
+
+// ============================================================================ errors
+
+struct MexError {
+    std::string id;
+    std::string msg;
+};
+
+[[noreturn]] void fail(const char* name, const std::string& msg) {
+    throw MexError{std::string("DataJoint:") + name, msg};
+}
+
+/// Throw the library's last error if `s` is not DJ_OK (message copied at once).
+void check(dj_status s) {
+    if (s == DJ_OK) return;
+    const char* m = dj_last_error_message();
+    std::string msg = (m != nullptr && *m != '\0') ? std::string(m) : std::string(dj_status_name(s));
+    throw MexError{std::string("DataJoint:") + dj_status_name(s), msg};
+}
+
+/// Library getters that return borrowed strings return NULL on failure.
+std::string borrowed(const char* p) {
+    if (p == nullptr) {
+        check(dj_last_error_code());
+        return std::string();
+    }
+    return std::string(p);
+}
+
+// ============================================================================ registry
+
+enum class HType : int { Conn = 1, Schema = 2, Table = 3, NpyRef = 4 };
+
+const char* htype_name(HType t) {
+    switch (t) {
+    case HType::Conn: return "Connection";
+    case HType::Schema: return "Schema";
+    case HType::Table: return "Table";
+    case HType::NpyRef: return "NpyRef";
+    }
+    return "?";
+}
+
+struct Entry {
+    HType type;
+    void* ptr;
+};
+
+std::unordered_map<uint64_t, Entry> g_registry;
+uint64_t g_next_id = 0;
+bool g_locked = false;
+bool g_initialised = false;
+
+void free_entry(const Entry& e) noexcept {
+    switch (e.type) {
+    case HType::Conn: dj_conn_free(static_cast<dj_conn*>(e.ptr)); break;
+    case HType::Schema: dj_schema_free(static_cast<dj_schema*>(e.ptr)); break;
+    case HType::Table: dj_table_free(static_cast<dj_table*>(e.ptr)); break;
+    case HType::NpyRef: dj_npyref_free(static_cast<dj_npyref*>(e.ptr)); break;
+    }
+}
+
+void update_lock() {
+    if (!g_registry.empty() && !g_locked) {
+        mexLock();
+        g_locked = true;
+    } else if (g_registry.empty() && g_locked) {
+        mexUnlock();
+        g_locked = false;
+    }
+}
+
+/// Free every handle; returns how many there were.
+size_t free_all() noexcept {
+    std::unordered_map<uint64_t, Entry> all;
+    all.swap(g_registry);
+    // Children first (refs, tables, schemas), connections last: not required by the C ABI (any
+    // free order is safe) but it lets a connection close its database at its own free.
+    for (int pass = 4; pass >= 1; --pass)
+        for (const auto& kv : all)
+            if (static_cast<int>(kv.second.type) == pass) free_entry(kv.second);
+    return all.size();
+}
+
+void at_exit() {
+    free_all();
+    g_locked = false;  // MATLAB/Octave call the exit function only when the MEX is unlocked/unloading
+}
+
+/// Register a new handle; frees it if the registry cannot take it.
+template <class H>
+uint64_t register_handle(HType type, H* p) {
+    const uint64_t id = ++g_next_id;
+    try {
+        g_registry.emplace(id, Entry{type, static_cast<void*>(p)});
+    } catch (...) {
+        free_entry(Entry{type, static_cast<void*>(p)});
+        throw;
+    }
+    update_lock();
+    return id;
+}
+
+uint64_t id_of(const mxArray* a) {
+    if (a == nullptr || !mxIsUint64(a) || mxGetNumberOfElements(a) != 1 || mxIsComplex(a))
+        fail("InvalidHandle", "expected a handle id (a uint64 scalar)");
+    return *static_cast<const uint64_t*>(mxGetData(a));
+}
+
+void* lookup(const mxArray* a, HType type) {
+    const uint64_t id = id_of(a);
+    auto it = g_registry.find(id);
+    if (it == g_registry.end())
+        fail("InvalidHandle", "handle " + std::to_string(id) + " is not live (freed, reset, or never created)");
+    if (it->second.type != type)
+        fail("InvalidHandle", "handle " + std::to_string(id) + " is a " + htype_name(it->second.type) + ", not a " +
+                                  htype_name(type));
+    return it->second.ptr;
+}
+
+dj_conn* conn_arg(const mxArray* a) { return static_cast<dj_conn*>(lookup(a, HType::Conn)); }
+dj_schema* schema_arg(const mxArray* a) { return static_cast<dj_schema*>(lookup(a, HType::Schema)); }
+dj_table* table_arg(const mxArray* a) { return static_cast<dj_table*>(lookup(a, HType::Table)); }
+dj_npyref* npyref_arg(const mxArray* a) { return static_cast<dj_npyref*>(lookup(a, HType::NpyRef)); }
+
+/// Ids created during one command: freed again if the command fails before returning them.
+struct NewIds {
+    std::vector<uint64_t> ids;
+    bool committed = false;
+    ~NewIds() {
+        if (committed) return;
+        for (uint64_t id : ids) {
+            auto it = g_registry.find(id);
+            if (it != g_registry.end()) {
+                free_entry(it->second);
+                g_registry.erase(it);
+            }
+        }
+        if (g_registry.empty() && g_locked) {
+            mexUnlock();
+            g_locked = false;
+        }
+    }
+};
+
+// RAII for library objects that never reach MATLAB.
+struct RowDel { void operator()(dj_row* r) const noexcept { dj_row_free(r); } };
+struct ResultDel { void operator()(dj_result* r) const noexcept { dj_result_free(r); } };
+struct StrlistDel { void operator()(dj_strlist* l) const noexcept { dj_strlist_free(l); } };
+struct TableDel { void operator()(dj_table* t) const noexcept { dj_table_free(t); } };
+using RowPtr = std::unique_ptr<dj_row, RowDel>;
+using ResultPtr = std::unique_ptr<dj_result, ResultDel>;
+using StrlistPtr = std::unique_ptr<dj_strlist, StrlistDel>;
+using TablePtr = std::unique_ptr<dj_table, TableDel>;
+
+struct ViewGuard {
+    dj_array_view v;
+    ViewGuard() { std::memset(&v, 0, sizeof v); }
+    ~ViewGuard() { dj_array_view_release(&v); }
+    ViewGuard(const ViewGuard&) = delete;
+    ViewGuard& operator=(const ViewGuard&) = delete;
+};
+
+// ============================================================================ text
+
+constexpr bool kUtf16 = sizeof(mxChar) == 2;  // MATLAB; Octave's mxChar is char (UTF-8 bytes)
+
+void append_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+/// Decode UTF-8 into code points (invalid sequences become U+FFFD).
+template <class F>
+void decode_utf8(const char* s, size_t n, F&& emit) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s);
+    size_t i = 0;
+    while (i < n) {
+        const unsigned char c = p[i];
+        uint32_t cp = 0xFFFD;
+        size_t len = 1;
+        if (c < 0x80) {
+            cp = c;
+        } else if ((c >> 5) == 0x6 && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+            cp = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+            len = 2;
+        } else if ((c >> 4) == 0xE && i + 2 < n && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+            cp = ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+            len = 3;
+        } else if ((c >> 3) == 0x1E && i + 3 < n && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80 &&
+                   (p[i + 3] & 0xC0) == 0x80) {
+            cp = ((c & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) | (p[i + 3] & 0x3Fu);
+            len = 4;
+        }
+        emit(cp);
+        i += len;
+    }
+}
+
+/// A MATLAB char array (any shape, read in column-major order) as UTF-8.
+std::string utf8_of_chars(const mxArray* a) {
+    const size_t n = mxGetNumberOfElements(a);
+    const mxChar* c = mxGetChars(a);
+    std::string out;
+    if (n == 0 || c == nullptr) return out;
+    if constexpr (!kUtf16) {
+        out.assign(reinterpret_cast<const char*>(c), n);
+    } else {
+        out.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            uint32_t u = static_cast<uint16_t>(c[i]);
+            if (u >= 0xD800 && u < 0xDC00 && i + 1 < n) {
+                const uint32_t lo = static_cast<uint16_t>(c[i + 1]);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                    ++i;
+                }
+            }
+            append_utf8(out, u);
+        }
+    }
+    return out;
+}
+
+/// A 1×N MATLAB char row from UTF-8 bytes ('' is 0×0, like the MATLAB literal '').
+mxArray* mx_string(const char* s, size_t n) {
+    if (n == 0) {
+        mwSize dims[2] = {0, 0};
+        return mxCreateCharArray(2, dims);
+    }
+    if constexpr (!kUtf16) {
+        mwSize dims[2] = {1, static_cast<mwSize>(n)};
+        mxArray* a = mxCreateCharArray(2, dims);
+        if (n > 0) std::memcpy(mxGetChars(a), s, n);
+        return a;
+    } else {
+        std::vector<uint16_t> u16;
+        u16.reserve(n);
+        decode_utf8(s, n, [&](uint32_t cp) {
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                u16.push_back(static_cast<uint16_t>(0xD800 + (cp >> 10)));
+                u16.push_back(static_cast<uint16_t>(0xDC00 + (cp & 0x3FF)));
+            } else {
+                u16.push_back(static_cast<uint16_t>(cp));
+            }
+        });
+        mwSize dims[2] = {1, static_cast<mwSize>(u16.size())};
+        mxArray* a = mxCreateCharArray(2, dims);
+        if (!u16.empty()) std::memcpy(mxGetChars(a), u16.data(), u16.size() * 2);
+        return a;
+    }
+}
+mxArray* mx_string(const std::string& s) { return mx_string(s.data(), s.size()); }
+mxArray* mx_string(const char* s) { return s ? mx_string(s, std::strlen(s)) : mx_string("", 0); }
+
+bool is_text(const mxArray* a) { return a != nullptr && mxIsChar(a); }
+
+/// A char argument as UTF-8 (`what` names it in errors).
+std::string string_arg(const mxArray* a, const char* what) {
+    if (!is_text(a)) fail("InvalidArgument", std::string(what) + " must be a char vector");
+    return utf8_of_chars(a);
+}
+
+bool is_null_marker(const mxArray* a) {
+    // [] (a 0×0 double) is NULL; '' is the empty string, uint8([]) empty bytes, zeros(0,3) an empty array.
+    return a == nullptr || (mxIsDouble(a) && !mxIsComplex(a) && mxGetM(a) == 0 && mxGetN(a) == 0 &&
+                            mxGetNumberOfDimensions(a) == 2);
+}
+
+/// Optional text argument: missing, [] or '' give an empty string.
+std::string opt_string_arg(int nrhs, const mxArray* prhs[], int i, const char* what) {
+    if (i >= nrhs || is_null_marker(prhs[i])) return std::string();
+    return string_arg(prhs[i], what);
+}
+
+double scalar_arg(const mxArray* a, const char* what) {
+    if (a == nullptr || !(mxIsNumeric(a) || mxIsLogical(a)) || mxGetNumberOfElements(a) != 1 || mxIsComplex(a))
+        fail("InvalidArgument", std::string(what) + " must be a real scalar");
+    return mxGetScalar(a);
+}
+
+bool bool_arg(const mxArray* a, const char* what) { return scalar_arg(a, what) != 0.0; }
+
+std::vector<std::string> cellstr_arg(const mxArray* a, const char* what) {
+    std::vector<std::string> out;
+    if (is_text(a)) {
+        out.push_back(utf8_of_chars(a));
+        return out;
+    }
+    if (a == nullptr || !mxIsCell(a)) fail("InvalidArgument", std::string(what) + " must be a cell array of char");
+    const size_t n = mxGetNumberOfElements(a);
+    for (size_t i = 0; i < n; ++i) {
+        const mxArray* c = mxGetCell(a, i);
+        if (!is_text(c)) fail("InvalidArgument", std::string(what) + " must be a cell array of char");
+        out.push_back(utf8_of_chars(c));
+    }
+    return out;
+}
+
+mxArray* mx_cellstr(const std::vector<std::string>& v) {
+    mxArray* c = mxCreateCellMatrix(v.size(), 1);
+    for (size_t i = 0; i < v.size(); ++i) mxSetCell(c, i, mx_string(v[i]));
+    return c;
+}
+
+mxArray* mx_strlist(dj_strlist* raw) {
+    StrlistPtr list(raw);
+    const size_t n = dj_strlist_len(list.get());
+    std::vector<std::string> v;
+    v.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        const char* s = dj_strlist_get(list.get(), i);
+        v.emplace_back(s ? s : "");
+    }
+    return mx_cellstr(v);
+}
+
+mxArray* mx_double(double v) { return mxCreateDoubleScalar(v); }
+
+mxArray* mx_uint64(uint64_t v) {
+    mxArray* a = mxCreateNumericMatrix(1, 1, mxUINT64_CLASS, mxREAL);
+    *static_cast<uint64_t*>(mxGetData(a)) = v;
+    return a;
+}
+
+mxArray* mx_empty() { return mxCreateDoubleMatrix(0, 0, mxREAL); }
+
+/// Field of an options struct (NULL when the struct or the field is absent).
+const mxArray* opt_field(const mxArray* opts, const char* name) {
+    if (opts == nullptr || !mxIsStruct(opts) || mxGetNumberOfElements(opts) < 1) return nullptr;
+    const mxArray* f = mxGetField(opts, 0, name);
+    if (f == nullptr || is_null_marker(f)) return nullptr;
+    return f;
+}
+
+// ============================================================================ dates
+
+// MATLAB datenum of 1970-01-01 (datenum(1970,1,1)).
+constexpr double kEpochDatenum = 719529.0;
+constexpr int64_t kMicrosPerDay = 86400000000LL;
+
+double datenum_of_days(int32_t days) { return static_cast<double>(days) + kEpochDatenum; }
+
+double datenum_of_micros(int64_t us) {
+    // Split into whole days and the rest so the sum loses as little as possible (a double datenum
+    // near 7.4e5 has a resolution of 2^-33 days, about 10 µs).
+    int64_t days = us / kMicrosPerDay;
+    int64_t rem = us % kMicrosPerDay;
+    if (rem < 0) {
+        rem += kMicrosPerDay;
+        days -= 1;
+    }
+    return (static_cast<double>(days) + kEpochDatenum) + static_cast<double>(rem) / static_cast<double>(kMicrosPerDay);
+}
+
+/// Whole days since 1970-01-01 of a datenum (the day the datenum falls in).
+int32_t days_of_datenum(double dn, const std::string& ctx) {
+    if (!std::isfinite(dn)) fail("Type", ctx + ": datenum " + std::to_string(dn) + " is not finite");
+    const double d = std::floor(dn) - kEpochDatenum;
+    if (d < -2147483648.0 || d > 2147483647.0) fail("Type", ctx + ": datenum out of range");
+    return static_cast<int32_t>(d);
+}
+
+/// Microseconds since 1970-01-01 of a datenum, rounded to the nearest microsecond.
+int64_t micros_of_datenum(double dn, const std::string& ctx) {
+    if (!std::isfinite(dn)) fail("Type", ctx + ": datenum " + std::to_string(dn) + " is not finite");
+    const double whole = std::floor(dn);
+    const double frac = dn - whole;
+    const double days = whole - kEpochDatenum;
+    if (days < -1.0e6 || days > 3.0e6) fail("Type", ctx + ": datenum out of range");
+    return static_cast<int64_t>(days) * kMicrosPerDay + static_cast<int64_t>(std::llround(frac * 86400000000.0));
+}
+
+std::string format_date(int32_t days) {
+    char buf[32];
+    size_t need = 0;
+    check(dj_date_format(days, buf, sizeof buf, &need));
+    return std::string(buf, need);
+}
+
+std::string format_datetime(int64_t us) {
+    char buf[64];
+    size_t need = 0;
+    check(dj_datetime_format(us, buf, sizeof buf, &need));
+    return std::string(buf, need);
+}
+
+std::string format_uuid(const uint8_t* b) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(36);
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+        out.push_back(digits[b[i] >> 4]);
+        out.push_back(digits[b[i] & 0xF]);
+    }
+    return out;
+}
+
+// ============================================================================ heading
+
+const char* kind_name(int kind) {
+    switch (kind) {
+    case DJ_KIND_BOOL: return "bool";
+    case DJ_KIND_INT8: return "int8";
+    case DJ_KIND_INT16: return "int16";
+    case DJ_KIND_INT32: return "int32";
+    case DJ_KIND_INT64: return "int64";
+    case DJ_KIND_FLOAT32: return "float32";
+    case DJ_KIND_FLOAT64: return "float64";
+    case DJ_KIND_STRING: return "string";
+    case DJ_KIND_BYTES: return "bytes";
+    case DJ_KIND_DATE: return "date";
+    case DJ_KIND_DATETIME: return "datetime";
+    case DJ_KIND_UUID: return "uuid";
+    case DJ_KIND_DECIMAL: return "decimal";
+    case DJ_KIND_JSON: return "json";
+    case DJ_KIND_ARRAY: return "array";
+    default: return "unknown";
+    }
+}
+
+bool is_npy_type(const char* type_name) { return type_name != nullptr && std::strncmp(type_name, "<npy", 4) == 0; }
+
+struct AttrMeta {
+    std::string name;
+    int kind = 0;
+    bool npy = false;
+};
+
+struct Heading {
+    std::vector<AttrMeta> attrs;
+    std::unordered_map<std::string, size_t> index;
+    const AttrMeta* find(const std::string& name) const {
+        auto it = index.find(name);
+        return it == index.end() ? nullptr : &attrs[it->second];
+    }
+};
+
+Heading read_heading(const dj_table* t) {
+    Heading h;
+    const size_t n = dj_table_attr_count(t);
+    for (size_t i = 0; i < n; ++i) {
+        dj_attr_info info;
+        std::memset(&info, 0, sizeof info);
+        check(dj_table_attr(t, i, &info));
+        AttrMeta m;
+        m.name = info.name ? info.name : "";
+        m.kind = info.kind;
+        m.npy = is_npy_type(info.type_name);
+        h.index.emplace(m.name, h.attrs.size());
+        h.attrs.push_back(std::move(m));
+    }
+    return h;
+}
+
+// ============================================================================ arrays (npy)
+
+int dtype_of_class(mxClassID c, bool complex) {
+    switch (c) {
+    case mxLOGICAL_CLASS: return DJ_DTYPE_BOOL;
+    case mxINT8_CLASS: return DJ_DTYPE_INT8;
+    case mxINT16_CLASS: return DJ_DTYPE_INT16;
+    case mxINT32_CLASS: return DJ_DTYPE_INT32;
+    case mxINT64_CLASS: return DJ_DTYPE_INT64;
+    case mxUINT8_CLASS: return DJ_DTYPE_UINT8;
+    case mxUINT16_CLASS: return DJ_DTYPE_UINT16;
+    case mxUINT32_CLASS: return DJ_DTYPE_UINT32;
+    case mxUINT64_CLASS: return DJ_DTYPE_UINT64;
+    case mxSINGLE_CLASS: return complex ? DJ_DTYPE_COMPLEX64 : DJ_DTYPE_FLOAT32;
+    case mxDOUBLE_CLASS: return complex ? DJ_DTYPE_COMPLEX128 : DJ_DTYPE_FLOAT64;
+    default: return 0;
+    }
+}
+
+/// Keeps the buffers and shapes of arrays lent to the library alive until the insert returns.
+struct Keep {
+    std::vector<std::vector<int64_t>> shapes;
+    std::vector<std::vector<uint8_t>> buffers;
+};
+
+/// Describe a MATLAB numeric/logical array (or a dj.npy(A, shape) struct) as a dj_array_in:
+/// column-major data handed over as DJ_ORDER_F with the MATLAB dims as shape, so numpy's
+/// a[i,j,k] is A(i+1,j+1,k+1). No copy, except for complex arrays (interleaved for numpy).
+dj_array_in array_in_of(const mxArray* v, Keep& keep, const std::string& ctx) {
+    const mxArray* data = v;
+    const mxArray* shape_arg = nullptr;
+    if (mxIsStruct(v)) {
+        if (mxGetNumberOfElements(v) != 1 || mxGetField(v, 0, "data") == nullptr || mxGetField(v, 0, "shape") == nullptr)
+            fail("Type", ctx + ": an array struct must be dj.npy(A, shape) (fields data and shape)");
+        data = mxGetField(v, 0, "data");
+        shape_arg = mxGetField(v, 0, "shape");
+    }
+    if (mxIsSparse(data)) fail("Type", ctx + ": sparse arrays cannot be stored as <npy@>");
+    const bool cplx = mxIsComplex(data);
+    const int dtype = dtype_of_class(mxGetClassID(data), cplx);
+    if (dtype == 0)
+        fail("Type", ctx + ": an <npy@> value must be a numeric or logical array, not " + mxGetClassName(data));
+    const size_t n = mxGetNumberOfElements(data);
+    const size_t esize = mxGetElementSize(data);  // of one real component
+    std::vector<int64_t> shape;
+    if (shape_arg != nullptr) {
+        if (!(mxIsNumeric(shape_arg)) || mxIsComplex(shape_arg)) fail("Type", ctx + ": shape must be a numeric vector");
+        const size_t nd = mxGetNumberOfElements(shape_arg);
+        uint64_t count = 1;
+        for (size_t k = 0; k < nd; ++k) {
+            double d = 0;
+            switch (mxGetClassID(shape_arg)) {
+            case mxDOUBLE_CLASS: d = static_cast<const double*>(mxGetData(shape_arg))[k]; break;
+            case mxSINGLE_CLASS: d = static_cast<const float*>(mxGetData(shape_arg))[k]; break;
+            case mxINT32_CLASS: d = static_cast<const int32_t*>(mxGetData(shape_arg))[k]; break;
+            case mxINT64_CLASS: d = static_cast<double>(static_cast<const int64_t*>(mxGetData(shape_arg))[k]); break;
+            case mxUINT64_CLASS: d = static_cast<double>(static_cast<const uint64_t*>(mxGetData(shape_arg))[k]); break;
+            default: fail("Type", ctx + ": shape must be double, single, int32, int64 or uint64");
+            }
+            if (!(d >= 0) || d != std::floor(d)) fail("Type", ctx + ": shape extents must be non-negative integers");
+            shape.push_back(static_cast<int64_t>(d));
+            count *= static_cast<uint64_t>(d);
+        }
+        if (count != n)
+            fail("Type", ctx + ": shape has " + std::to_string(count) + " elements but the data has " + std::to_string(n));
+    } else {
+        const mwSize nd = mxGetNumberOfDimensions(data);
+        const mwSize* dims = mxGetDimensions(data);
+        for (mwSize k = 0; k < nd; ++k) shape.push_back(static_cast<int64_t>(dims[k]));
+    }
+    dj_array_in a;
+    std::memset(&a, 0, sizeof a);
+    a.dtype = dtype;
+    a.order = DJ_ORDER_F;
+    a.itemsize = 0;
+    if (!cplx) {
+        a.data = mxGetData(data);
+        a.nbytes = static_cast<uint64_t>(n) * esize;
+    } else {
+        std::vector<uint8_t> buf(n * esize * 2);
+#if MX_HAS_INTERLEAVED_COMPLEX
+        if (n > 0) std::memcpy(buf.data(), mxGetData(data), buf.size());
+#else
+        const uint8_t* re = static_cast<const uint8_t*>(mxGetData(data));
+        const uint8_t* im = static_cast<const uint8_t*>(mxGetImagData(data));
+        for (size_t i = 0; i < n; ++i) {
+            std::memcpy(&buf[2 * i * esize], re + i * esize, esize);
+            if (im) std::memcpy(&buf[(2 * i + 1) * esize], im + i * esize, esize);
+            else std::memset(&buf[(2 * i + 1) * esize], 0, esize);
+        }
+#endif
+        keep.buffers.push_back(std::move(buf));
+        a.data = keep.buffers.back().data();
+        a.nbytes = keep.buffers.back().size();
+    }
+    if (a.nbytes == 0) a.data = nullptr;
+    keep.shapes.push_back(std::move(shape));
+    a.ndim = static_cast<int32_t>(keep.shapes.back().size());
+    a.shape = keep.shapes.back().empty() ? nullptr : keep.shapes.back().data();
+    return a;
+}
+
+float half_to_float(uint16_t h) {
+    const uint32_t sign = (h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1F;
+    uint32_t mant = h & 0x3FF;
+    uint32_t bits;
+    if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else {  // subnormal
+            exp = 127 - 15 + 1;
+            while ((mant & 0x400) == 0) {
+                mant <<= 1;
+                --exp;
+            }
+            mant &= 0x3FF;
+            bits = sign | (exp << 23) | (mant << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// Copy the elements of a view (any strides) into `dst` in column-major order of `shape`,
+/// i.e. dst[i0 + s0*(i1 + s1*(i2 ...))] = element (i0, i1, i2, ...). Blocked over the source's
+/// fastest axis and axis 0 so C-order sources are transposed cache-friendly.
+template <size_t W>
+void strided_copy_w(uint8_t* dst, const uint8_t* src, const std::vector<int64_t>& shape,
+                    const std::vector<int64_t>& strides) {
+    const size_t nd = shape.size();
+    uint64_t total = 1;
+    for (int64_t d : shape) total *= static_cast<uint64_t>(d);
+    if (total == 0) return;
+    if (nd == 0) {
+        std::memcpy(dst, src, W);
+        return;
+    }
+    // destination strides (bytes) in column-major order
+    std::vector<int64_t> dstr(nd);
+    int64_t acc = W;
+    for (size_t k = 0; k < nd; ++k) {
+        dstr[k] = acc;
+        acc *= shape[k];
+    }
+    // fastest source axis
+    size_t b = 0;
+    for (size_t k = 1; k < nd; ++k)
+        if (std::llabs(strides[k]) < std::llabs(strides[b])) b = k;
+    const size_t a = 0;
+    if (b == a || nd == 1) {
+        // axis 0 is fastest in the source too: copy runs of shape[0] elements
+        std::vector<int64_t> idx(nd, 0);
+        const int64_t n0 = shape[0];
+        const uint64_t outer = total / static_cast<uint64_t>(n0);
+        for (uint64_t o = 0; o < outer; ++o) {
+            int64_t soff = 0, doff = 0;
+            for (size_t k = 1; k < nd; ++k) {
+                soff += idx[k] * strides[k];
+                doff += idx[k] * dstr[k];
+            }
+            const uint8_t* s = src + soff;
+            uint8_t* d = dst + doff;
+            if (strides[0] == static_cast<int64_t>(W)) {
+                std::memcpy(d, s, static_cast<size_t>(n0) * W);
+            } else {
+                for (int64_t i = 0; i < n0; ++i) std::memcpy(d + i * W, s + i * strides[0], W);
+            }
+            for (size_t k = 1; k < nd; ++k) {
+                if (++idx[k] < shape[k]) break;
+                idx[k] = 0;
+            }
+        }
+        return;
+    }
+    // 2-D blocked transpose over axes a (dest-contiguous) and b (source-contiguous); odometer over the rest.
+    const int64_t na = shape[a], nb = shape[b];
+    const int64_t sa = strides[a], sb = strides[b], da = dstr[a], db = dstr[b];
+    std::vector<size_t> rest;
+    for (size_t k = 0; k < nd; ++k)
+        if (k != a && k != b) rest.push_back(k);
+    std::vector<int64_t> idx(nd, 0);
+    const uint64_t outer = total / static_cast<uint64_t>(na * nb);
+    // 16×16 tiles, inner loop writing the destination contiguously: with power-of-two extents
+    // the strided side hits few cache sets, so larger tiles thrash (8192² float32: 67 ms with
+    // 16×16 tiles and contiguous writes vs 880 ms with 64×64 tiles and contiguous reads).
+    constexpr int64_t B = 16;
+    for (uint64_t o = 0; o < outer; ++o) {
+        int64_t soff = 0, doff = 0;
+        for (size_t k : rest) {
+            soff += idx[k] * strides[k];
+            doff += idx[k] * dstr[k];
+        }
+        const uint8_t* s0 = src + soff;
+        uint8_t* d0 = dst + doff;
+        for (int64_t ia = 0; ia < na; ia += B) {
+            const int64_t ea = ia + B < na ? ia + B : na;
+            for (int64_t ib = 0; ib < nb; ib += B) {
+                const int64_t eb = ib + B < nb ? ib + B : nb;
+                for (int64_t j = ib; j < eb; ++j) {
+                    const uint8_t* s = s0 + j * sb;
+                    uint8_t* d = d0 + j * db;
+                    for (int64_t i = ia; i < ea; ++i) std::memcpy(d + i * da, s + i * sa, W);
+                }
+            }
+        }
+        for (size_t k : rest) {
+            if (++idx[k] < shape[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+void strided_copy(uint8_t* dst, const uint8_t* src, size_t w, const std::vector<int64_t>& shape,
+                  const std::vector<int64_t>& strides) {
+    switch (w) {
+    case 1: strided_copy_w<1>(dst, src, shape, strides); return;
+    case 2: strided_copy_w<2>(dst, src, shape, strides); return;
+    case 4: strided_copy_w<4>(dst, src, shape, strides); return;
+    case 8: strided_copy_w<8>(dst, src, shape, strides); return;
+    case 16: strided_copy_w<16>(dst, src, shape, strides); return;
+    default: break;
+    }
+    // arbitrary widths (S<n>, U<n>): element by element
+    const size_t nd = shape.size();
+    uint64_t total = 1;
+    for (int64_t d : shape) total *= static_cast<uint64_t>(d);
+    std::vector<int64_t> idx(nd, 0);
+    for (uint64_t l = 0; l < total; ++l) {
+        int64_t soff = 0;
+        for (size_t k = 0; k < nd; ++k) soff += idx[k] * strides[k];
+        std::memcpy(dst + l * w, src + soff, w);
+        for (size_t k = 0; k < nd; ++k) {
+            if (++idx[k] < shape[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+/// MATLAB dims for a numpy shape: 0-d → 1×1, 1-d (n) → n×1, else the shape itself.
+std::vector<mwSize> mx_dims(const std::vector<int64_t>& shape) {
+    std::vector<mwSize> d;
+    if (shape.empty()) {
+        d = {1, 1};
+    } else if (shape.size() == 1) {
+        d = {static_cast<mwSize>(shape[0]), 1};
+    } else {
+        for (int64_t s : shape) d.push_back(static_cast<mwSize>(s));
+    }
+    return d;
+}
+
+/// Copy a library array view into a new MATLAB array with A(i+1,j+1,...) == a[i,j,...].
+mxArray* mx_of_view(const dj_array_view& v) {
+    std::vector<int64_t> shape(v.shape, v.shape + v.ndim);
+    std::vector<int64_t> strides(v.strides, v.strides + v.ndim);
+    std::vector<mwSize> dims = mx_dims(shape);
+    uint64_t total = 1;
+    for (int64_t s : shape) total *= static_cast<uint64_t>(s);
+    const auto* src = static_cast<const uint8_t*>(v.data);
+    const size_t w = static_cast<size_t>(v.itemsize);
+    auto numeric = [&](mxClassID cls) {
+        mxArray* a = mxCreateUninitNumericArray(dims.size(), dims.data(), cls, mxREAL);
+        if (total > 0) strided_copy(static_cast<uint8_t*>(mxGetData(a)), src, w, shape, strides);
+        return a;
+    };
+    switch (v.dtype) {
+    case DJ_DTYPE_BOOL: {
+        mxArray* a = mxCreateLogicalArray(dims.size(), dims.data());
+        if (total > 0) {
+            auto* d = reinterpret_cast<uint8_t*>(mxGetLogicals(a));
+            strided_copy(d, src, 1, shape, strides);
+            for (uint64_t i = 0; i < total; ++i) d[i] = d[i] != 0;
+        }
+        return a;
+    }
+    case DJ_DTYPE_INT8: return numeric(mxINT8_CLASS);
+    case DJ_DTYPE_INT16: return numeric(mxINT16_CLASS);
+    case DJ_DTYPE_INT32: return numeric(mxINT32_CLASS);
+    case DJ_DTYPE_INT64: return numeric(mxINT64_CLASS);
+    case DJ_DTYPE_UINT8: return numeric(mxUINT8_CLASS);
+    case DJ_DTYPE_UINT16: return numeric(mxUINT16_CLASS);
+    case DJ_DTYPE_UINT32: return numeric(mxUINT32_CLASS);
+    case DJ_DTYPE_UINT64: return numeric(mxUINT64_CLASS);
+    case DJ_DTYPE_FLOAT32: return numeric(mxSINGLE_CLASS);
+    case DJ_DTYPE_FLOAT64: return numeric(mxDOUBLE_CLASS);
+    case DJ_DTYPE_FLOAT16: {  // MATLAB has no half precision: widened to single
+        std::vector<uint16_t> tmp(total);
+        if (total > 0) strided_copy(reinterpret_cast<uint8_t*>(tmp.data()), src, 2, shape, strides);
+        mxArray* a = mxCreateUninitNumericArray(dims.size(), dims.data(), mxSINGLE_CLASS, mxREAL);
+        auto* d = static_cast<float*>(mxGetData(a));
+        for (uint64_t i = 0; i < total; ++i) d[i] = half_to_float(tmp[i]);
+        return a;
+    }
+    case DJ_DTYPE_COMPLEX64:
+    case DJ_DTYPE_COMPLEX128: {
+        const bool dbl = v.dtype == DJ_DTYPE_COMPLEX128;
+        const size_t comp = dbl ? 8 : 4;
+        mxArray* a = mxCreateNumericArray(dims.size(), dims.data(), dbl ? mxDOUBLE_CLASS : mxSINGLE_CLASS, mxCOMPLEX);
+        if (total == 0) return a;
+#if MX_HAS_INTERLEAVED_COMPLEX
+        strided_copy(static_cast<uint8_t*>(mxGetData(a)), src, 2 * comp, shape, strides);
+#else
+        std::vector<uint8_t> tmp(total * 2 * comp);
+        strided_copy(tmp.data(), src, 2 * comp, shape, strides);
+        auto* re = static_cast<uint8_t*>(mxGetData(a));
+        auto* im = static_cast<uint8_t*>(mxGetImagData(a));
+        for (uint64_t i = 0; i < total; ++i) {
+            std::memcpy(re + i * comp, &tmp[2 * i * comp], comp);
+            std::memcpy(im + i * comp, &tmp[(2 * i + 1) * comp], comp);
+        }
+#endif
+        return a;
+    }
+    case DJ_DTYPE_BYTES:
+    case DJ_DTYPE_UNICODE: {  // numpy S<n> / U<n>: a cell array of char of the same dims
+        std::vector<uint8_t> tmp(total * w);
+        if (total > 0 && w > 0) strided_copy(tmp.data(), src, w, shape, strides);
+        mxArray* c = mxCreateCellArray(dims.size(), dims.data());
+        for (uint64_t i = 0; i < total; ++i) {
+            const uint8_t* e = tmp.data() + i * w;
+            std::string s;
+            if (v.dtype == DJ_DTYPE_BYTES) {
+                size_t len = w;
+                while (len > 0 && e[len - 1] == 0) --len;
+                s.assign(reinterpret_cast<const char*>(e), len);
+            } else {
+                for (size_t k = 0; k + 4 <= w; k += 4) {
+                    uint32_t cp;
+                    std::memcpy(&cp, e + k, 4);
+                    if (cp == 0) break;
+                    append_utf8(s, cp);
+                }
+            }
+            mxSetCell(c, i, mx_string(s));
+        }
+        return c;
+    }
+    default: fail("Codec", "unsupported dtype " + std::to_string(v.dtype));
+    }
+}
+
+// ============================================================================ MATLAB value -> row
+
+bool is_integer_class(mxClassID c) {
+    return c == mxINT8_CLASS || c == mxINT16_CLASS || c == mxINT32_CLASS || c == mxINT64_CLASS || c == mxUINT8_CLASS ||
+           c == mxUINT16_CLASS || c == mxUINT32_CLASS || c == mxUINT64_CLASS;
+}
+
+/// Element i of a real numeric/logical array as int64 (integer classes) — `ok` false for uint64 > INT64_MAX.
+int64_t int_at(const mxArray* a, size_t i, bool& ok) {
+    ok = true;
+    const void* p = mxGetData(a);
+    switch (mxGetClassID(a)) {
+    case mxINT8_CLASS: return static_cast<const int8_t*>(p)[i];
+    case mxINT16_CLASS: return static_cast<const int16_t*>(p)[i];
+    case mxINT32_CLASS: return static_cast<const int32_t*>(p)[i];
+    case mxINT64_CLASS: return static_cast<const int64_t*>(p)[i];
+    case mxUINT8_CLASS: return static_cast<const uint8_t*>(p)[i];
+    case mxUINT16_CLASS: return static_cast<const uint16_t*>(p)[i];
+    case mxUINT32_CLASS: return static_cast<const uint32_t*>(p)[i];
+    case mxUINT64_CLASS: {
+        const uint64_t u = static_cast<const uint64_t*>(p)[i];
+        if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) ok = false;
+        return static_cast<int64_t>(u);
+    }
+    case mxLOGICAL_CLASS: return static_cast<const mxLogical*>(p)[i] ? 1 : 0;
+    default: ok = false; return 0;
+    }
+}
+
+double float_at(const mxArray* a, size_t i) {
+    if (mxIsDouble(a)) return static_cast<const double*>(mxGetData(a))[i];
+    return static_cast<const float*>(mxGetData(a))[i];
+}
+
+/// Set one attribute of a row from a MATLAB value (see README: value conversion).
+void set_value(dj_row* row, const std::string& name, const mxArray* v, const AttrMeta* meta, Keep& keep,
+               const std::string& ctx) {
+    const char* n = name.c_str();
+    const int kind = meta ? meta->kind : 0;
+    if (is_null_marker(v)) {
+        check(dj_row_set_null(row, n));
+        return;
+    }
+    if (meta && meta->npy) {
+        dj_array_in a = array_in_of(v, keep, ctx);
+        check(dj_row_set_array(row, n, &a));
+        return;
+    }
+    if (mxIsChar(v)) {
+        const std::string s = utf8_of_chars(v);
+        check(dj_row_set_string_n(row, n, s.data(), s.size()));
+        return;
+    }
+    if (mxIsCell(v) || mxIsStruct(v) || mxIsSparse(v) || !(mxIsNumeric(v) || mxIsLogical(v)))
+        fail("Type", ctx + ": cannot convert a " + std::string(mxGetClassName(v)) + " value");
+    if (mxIsComplex(v)) fail("Type", ctx + ": complex values are only stored in <npy@> attributes");
+    const size_t count = mxGetNumberOfElements(v);
+    if (mxIsUint8(v) && (kind == DJ_KIND_BYTES || kind == DJ_KIND_UUID || count != 1)) {
+        check(dj_row_set_bytes(row, n, mxGetData(v), count));
+        return;
+    }
+    if (count != 1)
+        fail("Type", ctx + ": expected a scalar, got " + std::to_string(count) + " elements (only <npy@> and bytes "
+                                                                                  "attributes take arrays)");
+    if (mxIsLogical(v)) {
+        check(dj_row_set_bool(row, n, static_cast<const mxLogical*>(mxGetData(v))[0] ? 1 : 0));
+        return;
+    }
+    const mxClassID cls = mxGetClassID(v);
+    if (is_integer_class(cls)) {
+        bool ok = true;
+        const int64_t x = int_at(v, 0, ok);
+        if (!ok) fail("Type", ctx + ": uint64 value exceeds the int64 range");
+        if (kind == DJ_KIND_DATE) {  // integers are days since 1970-01-01
+            if (x < INT32_MIN || x > INT32_MAX) fail("Type", ctx + ": day count out of range");
+            check(dj_row_set_date(row, n, static_cast<int32_t>(x)));
+        } else if (kind == DJ_KIND_DATETIME) {  // integers are microseconds since 1970-01-01
+            check(dj_row_set_datetime(row, n, x));
+        } else {
+            check(dj_row_set_int(row, n, x));
+        }
+        return;
+    }
+    const double x = float_at(v, 0);
+    if (std::isnan(x)) {
+        check(dj_row_set_null(row, n));
+    } else if (kind == DJ_KIND_DATE) {
+        check(dj_row_set_date(row, n, days_of_datenum(x, ctx)));
+    } else if (kind == DJ_KIND_DATETIME) {
+        check(dj_row_set_datetime(row, n, micros_of_datenum(x, ctx)));
+    } else {
+        check(dj_row_set_float(row, n, x));
+    }
+}
+
+/// Rows from the elements of a struct array.
+std::vector<RowPtr> rows_of_struct(const mxArray* s, const Heading& h, Keep& keep, const char* what) {
+    if (!mxIsStruct(s)) fail("InvalidArgument", std::string(what) + " must be a struct array");
+    const size_t n = mxGetNumberOfElements(s);
+    const int nf = mxGetNumberOfFields(s);
+    std::vector<std::string> names(nf);
+    std::vector<const AttrMeta*> metas(nf);
+    for (int f = 0; f < nf; ++f) {
+        names[f] = mxGetFieldNameByNumber(s, f);
+        metas[f] = h.find(names[f]);
+    }
+    std::vector<RowPtr> rows;
+    rows.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        dj_row* r = nullptr;
+        check(dj_row_new(&r));
+        rows.emplace_back(r);
+        for (int f = 0; f < nf; ++f) {
+            const std::string ctx = std::string(what) + "(" + std::to_string(i + 1) + ")." + names[f];
+            set_value(r, names[f], mxGetFieldByNumber(s, i, f), metas[f], keep, ctx);
+        }
+    }
+    return rows;
+}
+
+dj_insert_opts insert_opts_of(const mxArray* o) {
+    dj_insert_opts opts;
+    check(dj_insert_opts_init(&opts));
+    if (const mxArray* f = opt_field(o, "skip_duplicates")) opts.skip_duplicates = bool_arg(f, "skip_duplicates");
+    if (const mxArray* f = opt_field(o, "ignore_extra_fields"))
+        opts.ignore_extra_fields = bool_arg(f, "ignore_extra_fields");
+    if (const mxArray* f = opt_field(o, "replace")) opts.replace = bool_arg(f, "replace");
+    return opts;
+}
+
+// ============================================================================ columnar insert
+
+struct ColBuf {
+    std::string name;
+    int kind = 0;
+    const void* data = nullptr;
+    std::vector<uint8_t> own;  // converted fixed-width values or var-width bytes
+    std::vector<int64_t> offsets;
+    std::vector<uint8_t> validity;
+    std::vector<dj_array_in> arrays;
+};
+
+size_t column_length(const mxArray* c) {
+    if (mxIsChar(c)) return 1;  // a single string: one row
+    return mxGetNumberOfElements(c);
+}
+
+template <class T>
+void fill_converted(ColBuf& b, const mxArray* c, size_t nrows, int kind, const std::string& ctx) {
+    b.own.resize(nrows * sizeof(T));
+    T* out = reinterpret_cast<T*>(b.own.data());
+    for (size_t i = 0; i < nrows; ++i) {
+        bool ok = true;
+        const int64_t x = int_at(c, i, ok);
+        if (!ok || x < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+            x > static_cast<int64_t>(std::numeric_limits<T>::max()))
+            fail("Type", ctx + ": row " + std::to_string(i + 1) + " is out of range");
+        out[i] = static_cast<T>(x);
+    }
+    b.kind = kind;
+    b.data = b.own.data();
+}
+
+void column_numeric(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta, const std::string& ctx) {
+    if (mxIsComplex(c) || mxIsSparse(c)) fail("Type", ctx + ": complex or sparse columns are not supported");
+    const int akind = meta ? meta->kind : 0;
+    const mxClassID cls = mxGetClassID(c);
+    if (akind == DJ_KIND_DATE || akind == DJ_KIND_DATETIME) {
+        const bool date = akind == DJ_KIND_DATE;
+        b.kind = date ? DJ_KIND_DATE : DJ_KIND_DATETIME;
+        if (cls == mxDOUBLE_CLASS || cls == mxSINGLE_CLASS) {
+            b.own.resize(nrows * (date ? 4 : 8));
+            b.validity.assign(nrows, 1);
+            bool any_null = false;
+            for (size_t i = 0; i < nrows; ++i) {
+                const double x = float_at(c, i);
+                if (std::isnan(x)) {
+                    b.validity[i] = 0;
+                    any_null = true;
+                    continue;
+                }
+                const std::string rctx = ctx + " row " + std::to_string(i + 1);
+                if (date) reinterpret_cast<int32_t*>(b.own.data())[i] = days_of_datenum(x, rctx);
+                else reinterpret_cast<int64_t*>(b.own.data())[i] = micros_of_datenum(x, rctx);
+            }
+            if (!any_null) b.validity.clear();
+            b.data = b.own.data();
+            return;
+        }
+        if (is_integer_class(cls)) {  // days (date) / microseconds (datetime) since the epoch
+            if (date) fill_converted<int32_t>(b, c, nrows, DJ_KIND_DATE, ctx);
+            else fill_converted<int64_t>(b, c, nrows, DJ_KIND_DATETIME, ctx);
+            return;
+        }
+    }
+    switch (cls) {
+    case mxLOGICAL_CLASS: b.kind = DJ_KIND_BOOL; b.data = mxGetData(c); return;  // mxLogical: one byte, 0/1
+    case mxINT8_CLASS: b.kind = DJ_KIND_INT8; b.data = mxGetData(c); return;
+    case mxINT16_CLASS: b.kind = DJ_KIND_INT16; b.data = mxGetData(c); return;
+    case mxINT32_CLASS: b.kind = DJ_KIND_INT32; b.data = mxGetData(c); return;
+    case mxINT64_CLASS: b.kind = DJ_KIND_INT64; b.data = mxGetData(c); return;
+    case mxSINGLE_CLASS: b.kind = DJ_KIND_FLOAT32; b.data = mxGetData(c); return;   // NaN -> NULL (core rule)
+    case mxDOUBLE_CLASS: b.kind = DJ_KIND_FLOAT64; b.data = mxGetData(c); return;   // NaN -> NULL (core rule)
+    case mxUINT8_CLASS: fill_converted<int16_t>(b, c, nrows, DJ_KIND_INT16, ctx); return;
+    case mxUINT16_CLASS: fill_converted<int32_t>(b, c, nrows, DJ_KIND_INT32, ctx); return;
+    case mxUINT32_CLASS:
+    case mxUINT64_CLASS: fill_converted<int64_t>(b, c, nrows, DJ_KIND_INT64, ctx); return;
+    default: fail("Type", ctx + ": unsupported column class " + std::string(mxGetClassName(c)));
+    }
+}
+
+void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta, Keep& keep, const std::string& ctx) {
+    const int akind = meta ? meta->kind : 0;
+    b.validity.assign(nrows, 1);
+    bool any_null = false;
+    if (meta && meta->npy) {
+        b.kind = DJ_KIND_ARRAY;
+        b.arrays.resize(nrows);
+        for (size_t i = 0; i < nrows; ++i) {
+            const mxArray* e = mxGetCell(c, i);
+            if (is_null_marker(e)) {
+                std::memset(&b.arrays[i], 0, sizeof(dj_array_in));
+                b.validity[i] = 0;
+                any_null = true;
+                continue;
+            }
+            b.arrays[i] = array_in_of(e, keep, ctx + "{" + std::to_string(i + 1) + "}");
+        }
+        b.data = b.arrays.data();
+        if (!any_null) b.validity.clear();
+        return;
+    }
+    // Decide the buffer kind from the elements: char -> text, uint8 -> bytes, numeric scalars -> number.
+    enum { NONE, TEXT, BYTES, INTS, FLOATS } what = NONE;
+    for (size_t i = 0; i < nrows; ++i) {
+        const mxArray* e = mxGetCell(c, i);
+        if (is_null_marker(e)) continue;
+        int k;
+        if (mxIsChar(e)) k = TEXT;
+        else if (mxIsUint8(e) && (akind == DJ_KIND_BYTES || akind == DJ_KIND_UUID || mxGetNumberOfElements(e) != 1)) k = BYTES;
+        else if ((mxIsNumeric(e) || mxIsLogical(e)) && !mxIsComplex(e) && mxGetNumberOfElements(e) == 1)
+            k = (mxIsDouble(e) || mxIsSingle(e)) ? FLOATS : INTS;
+        else
+            fail("Type", ctx + "{" + std::to_string(i + 1) + "}: cannot convert a " + mxGetClassName(e) + " value");
+        if (what == NONE) what = static_cast<decltype(what)>(k);
+        else if (what != k) {
+            if ((what == INTS && k == FLOATS) || (what == FLOATS && k == INTS)) what = FLOATS;
+            else fail("Type", ctx + ": a cell column must not mix text, bytes and numbers");
+        }
+    }
+    if (what == NONE) what = TEXT;  // all NULL
+    if (what == TEXT || what == BYTES) {
+        b.kind = what == BYTES ? DJ_KIND_BYTES
+                 : akind == DJ_KIND_DECIMAL ? DJ_KIND_DECIMAL
+                 : akind == DJ_KIND_JSON ? DJ_KIND_JSON
+                                         : DJ_KIND_STRING;  // also parsed by the core for uuid, date, datetime
+        b.offsets.resize(nrows + 1);
+        b.offsets[0] = 0;
+        for (size_t i = 0; i < nrows; ++i) {
+            const mxArray* e = mxGetCell(c, i);
+            if (is_null_marker(e)) {
+                b.validity[i] = 0;
+                any_null = true;
+            } else if (what == TEXT) {
+                const std::string s = utf8_of_chars(e);
+                b.own.insert(b.own.end(), s.begin(), s.end());
+            } else {
+                const auto* p = static_cast<const uint8_t*>(mxGetData(e));
+                b.own.insert(b.own.end(), p, p + mxGetNumberOfElements(e));
+            }
+            b.offsets[i + 1] = static_cast<int64_t>(b.own.size());
+        }
+        b.data = b.own.empty() ? nullptr : b.own.data();
+    } else {
+        const bool date = akind == DJ_KIND_DATE, dt = akind == DJ_KIND_DATETIME;
+        b.kind = date ? DJ_KIND_DATE : dt ? DJ_KIND_DATETIME : what == INTS ? DJ_KIND_INT64 : DJ_KIND_FLOAT64;
+        b.own.assign(nrows * (date ? 4 : 8), 0);
+        for (size_t i = 0; i < nrows; ++i) {
+            const mxArray* e = mxGetCell(c, i);
+            const std::string rctx = ctx + "{" + std::to_string(i + 1) + "}";
+            if (is_null_marker(e)) {
+                b.validity[i] = 0;
+                any_null = true;
+                continue;
+            }
+            const bool integral = !(mxIsDouble(e) || mxIsSingle(e));
+            bool ok = true;
+            if (integral) {
+                const int64_t x = int_at(e, 0, ok);
+                if (!ok) fail("Type", rctx + ": uint64 value exceeds the int64 range");
+                if (date) {
+                    if (x < INT32_MIN || x > INT32_MAX) fail("Type", rctx + ": day count out of range");
+                    reinterpret_cast<int32_t*>(b.own.data())[i] = static_cast<int32_t>(x);
+                } else if (b.kind == DJ_KIND_FLOAT64) {
+                    reinterpret_cast<double*>(b.own.data())[i] = static_cast<double>(x);
+                } else {
+                    reinterpret_cast<int64_t*>(b.own.data())[i] = x;
+                }
+            } else {
+                const double x = float_at(e, 0);
+                if (std::isnan(x)) {
+                    b.validity[i] = 0;
+                    any_null = true;
+                } else if (date) {
+                    reinterpret_cast<int32_t*>(b.own.data())[i] = days_of_datenum(x, rctx);
+                } else if (dt) {
+                    reinterpret_cast<int64_t*>(b.own.data())[i] = micros_of_datenum(x, rctx);
+                } else {
+                    reinterpret_cast<double*>(b.own.data())[i] = x;
+                }
+            }
+        }
+        b.data = b.own.data();
+    }
+    if (!any_null) b.validity.clear();
+}
+
+// ============================================================================ result -> MATLAB
+
+enum class Temporal { Datenum, Text, Raw };
+
+Temporal temporal_of(const mxArray* opts) {
+    const mxArray* f = opt_field(opts, "temporal");
+    if (!f) return Temporal::Datenum;
+    const std::string s = string_arg(f, "temporal");
+    if (s == "datenum") return Temporal::Datenum;
+    if (s == "text") return Temporal::Text;
+    if (s == "raw") return Temporal::Raw;
+    fail("InvalidArgument", "temporal must be 'datenum', 'text' or 'raw', not '" + s + "'");
+}
+
+bool valid_at(const dj_column_view& v, size_t i) { return v.validity == nullptr || v.validity[i] != 0; }
+
+template <class T>
+mxArray* mx_scalar(mxClassID cls, T x) {
+    mxArray* a = mxCreateNumericMatrix(1, 1, cls, mxREAL);
+    *static_cast<T*>(mxGetData(a)) = x;
+    return a;
+}
+
+/// One value of a result (struct form): NULL is [].
+mxArray* mx_cell_value(const dj_column_view& v, size_t i, Temporal tmp) {
+    if (!valid_at(v, i)) return mx_empty();
+    switch (v.kind) {
+    case DJ_KIND_BOOL: return mxCreateLogicalScalar(static_cast<const uint8_t*>(v.data)[i] != 0);
+    case DJ_KIND_INT8: return mx_scalar(mxINT8_CLASS, static_cast<const int8_t*>(v.data)[i]);
+    case DJ_KIND_INT16: return mx_scalar(mxINT16_CLASS, static_cast<const int16_t*>(v.data)[i]);
+    case DJ_KIND_INT32: return mx_scalar(mxINT32_CLASS, static_cast<const int32_t*>(v.data)[i]);
+    case DJ_KIND_INT64: return mx_scalar(mxINT64_CLASS, static_cast<const int64_t*>(v.data)[i]);
+    case DJ_KIND_FLOAT32: return mx_scalar(mxSINGLE_CLASS, static_cast<const float*>(v.data)[i]);
+    case DJ_KIND_FLOAT64: return mxCreateDoubleScalar(static_cast<const double*>(v.data)[i]);
+    case DJ_KIND_STRING:
+    case DJ_KIND_DECIMAL:
+    case DJ_KIND_JSON: {
+        const int64_t a = v.offsets[i], b = v.offsets[i + 1];
+        return mx_string(static_cast<const char*>(v.data) + a, static_cast<size_t>(b - a));
+    }
+    case DJ_KIND_BYTES: {
+        const int64_t a = v.offsets[i], b = v.offsets[i + 1];
+        mxArray* m = mxCreateNumericMatrix(1, static_cast<mwSize>(b - a), mxUINT8_CLASS, mxREAL);
+        if (b > a) std::memcpy(mxGetData(m), static_cast<const uint8_t*>(v.data) + a, static_cast<size_t>(b - a));
+        return m;
+    }
+    case DJ_KIND_UUID: return mx_string(format_uuid(static_cast<const uint8_t*>(v.data) + 16 * i));
+    case DJ_KIND_DATE: {
+        const int32_t d = static_cast<const int32_t*>(v.data)[i];
+        if (tmp == Temporal::Text) return mx_string(format_date(d));
+        if (tmp == Temporal::Raw) return mx_scalar(mxINT32_CLASS, d);
+        return mxCreateDoubleScalar(datenum_of_days(d));
+    }
+    case DJ_KIND_DATETIME: {
+        const int64_t us = static_cast<const int64_t*>(v.data)[i];
+        if (tmp == Temporal::Text) return mx_string(format_datetime(us));
+        if (tmp == Temporal::Raw) return mx_scalar(mxINT64_CLASS, us);
+        return mxCreateDoubleScalar(datenum_of_micros(us));
+    }
+    default: fail("Internal", "unknown column kind " + std::to_string(v.kind));
+    }
+}
+
+template <class T>
+mxArray* mx_column_copy(const dj_column_view& v, mxClassID cls) {
+    mxArray* a = mxCreateUninitNumericMatrix(v.length, 1, cls, mxREAL);
+    if (v.length > 0) std::memcpy(mxGetData(a), v.data, v.length * sizeof(T));
+    return a;
+}
+
+template <class T>
+mxArray* mx_column_float(const dj_column_view& v, mxClassID cls) {
+    mxArray* a = mx_column_copy<T>(v, cls);
+    if (v.validity) {
+        T* d = static_cast<T*>(mxGetData(a));
+        for (size_t i = 0; i < v.length; ++i)
+            if (!v.validity[i]) d[i] = std::numeric_limits<T>::quiet_NaN();
+    }
+    return a;
+}
+
+template <class T>
+mxArray* mx_column_int(const dj_column_view& v, mxClassID cls) {
+    mxArray* a = mx_column_copy<T>(v, cls);
+    if (v.validity) {  // NULL -> 0 (the validity output tells)
+        T* d = static_cast<T*>(mxGetData(a));
+        for (size_t i = 0; i < v.length; ++i)
+            if (!v.validity[i]) d[i] = 0;
+    }
+    return a;
+}
+
+/// One result column (columns form): numbers as n×1 arrays of their class, text/bytes as n×1 cells.
+mxArray* mx_column(const dj_column_view& v, Temporal tmp) {
+    const size_t n = v.length;
+    switch (v.kind) {
+    case DJ_KIND_BOOL: {
+        mxArray* a = mxCreateLogicalMatrix(n, 1);
+        mxLogical* d = mxGetLogicals(a);
+        const auto* s = static_cast<const uint8_t*>(v.data);
+        for (size_t i = 0; i < n; ++i) d[i] = valid_at(v, i) && s[i] != 0;
+        return a;
+    }
+    case DJ_KIND_INT8: return mx_column_int<int8_t>(v, mxINT8_CLASS);
+    case DJ_KIND_INT16: return mx_column_int<int16_t>(v, mxINT16_CLASS);
+    case DJ_KIND_INT32: return mx_column_int<int32_t>(v, mxINT32_CLASS);
+    case DJ_KIND_INT64: return mx_column_int<int64_t>(v, mxINT64_CLASS);
+    case DJ_KIND_FLOAT32: return mx_column_float<float>(v, mxSINGLE_CLASS);
+    case DJ_KIND_FLOAT64: return mx_column_float<double>(v, mxDOUBLE_CLASS);
+    case DJ_KIND_DATE:
+    case DJ_KIND_DATETIME: {
+        const bool date = v.kind == DJ_KIND_DATE;
+        if (tmp == Temporal::Raw)
+            return date ? mx_column_int<int32_t>(v, mxINT32_CLASS) : mx_column_int<int64_t>(v, mxINT64_CLASS);
+        if (tmp == Temporal::Text) {
+            mxArray* c = mxCreateCellMatrix(n, 1);
+            for (size_t i = 0; i < n; ++i) mxSetCell(c, i, mx_cell_value(v, i, tmp));
+            return c;
+        }
+        mxArray* a = mxCreateUninitNumericMatrix(n, 1, mxDOUBLE_CLASS, mxREAL);
+        double* d = mxGetPr(a);
+        for (size_t i = 0; i < n; ++i) {
+            if (!valid_at(v, i)) d[i] = std::numeric_limits<double>::quiet_NaN();
+            else if (date) d[i] = datenum_of_days(static_cast<const int32_t*>(v.data)[i]);
+            else d[i] = datenum_of_micros(static_cast<const int64_t*>(v.data)[i]);
+        }
+        return a;
+    }
+    default: {  // text, decimal, json, uuid, bytes: n×1 cell, NULL = []
+        mxArray* c = mxCreateCellMatrix(n, 1);
+        for (size_t i = 0; i < n; ++i) mxSetCell(c, i, mx_cell_value(v, i, tmp));
+        return c;
+    }
+    }
+}
+
+dj_fetch_opts fetch_opts_of(const mxArray* o, std::vector<std::string>& attrs, std::vector<const char*>& attr_ptrs,
+                            std::string& order_by) {
+    dj_fetch_opts opts;
+    check(dj_fetch_opts_init(&opts));
+    if (const mxArray* f = opt_field(o, "attributes")) {
+        attrs = cellstr_arg(f, "attributes");
+        for (const auto& s : attrs) attr_ptrs.push_back(s.c_str());
+        opts.attributes = attr_ptrs.data();
+        opts.n_attributes = attr_ptrs.size();
+    }
+    if (const mxArray* f = opt_field(o, "order_by")) {
+        order_by = string_arg(f, "order_by");
+        if (!order_by.empty()) opts.order_by = order_by.c_str();
+    }
+    if (const mxArray* f = opt_field(o, "limit")) {
+        const double l = scalar_arg(f, "limit");
+        opts.limit = std::isinf(l) ? -1 : static_cast<int64_t>(l);
+    }
+    if (const mxArray* f = opt_field(o, "offset")) opts.offset = static_cast<int64_t>(scalar_arg(f, "offset"));
+    return opts;
+}
+
+/// Convert a result: [data, npyNames, valid] (see README). NpyRef ids are registered here.
+void result_out(const dj_result* res, const mxArray* opts, int nlhs, mxArray* plhs[]) {
+    bool columns = false;
+    if (const mxArray* f = opt_field(opts, "format")) {
+        const std::string s = string_arg(f, "format");
+        if (s == "columns") columns = true;
+        else if (s != "struct") fail("InvalidArgument", "format must be 'struct' or 'columns', not '" + s + "'");
+    }
+    const Temporal tmp = temporal_of(opts);
+    const size_t nrows = dj_result_nrows(res), ncols = dj_result_ncols(res);
+    std::vector<dj_column_view> views(ncols);
+    std::vector<std::string> names(ncols);
+    std::vector<bool> npy(ncols);
+    std::vector<std::string> npy_names;
+    for (size_t c = 0; c < ncols; ++c) {
+        std::memset(&views[c], 0, sizeof(dj_column_view));
+        check(dj_result_column(res, c, &views[c]));
+        names[c] = views[c].name ? views[c].name : "";
+        npy[c] = is_npy_type(views[c].type_name);
+        if (npy[c]) npy_names.push_back(names[c]);
+    }
+    std::vector<const char*> fnames(ncols);
+    for (size_t c = 0; c < ncols; ++c) fnames[c] = names[c].c_str();
+    NewIds created;
+    auto npy_id = [&](size_t c, size_t i) -> uint64_t {
+        if (!valid_at(views[c], i)) return 0;
+        dj_npyref* r = nullptr;
+        check(dj_result_npyref(res, c, i, &r));
+        const uint64_t id = register_handle(HType::NpyRef, r);
+        created.ids.push_back(id);
+        return id;
+    };
+    mxArray* data;
+    mxArray* valid = nullptr;
+    if (!columns) {
+        data = mxCreateStructMatrix(nrows, 1, static_cast<int>(ncols), fnames.data());
+        for (size_t c = 0; c < ncols; ++c) {
+            for (size_t i = 0; i < nrows; ++i) {
+                mxArray* val;
+                if (npy[c]) {
+                    const uint64_t id = npy_id(c, i);
+                    val = id ? mx_uint64(id) : mx_empty();
+                } else {
+                    val = mx_cell_value(views[c], i, tmp);
+                }
+                mxSetFieldByNumber(data, i, static_cast<int>(c), val);
+            }
+        }
+    } else {
+        data = mxCreateStructMatrix(1, 1, static_cast<int>(ncols), fnames.data());
+        valid = mxCreateStructMatrix(1, 1, static_cast<int>(ncols), fnames.data());
+        for (size_t c = 0; c < ncols; ++c) {
+            mxArray* col;
+            if (npy[c]) {  // n×1 uint64 NpyRef ids, 0 for NULL
+                col = mxCreateNumericMatrix(nrows, 1, mxUINT64_CLASS, mxREAL);
+                auto* d = static_cast<uint64_t*>(mxGetData(col));
+                for (size_t i = 0; i < nrows; ++i) d[i] = npy_id(c, i);
+            } else {
+                col = mx_column(views[c], tmp);
+            }
+            mxSetFieldByNumber(data, 0, static_cast<int>(c), col);
+            mxArray* vl = mxCreateLogicalMatrix(nrows, 1);
+            mxLogical* vd = mxGetLogicals(vl);
+            for (size_t i = 0; i < nrows; ++i) vd[i] = valid_at(views[c], i);
+            mxSetFieldByNumber(valid, 0, static_cast<int>(c), vl);
+        }
+    }
+    plhs[0] = data;
+    if (nlhs > 1) plhs[1] = mx_cellstr(npy_names);
+    if (nlhs > 2) plhs[2] = valid ? valid : mxCreateStructMatrix(1, 1, 0, nullptr);
+    else if (valid) mxDestroyArray(valid);
+    created.committed = true;
+}
+
+// ============================================================================ commands
+
+using Args = const mxArray**;
+
+void need(int nrhs, int n, const char* usage) {
+    if (nrhs < n) fail("InvalidArgument", std::string("usage: dj_mex(") + usage + ")");
+}
+
+int32_t tier_arg(const mxArray* a) {
+    if (mxIsChar(a)) {
+        const std::string t = utf8_of_chars(a);
+        if (t == "Manual" || t == "manual") return DJ_TIER_MANUAL;
+        if (t == "Lookup" || t == "lookup") return DJ_TIER_LOOKUP;
+        if (t == "Imported" || t == "imported") return DJ_TIER_IMPORTED;
+        if (t == "Computed" || t == "computed") return DJ_TIER_COMPUTED;
+        fail("InvalidArgument", "tier must be 'Manual', 'Lookup', 'Imported' or 'Computed', not '" + t + "'");
+    }
+    return static_cast<int32_t>(scalar_arg(a, "tier"));
+}
+
+mxArray* mx_table_id(dj_table* t) { return mx_uint64(register_handle(HType::Table, t)); }
+
+template <class F>
+mxArray* new_table(F&& f) {
+    dj_table* out = nullptr;
+    check(f(&out));
+    return mx_table_id(out);
+}
+
+/// Restrict (or exclude) by a key struct: one element = one key; several = any of them (OR).
+mxArray* restrict_by_struct(dj_table* t, const mxArray* s, bool exclude) {
+    const Heading h = read_heading(t);
+    Keep keep;
+    std::vector<RowPtr> rows = rows_of_struct(s, h, keep, "key");
+    if (!exclude) {
+        if (rows.size() == 1) return new_table([&](dj_table** o) { return dj_table_restrict_key(t, rows[0].get(), o); });
+        std::vector<const dj_row*> ptrs;
+        for (auto& r : rows) ptrs.push_back(r.get());
+        return new_table([&](dj_table** o) { return dj_table_restrict_keys(t, ptrs.data(), ptrs.size(), o); });
+    }
+    // The C ABI has no dj_table_exclude_keys: excluding any of n keys = excluding each in turn.
+    TablePtr cur;
+    const dj_table* base = t;
+    for (auto& r : rows) {
+        dj_table* next = nullptr;
+        check(dj_table_exclude_key(base, r.get(), &next));
+        cur.reset(next);
+        base = cur.get();
+    }
+    if (!cur) {  // no keys: excluding nothing keeps every row
+        dj_table* same = nullptr;
+        check(dj_table_restrict_sql(t, "TRUE", &same));
+        cur.reset(same);
+    }
+    return mx_table_id(cur.release());
+}
+
+mxArray* heading_out(const dj_table* t) {
+    const size_t n = dj_table_attr_count(t);
+    const char* fields[] = {"name", "type", "kind", "comment", "default", "in_key", "nullable", "is_npy"};
+    mxArray* s = mxCreateStructMatrix(n, 1, 8, fields);
+    for (size_t i = 0; i < n; ++i) {
+        dj_attr_info a;
+        std::memset(&a, 0, sizeof a);
+        check(dj_table_attr(t, i, &a));
+        mxSetFieldByNumber(s, i, 0, mx_string(a.name));
+        mxSetFieldByNumber(s, i, 1, mx_string(a.type_name));
+        mxSetFieldByNumber(s, i, 2, mx_string(is_npy_type(a.type_name) ? "array" : kind_name(a.kind)));
+        mxSetFieldByNumber(s, i, 3, mx_string(a.comment));
+        mxSetFieldByNumber(s, i, 4, a.default_value ? mx_string(a.default_value) : mx_empty());
+        mxSetFieldByNumber(s, i, 5, mxCreateLogicalScalar(a.in_key != 0));
+        mxSetFieldByNumber(s, i, 6, mxCreateLogicalScalar(a.nullable != 0));
+        mxSetFieldByNumber(s, i, 7, mxCreateLogicalScalar(is_npy_type(a.type_name)));
+    }
+    return s;
+}
+
+mxArray* npy_shape_out(const dj_npyref* r) {
+    int32_t nd = 0;
+    const int64_t* sh = nullptr;
+    check(dj_npyref_shape(r, &nd, &sh));
+    mxArray* a = mxCreateDoubleMatrix(1, nd, mxREAL);
+    for (int32_t k = 0; k < nd; ++k) mxGetPr(a)[k] = static_cast<double>(sh[k]);
+    return a;
+}
+
+const char* matlab_class_of_dtype(int32_t d) {
+    switch (d) {
+    case DJ_DTYPE_BOOL: return "logical";
+    case DJ_DTYPE_INT8: return "int8";
+    case DJ_DTYPE_INT16: return "int16";
+    case DJ_DTYPE_INT32: return "int32";
+    case DJ_DTYPE_INT64: return "int64";
+    case DJ_DTYPE_UINT8: return "uint8";
+    case DJ_DTYPE_UINT16: return "uint16";
+    case DJ_DTYPE_UINT32: return "uint32";
+    case DJ_DTYPE_UINT64: return "uint64";
+    case DJ_DTYPE_FLOAT16: return "single";
+    case DJ_DTYPE_FLOAT32: return "single";
+    case DJ_DTYPE_FLOAT64: return "double";
+    case DJ_DTYPE_COMPLEX64: return "single";
+    case DJ_DTYPE_COMPLEX128: return "double";
+    default: return "cell";
+    }
+}
+
+void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args a) {
+    // ---------------------------------------------------------------- static
+    if (cmd == "version") {
+        plhs[0] = mx_string(dj_version_string());
+    } else if (cmd == "abi") {
+        const uint32_t v = dj_abi_version();
+        plhs[0] = mx_double(static_cast<double>(v));
+        if (nlhs > 1) {
+            plhs[1] = mx_double(static_cast<double>(v >> 16));
+            if (nlhs > 2) plhs[2] = mx_double(static_cast<double>(v & 0xFFFF));
+        }
+    } else if (cmd == "handle_count") {
+        plhs[0] = mx_double(static_cast<double>(g_registry.size()));
+    } else if (cmd == "handles") {  // diagnostic: [ids, type names]
+        mxArray* ids = mxCreateNumericMatrix(g_registry.size(), 1, mxUINT64_CLASS, mxREAL);
+        std::vector<std::string> types;
+        size_t k = 0;
+        for (const auto& kv : g_registry) {
+            static_cast<uint64_t*>(mxGetData(ids))[k++] = kv.first;
+            types.emplace_back(htype_name(kv.second.type));
+        }
+        plhs[0] = ids;
+        if (nlhs > 1) plhs[1] = mx_cellstr(types);
+    } else if (cmd == "is_locked") {
+        plhs[0] = mxCreateLogicalScalar(mexIsLocked() != 0);
+    } else if (cmd == "reset") {
+        const size_t n = free_all();
+        update_lock();
+        plhs[0] = mx_double(static_cast<double>(n));
+    } else if (cmd == "free") {  // free handles by id (a uint64 array); unknown / 0 ids are ignored
+        need(nrhs, 1, "'free', ids");
+        if (!mxIsUint64(a[0])) fail("InvalidHandle", "expected handle ids (uint64)");
+        const size_t n = mxGetNumberOfElements(a[0]);
+        const auto* ids = static_cast<const uint64_t*>(mxGetData(a[0]));
+        for (size_t i = 0; i < n; ++i) {
+            auto it = g_registry.find(ids[i]);
+            if (it == g_registry.end()) continue;
+            const Entry e = it->second;
+            g_registry.erase(it);
+            free_entry(e);
+        }
+        update_lock();
+    } else if (cmd == "is_live") {
+        need(nrhs, 1, "'is_live', id");
+        plhs[0] = mxCreateLogicalScalar(mxIsUint64(a[0]) && mxGetNumberOfElements(a[0]) == 1 &&
+                                        g_registry.count(*static_cast<const uint64_t*>(mxGetData(a[0]))) != 0);
+    } else if (cmd == "status_name") {
+        need(nrhs, 1, "'status_name', code");
+        plhs[0] = mx_string(dj_status_name(static_cast<dj_status>(scalar_arg(a[0], "code"))));
+    } else if (cmd == "date_from_ymd") {
+        need(nrhs, 3, "'date_from_ymd', y, m, d");
+        int32_t d = 0;
+        check(dj_date_from_ymd(static_cast<int32_t>(scalar_arg(a[0], "year")),
+                               static_cast<uint32_t>(scalar_arg(a[1], "month")),
+                               static_cast<uint32_t>(scalar_arg(a[2], "day")), &d));
+        plhs[0] = mx_scalar(mxINT32_CLASS, d);
+    } else if (cmd == "datetime_parse") {  // text -> int64 µs since the epoch
+        need(nrhs, 1, "'datetime_parse', text");
+        int64_t us = 0;
+        check(dj_datetime_parse(string_arg(a[0], "text").c_str(), &us));
+        plhs[0] = mx_scalar(mxINT64_CLASS, us);
+    } else if (cmd == "datetime_format") {  // int64 µs (or a datenum double) -> text
+        need(nrhs, 1, "'datetime_format', micros");
+        int64_t us;
+        if (mxIsDouble(a[0])) us = micros_of_datenum(scalar_arg(a[0], "datenum"), "datenum");
+        else {
+            bool ok = true;
+            if (!(mxIsNumeric(a[0])) || mxGetNumberOfElements(a[0]) != 1) fail("InvalidArgument", "expected a scalar");
+            us = int_at(a[0], 0, ok);
+        }
+        plhs[0] = mx_string(format_datetime(us));
+    } else if (cmd == "date_format") {  // int32 days (or a datenum double) -> text
+        need(nrhs, 1, "'date_format', days");
+        int32_t d;
+        if (mxIsDouble(a[0])) d = days_of_datenum(scalar_arg(a[0], "datenum"), "datenum");
+        else d = static_cast<int32_t>(scalar_arg(a[0], "days"));
+        plhs[0] = mx_string(format_date(d));
+    }
+    // ---------------------------------------------------------------- connection
+    else if (cmd == "connect") {  // (config_path or '', overrides_json or '')
+        const std::string cfg = opt_string_arg(nrhs, a, 0, "config_path");
+        const std::string ovr = opt_string_arg(nrhs, a, 1, "overrides_json");
+        dj_conn* c = nullptr;
+        check(dj_connect(cfg.empty() ? nullptr : cfg.c_str(), ovr.empty() ? nullptr : ovr.c_str(), &c));
+        plhs[0] = mx_uint64(register_handle(HType::Conn, c));
+    } else if (cmd == "connect_duckdb") {  // (path or ':memory:' / '')
+        const std::string p = opt_string_arg(nrhs, a, 0, "path");
+        dj_conn* c = nullptr;
+        check(dj_connect_duckdb(p.empty() ? nullptr : p.c_str(), &c));
+        plhs[0] = mx_uint64(register_handle(HType::Conn, c));
+    } else if (cmd == "conn_close") {
+        need(nrhs, 1, "'conn_close', conn");
+        check(dj_conn_close(conn_arg(a[0])));
+    } else if (cmd == "conn_backend") {
+        need(nrhs, 1, "'conn_backend', conn");
+        const char* name = nullptr;
+        check(dj_conn_backend(conn_arg(a[0]), &name));
+        plhs[0] = mx_string(name);
+    } else if (cmd == "conn_list_schemas") {
+        need(nrhs, 1, "'conn_list_schemas', conn");
+        dj_strlist* l = nullptr;
+        check(dj_conn_list_schemas(conn_arg(a[0]), &l));
+        plhs[0] = mx_strlist(l);
+    } else if (cmd == "conn_store_stats") {
+        need(nrhs, 1, "'conn_store_stats', conn[, store]");
+        const std::string store = opt_string_arg(nrhs, a, 1, "store");
+        uint64_t req = 0, rd = 0, wr = 0;
+        check(dj_conn_store_stats(conn_arg(a[0]), store.empty() ? nullptr : store.c_str(), &req, &rd, &wr));
+        const char* f[] = {"requests", "bytes_read", "bytes_written"};
+        mxArray* s = mxCreateStructMatrix(1, 1, 3, f);
+        mxSetField(s, 0, "requests", mx_double(static_cast<double>(req)));
+        mxSetField(s, 0, "bytes_read", mx_double(static_cast<double>(rd)));
+        mxSetField(s, 0, "bytes_written", mx_double(static_cast<double>(wr)));
+        plhs[0] = s;
+    }
+    // ---------------------------------------------------------------- schema
+    else if (cmd == "schema_open") {  // (conn, name[, create = true])
+        need(nrhs, 2, "'schema_open', conn, name[, create]");
+        dj_conn* c = conn_arg(a[0]);
+        const std::string name = string_arg(a[1], "name");
+        const int32_t create = nrhs > 2 ? (bool_arg(a[2], "create") ? 1 : 0) : 1;
+        dj_schema* s = nullptr;
+        check(dj_schema_open(c, name.c_str(), create, &s));
+        plhs[0] = mx_uint64(register_handle(HType::Schema, s));
+    } else if (cmd == "schema_name") {
+        need(nrhs, 1, "'schema_name', schema");
+        plhs[0] = mx_string(borrowed(dj_schema_name(schema_arg(a[0]))));
+    } else if (cmd == "schema_list_tables") {
+        need(nrhs, 1, "'schema_list_tables', schema");
+        dj_strlist* l = nullptr;
+        check(dj_schema_list_tables(schema_arg(a[0]), &l));
+        plhs[0] = mx_strlist(l);
+    } else if (cmd == "schema_drop") {
+        need(nrhs, 1, "'schema_drop', schema");
+        check(dj_schema_drop(schema_arg(a[0])));
+    }
+    // ---------------------------------------------------------------- tables
+    else if (cmd == "table_declare") {  // (schema, class_name, tier, definition)
+        need(nrhs, 4, "'table_declare', schema, class_name, tier, definition");
+        dj_schema* s = schema_arg(a[0]);
+        const std::string cls = string_arg(a[1], "class_name");
+        const int32_t tier = tier_arg(a[2]);
+        const std::string def = string_arg(a[3], "definition");
+        plhs[0] = new_table([&](dj_table** o) { return dj_table_declare(s, cls.c_str(), tier, def.c_str(), o); });
+    } else if (cmd == "table_declare_part") {  // (schema, master_table, part_class, definition)
+        need(nrhs, 4, "'table_declare_part', schema, master, part_class, definition");
+        dj_schema* s = schema_arg(a[0]);
+        dj_table* m = table_arg(a[1]);
+        const std::string cls = string_arg(a[2], "part_class");
+        const std::string def = string_arg(a[3], "definition");
+        plhs[0] = new_table([&](dj_table** o) { return dj_table_declare_part(s, m, cls.c_str(), def.c_str(), o); });
+    } else if (cmd == "table_open") {
+        need(nrhs, 2, "'table_open', schema, name");
+        dj_schema* s = schema_arg(a[0]);
+        const std::string name = string_arg(a[1], "name");
+        plhs[0] = new_table([&](dj_table** o) { return dj_table_open(s, name.c_str(), o); });
+    } else if (cmd == "table_name") {
+        need(nrhs, 1, "'table_name', table");
+        plhs[0] = mx_string(borrowed(dj_table_name(table_arg(a[0]))));
+    } else if (cmd == "table_comment") {
+        need(nrhs, 1, "'table_comment', table");
+        plhs[0] = mx_string(borrowed(dj_table_comment(table_arg(a[0]))));
+    } else if (cmd == "table_heading") {
+        need(nrhs, 1, "'table_heading', table");
+        plhs[0] = heading_out(table_arg(a[0]));
+    } else if (cmd == "table_drop") {
+        need(nrhs, 1, "'table_drop', table");
+        check(dj_table_drop(table_arg(a[0])));
+    } else if (cmd == "table_restrict" || cmd == "table_exclude") {  // (table, sql char | key struct array)
+        need(nrhs, 2, "'table_restrict', table, condition");
+        dj_table* t = table_arg(a[0]);
+        const bool ex = cmd == "table_exclude";
+        if (mxIsChar(a[1])) {
+            const std::string cond = utf8_of_chars(a[1]);
+            plhs[0] = new_table([&](dj_table** o) {
+                return ex ? dj_table_exclude_sql(t, cond.c_str(), o) : dj_table_restrict_sql(t, cond.c_str(), o);
+            });
+        } else if (mxIsStruct(a[1])) {
+            plhs[0] = restrict_by_struct(t, a[1], ex);
+        } else {
+            fail("InvalidArgument", "a restriction is an SQL condition (char) or a key struct (array)");
+        }
+    } else if (cmd == "table_insert_rows") {  // (table, struct array[, opts])
+        need(nrhs, 2, "'table_insert_rows', table, rows[, opts]");
+        dj_table* t = table_arg(a[0]);
+        const dj_insert_opts opts = insert_opts_of(nrhs > 2 ? a[2] : nullptr);
+        const Heading h = read_heading(t);
+        Keep keep;
+        std::vector<RowPtr> rows = rows_of_struct(a[1], h, keep, "rows");
+        std::vector<const dj_row*> ptrs;
+        for (auto& r : rows) ptrs.push_back(r.get());
+        uint64_t count = 0;
+        if (!ptrs.empty()) check(dj_table_insert_rows(t, ptrs.data(), ptrs.size(), &opts, &count));
+        plhs[0] = mx_double(static_cast<double>(count));
+    } else if (cmd == "table_insert_columns") {  // (table, struct of columns[, opts])
+        need(nrhs, 2, "'table_insert_columns', table, columns[, opts]");
+        dj_table* t = table_arg(a[0]);
+        const mxArray* s = a[1];
+        if (!mxIsStruct(s) || mxGetNumberOfElements(s) != 1)
+            fail("InvalidArgument", "columns must be a 1×1 struct whose fields are columns");
+        const dj_insert_opts opts = insert_opts_of(nrhs > 2 ? a[2] : nullptr);
+        const Heading h = read_heading(t);
+        const int nf = mxGetNumberOfFields(s);
+        std::vector<ColBuf> bufs(nf);
+        Keep keep;
+        size_t nrows = 0;
+        for (int f = 0; f < nf; ++f) {
+            const mxArray* c = mxGetFieldByNumber(s, 0, f);
+            const std::string name = mxGetFieldNameByNumber(s, f);
+            const size_t len = c ? column_length(c) : 0;
+            if (f == 0) nrows = len;
+            else if (len != nrows)
+                fail("InvalidArgument", "column '" + name + "' has " + std::to_string(len) + " values, column '" +
+                                            bufs[0].name + "' has " + std::to_string(nrows));
+        }
+        for (int f = 0; f < nf; ++f) {
+            const mxArray* c = mxGetFieldByNumber(s, 0, f);
+            ColBuf& b = bufs[f];
+            b.name = mxGetFieldNameByNumber(s, f);
+            const AttrMeta* meta = h.find(b.name);
+            const std::string ctx = "column '" + b.name + "'";
+            if (c == nullptr) fail("InvalidArgument", ctx + " is missing");
+            if (mxIsChar(c)) {  // one string = one row
+                b.kind = meta && meta->kind == DJ_KIND_DECIMAL ? DJ_KIND_DECIMAL
+                         : meta && meta->kind == DJ_KIND_JSON  ? DJ_KIND_JSON
+                                                               : DJ_KIND_STRING;
+                const std::string str = utf8_of_chars(c);
+                b.own.assign(str.begin(), str.end());
+                b.offsets = {0, static_cast<int64_t>(str.size())};
+                b.data = b.own.empty() ? nullptr : b.own.data();
+            } else if (mxIsCell(c)) {
+                column_cell(b, c, nrows, meta, keep, ctx);
+            } else if (meta && meta->npy) {
+                fail("Type", ctx + " (<npy@>) must be a cell array with one array per row");
+            } else if (mxIsNumeric(c) || mxIsLogical(c)) {
+                column_numeric(b, c, nrows, meta, ctx);
+            } else {
+                fail("Type", ctx + ": cannot convert a " + std::string(mxGetClassName(c)) + " column");
+            }
+        }
+        std::vector<dj_column_in> cols(nf);
+        for (int f = 0; f < nf; ++f) {
+            std::memset(&cols[f], 0, sizeof(dj_column_in));
+            cols[f].name = bufs[f].name.c_str();
+            cols[f].kind = bufs[f].kind;
+            cols[f].data = bufs[f].data;
+            cols[f].offsets = bufs[f].offsets.empty() ? nullptr : bufs[f].offsets.data();
+            cols[f].validity = bufs[f].validity.empty() ? nullptr : bufs[f].validity.data();
+        }
+        uint64_t count = 0;
+        check(dj_table_insert_columns(t, cols.data(), cols.size(), nrows, &opts, &count));
+        plhs[0] = mx_double(static_cast<double>(count));
+    } else if (cmd == "table_fetch" || cmd == "table_fetch1" || cmd == "table_keys") {  // (table[, opts])
+        need(nrhs, 1, "'table_fetch', table[, opts]");
+        dj_table* t = table_arg(a[0]);
+        const mxArray* o = nrhs > 1 ? a[1] : nullptr;
+        std::vector<std::string> attrs;
+        std::vector<const char*> ptrs;
+        std::string order_by;
+        const dj_fetch_opts opts = fetch_opts_of(o, attrs, ptrs, order_by);
+        dj_result* raw = nullptr;
+        if (cmd == "table_fetch") check(dj_table_fetch(t, &opts, &raw));
+        else if (cmd == "table_fetch1") check(dj_table_fetch1(t, &opts, &raw));
+        else check(dj_table_keys(t, &opts, &raw));
+        ResultPtr res(raw);
+        result_out(res.get(), o, nlhs, plhs);
+    } else if (cmd == "table_count") {
+        need(nrhs, 1, "'table_count', table");
+        uint64_t n = 0;
+        check(dj_table_count(table_arg(a[0]), &n));
+        plhs[0] = mx_double(static_cast<double>(n));
+    } else if (cmd == "table_delete") {
+        need(nrhs, 1, "'table_delete', table");
+        uint64_t n = 0;
+        check(dj_table_delete(table_arg(a[0]), &n));
+        plhs[0] = mx_double(static_cast<double>(n));
+    }
+    // ---------------------------------------------------------------- npy refs
+    else if (cmd == "npy_shape") {
+        need(nrhs, 1, "'npy_shape', ref");
+        plhs[0] = npy_shape_out(npyref_arg(a[0]));
+    } else if (cmd == "npy_dtype") {  // [numpy name, DJ_DTYPE code, itemsize, MATLAB class]
+        need(nrhs, 1, "'npy_dtype', ref");
+        const dj_npyref* r = npyref_arg(a[0]);
+        int32_t d = 0;
+        int64_t isz = 0;
+        check(dj_npyref_dtype(r, &d, &isz));
+        plhs[0] = mx_string(borrowed(dj_npyref_dtype_name(r)));
+        if (nlhs > 1) plhs[1] = mx_double(d);
+        if (nlhs > 2) plhs[2] = mx_double(static_cast<double>(isz));
+        if (nlhs > 3) plhs[3] = mx_string(matlab_class_of_dtype(d));
+    } else if (cmd == "npy_size") {  // [element count, data bytes]
+        need(nrhs, 1, "'npy_size', ref");
+        uint64_t n = 0, nb = 0;
+        check(dj_npyref_size(npyref_arg(a[0]), &n, &nb));
+        plhs[0] = mx_double(static_cast<double>(n));
+        if (nlhs > 1) plhs[1] = mx_double(static_cast<double>(nb));
+    } else if (cmd == "npy_nbytes") {
+        need(nrhs, 1, "'npy_nbytes', ref");
+        uint64_t n = 0, nb = 0;
+        check(dj_npyref_size(npyref_arg(a[0]), &n, &nb));
+        plhs[0] = mx_double(static_cast<double>(nb));
+    } else if (cmd == "npy_path") {
+        need(nrhs, 1, "'npy_path', ref");
+        plhs[0] = mx_string(borrowed(dj_npyref_path(npyref_arg(a[0]))));
+    } else if (cmd == "npy_store") {
+        need(nrhs, 1, "'npy_store', ref");
+        plhs[0] = mx_string(borrowed(dj_npyref_store(npyref_arg(a[0]))));
+    } else if (cmd == "npy_is_loaded") {
+        need(nrhs, 1, "'npy_is_loaded', ref");
+        int32_t l = 0;
+        check(dj_npyref_is_loaded(npyref_arg(a[0]), &l));
+        plhs[0] = mxCreateLogicalScalar(l != 0);
+    } else if (cmd == "npy_load" || cmd == "npy_map") {
+        need(nrhs, 1, "'npy_load', ref");
+        const dj_npyref* r = npyref_arg(a[0]);
+        ViewGuard g;
+        check(cmd == "npy_load" ? dj_npyref_load(r, &g.v) : dj_npyref_map(r, &g.v));
+        plhs[0] = mx_of_view(g.v);
+        if (nlhs > 1) plhs[1] = mx_double(static_cast<double>(g.v.flags));
+    } else if (cmd == "npy_read_rows") {  // (ref, start, stop): 0-based, stop exclusive
+        need(nrhs, 3, "'npy_read_rows', ref, start, stop");
+        const dj_npyref* r = npyref_arg(a[0]);
+        const double s0 = scalar_arg(a[1], "start"), s1 = scalar_arg(a[2], "stop");
+        if (s0 < 0 || s1 < 0) fail("InvalidArgument", "start and stop must be non-negative");
+        ViewGuard g;
+        check(dj_npyref_read_rows(r, static_cast<uint64_t>(s0), static_cast<uint64_t>(s1), &g.v));
+        plhs[0] = mx_of_view(g.v);
+    } else if (cmd == "npy_local_file") {  // struct(path, offset, fortran, big_endian, shape, dtype, class)
+        need(nrhs, 1, "'npy_local_file', ref");
+        const dj_npyref* r = npyref_arg(a[0]);
+        const char* path = nullptr;
+        uint64_t off = 0;
+        int32_t fortran = 0, big = 0, d = 0;
+        int64_t isz = 0;
+        check(dj_npyref_local_file(r, &path, &off, &fortran, &big));
+        const std::string p = path ? path : "";
+        check(dj_npyref_dtype(r, &d, &isz));
+        const char* f[] = {"path", "offset", "fortran_order", "big_endian", "shape", "dtype", "itemsize", "class"};
+        mxArray* s = mxCreateStructMatrix(1, 1, 8, f);
+        mxSetField(s, 0, "path", mx_string(p));
+        mxSetField(s, 0, "offset", mx_double(static_cast<double>(off)));
+        mxSetField(s, 0, "fortran_order", mxCreateLogicalScalar(fortran != 0));
+        mxSetField(s, 0, "big_endian", mxCreateLogicalScalar(big != 0));
+        mxSetField(s, 0, "shape", npy_shape_out(r));
+        mxSetField(s, 0, "dtype", mx_string(borrowed(dj_npyref_dtype_name(r))));
+        mxSetField(s, 0, "itemsize", mx_double(static_cast<double>(isz)));
+        mxSetField(s, 0, "class", mx_string(matlab_class_of_dtype(d)));
+        plhs[0] = s;
+    } else {
+        fail("InvalidArgument", "unknown command '" + cmd + "'");
+    }
+}
+
+}  // namespace
+
+void mexFunction(int nlhs, mxArray* plhs[], int nrhs, const mxArray* prhs[]) {
+    char id[128];
+    char msg[4096];
+    id[0] = '\0';
+    {
+        try {
+            if (!g_initialised) {
+                mexAtExit(at_exit);
+                // Per-load epoch in the high 32 bits: ids never repeat across loads of the MEX file.
+                g_next_id = static_cast<uint64_t>(static_cast<uint32_t>(std::time(nullptr))) << 32;
+                g_initialised = true;
+            }
+            if (nrhs < 1 || !mxIsChar(prhs[0])) fail("InvalidArgument", "usage: dj_mex(command, args...)");
+            const std::string cmd = utf8_of_chars(prhs[0]);
+            dispatch(cmd, nlhs, plhs, nrhs - 1, prhs + 1);
+        } catch (const MexError& e) {
+            std::snprintf(id, sizeof id, "%s", e.id.c_str());
+            std::snprintf(msg, sizeof msg, "%s", e.msg.c_str());
+        } catch (const std::bad_alloc&) {
+            std::snprintf(id, sizeof id, "DataJoint:OutOfMemory");
+            std::snprintf(msg, sizeof msg, "out of memory");
+        } catch (const std::exception& e) {
+            std::snprintf(id, sizeof id, "DataJoint:Internal");
+            std::snprintf(msg, sizeof msg, "%s", e.what());
+        } catch (...) {
+            std::snprintf(id, sizeof id, "DataJoint:Internal");
+            std::snprintf(msg, sizeof msg, "unknown C++ exception");
+        }
+    }
+    // Every C++ object of the call is destroyed here; mexErrMsgIdAndTxt does not return.
+    if (id[0] != '\0') mexErrMsgIdAndTxt(id, "%s", msg);
+}

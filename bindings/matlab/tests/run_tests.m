@@ -1,0 +1,68 @@
+function run_tests(varargin)
+% run_tests  Run the MATLAB binding's tests (GNU Octave or MATLAB); dj_mex must be built.
+%
+%   octave-cli --no-history --norc --quiet --eval "cd bindings/matlab/tests; run_tests"
+%   run_tests('npy')            % only tests whose name contains 'npy'
+%
+% Every test runs in a fresh temporary folder (a DuckDB file and a file store per test) and
+% must leave no live dj_mex handle behind (checked after each test). Prints one line per test
+% and finally "N passed, M failed"; exits with status 1 if any test failed.
+here = fileparts(mfilename('fullpath'));
+if exist('OCTAVE_VERSION', 'builtin')
+    % Octave warns that +dj/reset.m "shadows a built-in function" (the graphics reset); it
+    % does not: package functions are only reached as dj.reset.
+    warning('off', 'Octave:shadowed-function');
+    confirm_recursive_rmdir(false);
+end
+addpath(fileparts(here));   % bindings/matlab: the +dj package and dj_mex
+addpath(here);
+filter = '';
+if nargin > 0
+    filter = varargin{1};
+end
+root = tempname();
+mkdir(root);
+old = pwd();
+cd(root);   % so dj.Connection.connect('') finds no datajoint.json above the current folder
+suites = {@suite_basic, @suite_types, @suite_npy, @suite_errors, @suite_lifetime};
+passed = 0;
+failed = 0;
+for s = 1:numel(suites)
+    tests = suites{s}();
+    for k = 1:size(tests, 1)
+        name = tests{k, 1};
+        if ~isempty(filter) && isempty(strfind(name, filter))
+            continue
+        end
+        ctx = struct('name', name, 'dir', fullfile(root, name));
+        mkdir(ctx.dir);
+        try
+            feval(tests{k, 2}, ctx);
+            n = dj_mex('handle_count');
+            if n ~= 0
+                dj_mex('reset');
+                error('Test:Leak', 'the test left %d live handles', n);
+            end
+            passed = passed + 1;
+            fprintf('ok   %s\n', name);
+        catch err
+            failed = failed + 1;
+            where = '';
+            if ~isempty(err.stack)
+                where = sprintf(' [%s:%d]', err.stack(1).name, err.stack(1).line);
+            end
+            fprintf('FAIL %s: %s (%s)%s\n', name, err.message, err.identifier, where);
+            dj_mex('reset');
+        end
+    end
+end
+cd(old);
+try
+    rmdir(root, 's');
+catch
+end
+fprintf('%d passed, %d failed\n', passed, failed);
+if failed > 0
+    exit(1);
+end
+end
