@@ -7,7 +7,9 @@
  *    dj_last_error_code()/dj_last_error_message() give details for the calling thread; the
  *    message is valid until the next dj_* call on that thread.
  *  - Out parameters come last and are named out_*; on failure a handle out parameter is NULL.
- *  - Each handle type has one *_free function; it accepts NULL and never fails. Children
+ *    Out parameters documented "(may be NULL)" are optional; all others are required.
+ *  - Each handle type has one *_free function; it accepts NULL and never fails, and it (like
+ *    dj_array_view_release) never changes the last error, so finalizers may run anytime. Children
  *    (schemas, tables, results) keep their connection alive, so any free order is safe.
  *    dj_conn_close() releases the database at once; later operations fail with DJ_E_CLOSED.
  *  - Strings are UTF-8. Borrowed strings returned by getters live as long as their handle.
@@ -552,16 +554,17 @@ dj_status dj_result_npyref(const dj_result *result, size_t col, size_t row, dj_n
 
 void dj_npyref_free(dj_npyref *r);
 
-// Element type (DJ_DTYPE_*) and bytes per element; from metadata, no I/O.
+// Element type (DJ_DTYPE_*) and bytes per element (`out_itemsize` may be NULL); no I/O.
 dj_status dj_npyref_dtype(const dj_npyref *r, int32_t *out_dtype, int64_t *out_itemsize);
 
 // numpy's name of the element type ("float64", "<U10"); valid until the ref is freed.
 const char *dj_npyref_dtype_name(const dj_npyref *r);
 
-// Number of dimensions and the shape (borrowed until the ref is freed); no I/O.
+// Number of dimensions and the shape (borrowed until the ref is freed; `out_shape` may be
+// NULL); no I/O.
 dj_status dj_npyref_shape(const dj_npyref *r, int32_t *out_ndim, const int64_t **out_shape);
 
-// Number of elements and of data bytes; no I/O.
+// Number of elements and of data bytes (`out_nbytes` may be NULL); no I/O.
 dj_status dj_npyref_size(const dj_npyref *r, uint64_t *out_size, uint64_t *out_nbytes);
 
 // The object's path relative to its store (valid until the ref is freed).
@@ -598,6 +601,7 @@ void dj_array_view_release(struct dj_array_view *view);
 
 // Object-store traffic of a store since the connection opened: requests, bytes read and
 // bytes written (for tests and benchmarks). `store` NULL or "" means the default store.
+// `out_bytes_read` and `out_bytes_written` may be NULL.
 dj_status dj_conn_store_stats(const dj_conn *conn, const char *store, uint64_t *out_requests, uint64_t *out_bytes_read, uint64_t *out_bytes_written);
 
 // Days since 1970-01-01 of a calendar date (DJ_E_INVALID_ARG for an impossible date).

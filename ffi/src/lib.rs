@@ -1400,7 +1400,7 @@ pub unsafe extern "C" fn dj_npyref_free(r: *mut dj_npyref) {
     free_handle(r)
 }
 
-/// Element type (DJ_DTYPE_*) and bytes per element; from metadata, no I/O.
+/// Element type (DJ_DTYPE_*) and bytes per element (`out_itemsize` may be NULL); no I/O.
 #[no_mangle]
 pub unsafe extern "C" fn dj_npyref_dtype(
     r: *const dj_npyref,
@@ -1423,7 +1423,8 @@ pub unsafe extern "C" fn dj_npyref_dtype_name(r: *const dj_npyref) -> *const c_c
     guard_value(ptr::null(), || Ok(handle_ref(r)?.dtype_c.as_ptr()))
 }
 
-/// Number of dimensions and the shape (borrowed until the ref is freed); no I/O.
+/// Number of dimensions and the shape (borrowed until the ref is freed; `out_shape` may be
+/// NULL); no I/O.
 #[no_mangle]
 pub unsafe extern "C" fn dj_npyref_shape(
     r: *const dj_npyref,
@@ -1440,7 +1441,7 @@ pub unsafe extern "C" fn dj_npyref_shape(
     })
 }
 
-/// Number of elements and of data bytes; no I/O.
+/// Number of elements and of data bytes (`out_nbytes` may be NULL); no I/O.
 #[no_mangle]
 pub unsafe extern "C" fn dj_npyref_size(
     r: *const dj_npyref,
@@ -1574,6 +1575,7 @@ pub unsafe extern "C" fn dj_array_view_release(view: *mut dj_array_view) {
 
 /// Object-store traffic of a store since the connection opened: requests, bytes read and
 /// bytes written (for tests and benchmarks). `store` NULL or "" means the default store.
+/// `out_bytes_read` and `out_bytes_written` may be NULL.
 #[no_mangle]
 pub unsafe extern "C" fn dj_conn_store_stats(
     conn: *const dj_conn,

@@ -1,0 +1,1150 @@
+# LibDataJoint.jl — low-level bindings of libdatajoint (include/datajoint.h).
+#
+# One `ccall` wrapper per C function (same name, same parameter names, same order), the C
+# structs mirrored field by field, the opaque handle types, and every constant. Nothing here
+# checks errors, copies strings or manages lifetimes: that is the job of the high-level
+# module `DataJoint` (src/DataJoint.jl).
+#
+# Type rules (checked against the header by bindings/julia/check/check_julia.py):
+#   int32_t, dj_status  -> Int32 / Cint         uint32_t -> UInt32
+#   int64_t             -> Int64                uint64_t -> UInt64
+#   size_t              -> Csize_t              double   -> Cdouble
+#   const char* (argument, NUL-terminated)            -> Cstring (accepts a String or C_NULL)
+#   const char* (result, or bytes that may hold a NUL) -> Ptr{UInt8}
+#   char* (output buffer)                              -> Ptr{UInt8}
+#   const void* / const uint8_t*                       -> Ptr{Cvoid} / Ptr{UInt8}
+#   handle (dj_conn* ...)                              -> Ptr{dj_conn} ...
+#   required out parameter T*                          -> Ref{T}
+#   optional pointer T* (the header allows NULL)       -> Ptr{T} (pass a Ref, or C_NULL)
+#   arrays of handles/structs (const T* const*, T*)    -> Ptr{Ptr{T}} / Ptr{T} (pass a Vector)
+#   function pointer                                   -> Ptr{Cvoid}
+# A typed NULL such as `Ptr{UInt64}(C_NULL)` may be passed for a Ref{UInt64} parameter.
+
+"""
+    LibDataJoint
+
+Low-level bindings of libdatajoint: one `ccall` wrapper per function of `datajoint.h` (same
+name and parameters), the C structs (`dj_insert_opts`, `dj_fetch_opts`, `dj_attr_info`,
+`dj_column_in`, `dj_column_view`, `dj_array_in`, `dj_array_view`), the opaque handle types and
+all `DJ_*` constants. Errors are returned as `dj_status` codes; see `DataJoint` for the
+checked, garbage-collected API.
+
+The library is `libdatajoint` (a `const` fixed at precompile time): the `"libdatajoint"`
+preference of the DataJoint package if set (`DataJoint.set_library!`), else the environment
+variable `DATAJOINT_LIBRARY`, else the name `"libdatajoint"` resolved by the system loader.
+"""
+module LibDataJoint
+
+using Libdl
+using Preferences
+
+"""
+Path (or name) of the shared library, fixed when the package is precompiled: the
+`"libdatajoint"` preference, else `ENV["DATAJOINT_LIBRARY"]`, else `"libdatajoint"`.
+"""
+const libdatajoint = String(something(@load_preference("libdatajoint", nothing),
+                                      get(ENV, "DATAJOINT_LIBRARY", "libdatajoint")))
+
+# -------------------------------------------------------------------------------- constants
+
+"ABI major version; `dj_abi_version() >> 16` must equal it."
+const DJ_ABI_VERSION_MAJOR = UInt32(0)
+"ABI minor version (additions only)."
+const DJ_ABI_VERSION_MINOR = UInt32(1)
+"Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1."
+const DJ_KIND_BOOL = Int32(1)
+"Buffer kind: int8_t per value."
+const DJ_KIND_INT8 = Int32(2)
+"Buffer kind: int16_t per value."
+const DJ_KIND_INT16 = Int32(3)
+"Buffer kind: int32_t per value."
+const DJ_KIND_INT32 = Int32(4)
+"Buffer kind: int64_t per value."
+const DJ_KIND_INT64 = Int32(5)
+"Buffer kind: float per value."
+const DJ_KIND_FLOAT32 = Int32(6)
+"Buffer kind: double per value."
+const DJ_KIND_FLOAT64 = Int32(7)
+"Buffer kind: UTF-8 text, `offsets` (nrows+1 int64_t) into `data` bytes; not NUL-terminated."
+const DJ_KIND_STRING = Int32(8)
+"Buffer kind: bytes, `offsets` (nrows+1 int64_t) into `data`."
+const DJ_KIND_BYTES = Int32(9)
+"Buffer kind: int32_t days since 1970-01-01."
+const DJ_KIND_DATE = Int32(10)
+"Buffer kind: int64_t microseconds since 1970-01-01T00:00:00 (UTC by DataJoint convention)."
+const DJ_KIND_DATETIME = Int32(11)
+"Buffer kind: 16 bytes per value (RFC 4122 byte order)."
+const DJ_KIND_UUID = Int32(12)
+"Buffer kind: exact decimal as text (offsets + bytes), e.g. `-12.50`."
+const DJ_KIND_DECIMAL = Int32(13)
+"Buffer kind: JSON document as text (offsets + bytes)."
+const DJ_KIND_JSON = Int32(14)
+"Input kind for `<npy@>` attributes in a columnar insert: `data` points to `nrows` `dj_array_in` structs (one array per row); `offsets` is unused."
+const DJ_KIND_ARRAY = Int32(15)
+"Array element type: numpy bool (1 byte)."
+const DJ_DTYPE_BOOL = Int32(1)
+"Array element type: int8."
+const DJ_DTYPE_INT8 = Int32(2)
+"Array element type: int16."
+const DJ_DTYPE_INT16 = Int32(3)
+"Array element type: int32."
+const DJ_DTYPE_INT32 = Int32(4)
+"Array element type: int64."
+const DJ_DTYPE_INT64 = Int32(5)
+"Array element type: uint8."
+const DJ_DTYPE_UINT8 = Int32(6)
+"Array element type: uint16."
+const DJ_DTYPE_UINT16 = Int32(7)
+"Array element type: uint32."
+const DJ_DTYPE_UINT32 = Int32(8)
+"Array element type: uint64."
+const DJ_DTYPE_UINT64 = Int32(9)
+"Array element type: IEEE half precision (2 bytes)."
+const DJ_DTYPE_FLOAT16 = Int32(10)
+"Array element type: float."
+const DJ_DTYPE_FLOAT32 = Int32(11)
+"Array element type: double."
+const DJ_DTYPE_FLOAT64 = Int32(12)
+"Array element type: complex of two floats (real, imaginary)."
+const DJ_DTYPE_COMPLEX64 = Int32(13)
+"Array element type: complex of two doubles (real, imaginary)."
+const DJ_DTYPE_COMPLEX128 = Int32(14)
+"Array element type: fixed-width bytes (numpy `S<n>`); `itemsize` = n."
+const DJ_DTYPE_BYTES = Int32(15)
+"Array element type: fixed-width UTF-32 text (numpy `U<n>`); `itemsize` = 4 n."
+const DJ_DTYPE_UNICODE = Int32(16)
+"Memory order of an array: row-major (C, numpy's default)."
+const DJ_ORDER_C = Int32(0)
+"Memory order of an array: column-major (Fortran; MATLAB and Julia arrays)."
+const DJ_ORDER_F = Int32(1)
+"`dj_array_view.flags`: the data is in row-major order."
+const DJ_VIEW_C_ORDER = UInt32(1)
+"`dj_array_view.flags`: the data is in column-major order."
+const DJ_VIEW_F_ORDER = UInt32(2)
+"`dj_array_view.flags`: the data must not be written."
+const DJ_VIEW_READONLY = UInt32(4)
+"`dj_array_view.flags`: the data is a memory map of a file (no copy was made)."
+const DJ_VIEW_MAPPED = UInt32(8)
+"Table tier Manual (SQL name `snake_case`)."
+const DJ_TIER_MANUAL = Int32(0)
+"Table tier Lookup (SQL name `#snake_case`)."
+const DJ_TIER_LOOKUP = Int32(1)
+"Table tier Imported (SQL name `_snake_case`)."
+const DJ_TIER_IMPORTED = Int32(2)
+"Table tier Computed (SQL name `__snake_case`)."
+const DJ_TIER_COMPUTED = Int32(3)
+"Success."
+const DJ_OK = Int32(0)
+"A function argument is invalid (NULL where not allowed, bad UTF-8, bad option)."
+const DJ_E_INVALID_ARG = Int32(-1)
+"A handle is NULL or not of the expected kind."
+const DJ_E_INVALID_HANDLE = Int32(-2)
+"The connection was closed."
+const DJ_E_CLOSED = Int32(-3)
+"A schema, table or row does not exist (also: fetch1 found no row)."
+const DJ_E_NOT_FOUND = Int32(-4)
+"Duplicate primary key or unique value."
+const DJ_E_DUPLICATE = Int32(-5)
+"Foreign-key or other integrity constraint violated."
+const DJ_E_INTEGRITY = Int32(-6)
+"A value does not fit the attribute's type."
+const DJ_E_TYPE = Int32(-7)
+"Malformed table definition."
+const DJ_E_DEFINITION = Int32(-8)
+"Other database error."
+const DJ_E_BACKEND = Int32(-9)
+"Bad or missing configuration."
+const DJ_E_CONFIG = Int32(-10)
+"fetch1 found more than one row."
+const DJ_E_NOT_UNIQUE = Int32(-11)
+"A row, key or option names an attribute the table does not have."
+const DJ_E_UNKNOWN_ATTRIBUTE = Int32(-12)
+"Object-store error."
+const DJ_E_STORE = Int32(-13)
+"Codec error."
+const DJ_E_CODEC = Int32(-14)
+"Local I/O error."
+const DJ_E_IO = Int32(-15)
+"The database cannot be reached or opened."
+const DJ_E_CONNECTION = Int32(-16)
+"Not supported by this backend or version."
+const DJ_E_UNSUPPORTED = Int32(-17)
+"A Rust panic was caught at the boundary (a bug; please report it)."
+const DJ_E_PANIC = Int32(-98)
+"Internal error (a bug)."
+const DJ_E_INTERNAL = Int32(-99)
+
+# -------------------------------------------------------------------------------- handles
+
+"Opaque connection handle."
+mutable struct dj_conn end
+"Opaque schema handle."
+mutable struct dj_schema end
+"Opaque table handle (possibly restricted)."
+mutable struct dj_table end
+"Opaque row (also a key) handle."
+mutable struct dj_row end
+"Opaque columnar result handle."
+mutable struct dj_result end
+"Opaque list of strings."
+mutable struct dj_strlist end
+"Opaque lazy reference to an `<npy@>` value."
+mutable struct dj_npyref end
+
+# -------------------------------------------------------------------------------- structs
+
+"""
+Options of an insert. Initialise with `dj_insert_opts_init`; the library reads only the fields
+covered by `struct_size`.
+"""
+struct dj_insert_opts
+    struct_size::UInt32
+    skip_duplicates::UInt8
+    ignore_extra_fields::UInt8
+    replace::UInt8
+end
+
+"""
+Options of a fetch. Initialise with `dj_fetch_opts_init`. `attributes` points to
+`n_attributes` NUL-terminated names (NULL: all); `order_by` is NULL for no ordering.
+"""
+struct dj_fetch_opts
+    struct_size::UInt32
+    attributes::Ptr{Ptr{UInt8}}
+    n_attributes::Csize_t
+    order_by::Ptr{UInt8}
+    limit::Int64
+    offset::Int64
+end
+
+"Description of one attribute of a heading; strings are borrowed from the table handle."
+struct dj_attr_info
+    name::Ptr{UInt8}
+    type_name::Ptr{UInt8}
+    comment::Ptr{UInt8}
+    default_value::Ptr{UInt8}
+    kind::Int32
+    in_key::UInt8
+    nullable::UInt8
+end
+
+"One input column of a columnar insert; buffers are read during the call only."
+struct dj_column_in
+    name::Ptr{UInt8}
+    kind::Int32
+    data::Ptr{Cvoid}
+    offsets::Ptr{Int64}
+    validity::Ptr{UInt8}
+end
+
+"A read-only view of one result column, valid until the result is freed."
+struct dj_column_view
+    name::Ptr{UInt8}
+    type_name::Ptr{UInt8}
+    kind::Int32
+    in_key::UInt8
+    length::Csize_t
+    data::Ptr{Cvoid}
+    offsets::Ptr{Int64}
+    validity::Ptr{UInt8}
+end
+
+"""
+An array to store in an `<npy@>` attribute; the buffer is borrowed until the insert returns
+(for `dj_row_set_array`: until the row is inserted or freed).
+"""
+struct dj_array_in
+    data::Ptr{Cvoid}
+    nbytes::UInt64
+    dtype::Int32
+    ndim::Int32
+    shape::Ptr{Int64}
+    itemsize::Int64
+    order::Int32
+end
+
+"""
+A read-only n-d array produced by the library. The consumer calls `dj_array_view_release`
+exactly once; the memory stays valid until then, independently of refs, results and
+connections. `release` is a C function pointer (NULL once released).
+"""
+struct dj_array_view
+    data::Ptr{Cvoid}
+    nbytes::UInt64
+    dtype::Int32
+    ndim::Int32
+    shape::Ptr{Int64}
+    strides::Ptr{Int64}
+    itemsize::Int64
+    flags::UInt32
+    release::Ptr{Cvoid}
+    private_data::Ptr{Cvoid}
+end
+
+"An all-zero (released) `dj_array_view`, for out parameters."
+dj_array_view() = dj_array_view(C_NULL, 0, 0, 0, C_NULL, C_NULL, 0, 0, C_NULL, C_NULL)
+
+"An all-zero `dj_column_view`, for out parameters."
+dj_column_view() = dj_column_view(C_NULL, C_NULL, 0, 0, 0, C_NULL, C_NULL, C_NULL)
+
+"An all-zero `dj_attr_info`, for out parameters."
+dj_attr_info() = dj_attr_info(C_NULL, C_NULL, C_NULL, C_NULL, 0, 0, 0)
+
+"Zero `dj_insert_opts` (call `dj_insert_opts_init` before use)."
+dj_insert_opts() = dj_insert_opts(0, 0, 0, 0)
+
+"Zero `dj_fetch_opts` (call `dj_fetch_opts_init` before use)."
+dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0)
+
+# -------------------------------------------------------------------------------- functions
+
+"""
+    dj_abi_version()
+
+`uint32_t dj_abi_version(void)`
+
+Runtime ABI version: (major << 16) | minor. Bindings refuse a different major.
+"""
+dj_abi_version() =
+    ccall((:dj_abi_version, libdatajoint), UInt32, ())
+
+"""
+    dj_version_string()
+
+`const char *dj_version_string(void)`
+
+Library version string, e.g. "0.1.0". Static storage.
+"""
+dj_version_string() =
+    ccall((:dj_version_string, libdatajoint), Ptr{UInt8}, ())
+
+"""
+    dj_last_error_code()
+
+`dj_status dj_last_error_code(void)`
+
+Code of the last error on this thread (DJ_OK if the last call succeeded).
+"""
+dj_last_error_code() =
+    ccall((:dj_last_error_code, libdatajoint), Cint, ())
+
+"""
+    dj_last_error_message()
+
+`const char *dj_last_error_message(void)`
+
+Message of the last error on this thread; never NULL ("" after success). Valid until the next dj_* call on this thread.
+"""
+dj_last_error_message() =
+    ccall((:dj_last_error_message, libdatajoint), Ptr{UInt8}, ())
+
+"""
+    dj_status_name(status)
+
+`const char *dj_status_name(dj_status status)`
+
+Short name of a status code ("NotFound", "Duplicate", …); static storage, never NULL.
+"""
+dj_status_name(status) =
+    ccall((:dj_status_name, libdatajoint), Ptr{UInt8}, (Cint,), status)
+
+"""
+    dj_insert_opts_init(opts)
+
+`dj_status dj_insert_opts_init(struct dj_insert_opts *opts)`
+
+Initialise insert options to their defaults (everything off).
+"""
+dj_insert_opts_init(opts) =
+    ccall((:dj_insert_opts_init, libdatajoint), Cint, (Ref{dj_insert_opts},), opts)
+
+"""
+    dj_fetch_opts_init(opts)
+
+`dj_status dj_fetch_opts_init(struct dj_fetch_opts *opts)`
+
+Initialise fetch options to their defaults (all attributes, no order, no limit).
+"""
+dj_fetch_opts_init(opts) =
+    ccall((:dj_fetch_opts_init, libdatajoint), Cint, (Ref{dj_fetch_opts},), opts)
+
+"""
+    dj_connect(config_path, overrides_json, out_conn)
+
+`dj_status dj_connect(const char *config_path, const char *overrides_json, dj_conn **out_conn)`
+
+Connect using `datajoint.json` (`config_path`, or NULL to search upward from the current directory), environment variables (DJ_BACKEND, DJ_DATABASE_PATH, …), then `overrides_json` (NULL or a JSON object, nested or with dotted keys, e.g. {"database.path": "lab.duckdb"}).
+"""
+dj_connect(config_path, overrides_json, out_conn) =
+    ccall((:dj_connect, libdatajoint), Cint, (Cstring, Cstring, Ref{Ptr{dj_conn}}), config_path, overrides_json, out_conn)
+
+"""
+    dj_connect_duckdb(path, out_conn)
+
+`dj_status dj_connect_duckdb(const char *path, dj_conn **out_conn)`
+
+Open (or create) an embedded DuckDB database file; NULL or ":memory:" for in-memory.
+"""
+dj_connect_duckdb(path, out_conn) =
+    ccall((:dj_connect_duckdb, libdatajoint), Cint, (Cstring, Ref{Ptr{dj_conn}}), path, out_conn)
+
+"""
+    dj_conn_close(conn)
+
+`dj_status dj_conn_close(dj_conn *conn)`
+
+Close the connection now (releases the database file or sockets). Idempotent. Schemas, tables and results made from it stay valid to free, but operations fail with DJ_E_CLOSED.
+"""
+dj_conn_close(conn) =
+    ccall((:dj_conn_close, libdatajoint), Cint, (Ptr{dj_conn},), conn)
+
+"""
+    dj_conn_free(conn)
+
+`void dj_conn_free(dj_conn *conn)`
+
+Free a connection handle (closes it if no schema or table still uses it). NULL is ignored.
+"""
+dj_conn_free(conn) =
+    ccall((:dj_conn_free, libdatajoint), Cvoid, (Ptr{dj_conn},), conn)
+
+"""
+    dj_conn_backend(conn, out_name)
+
+`dj_status dj_conn_backend(const dj_conn *conn, const char **out_name)`
+
+Backend name: "duckdb", "postgresql" or "mysql". Static storage.
+"""
+dj_conn_backend(conn, out_name) =
+    ccall((:dj_conn_backend, libdatajoint), Cint, (Ptr{dj_conn}, Ref{Ptr{UInt8}}), conn, out_name)
+
+"""
+    dj_conn_list_schemas(conn, out_list)
+
+`dj_status dj_conn_list_schemas(const dj_conn *conn, dj_strlist **out_list)`
+
+List the schemas of the database.
+"""
+dj_conn_list_schemas(conn, out_list) =
+    ccall((:dj_conn_list_schemas, libdatajoint), Cint, (Ptr{dj_conn}, Ref{Ptr{dj_strlist}}), conn, out_list)
+
+"""
+    dj_strlist_len(list)
+
+`size_t dj_strlist_len(const dj_strlist *list)`
+
+Number of strings in a list (0 for NULL).
+"""
+dj_strlist_len(list) =
+    ccall((:dj_strlist_len, libdatajoint), Csize_t, (Ptr{dj_strlist},), list)
+
+"""
+    dj_strlist_get(list, i)
+
+`const char *dj_strlist_get(const dj_strlist *list, size_t i)`
+
+String `i` (NUL-terminated, valid until the list is freed), or NULL if out of range.
+"""
+dj_strlist_get(list, i) =
+    ccall((:dj_strlist_get, libdatajoint), Ptr{UInt8}, (Ptr{dj_strlist}, Csize_t), list, i)
+
+"""
+    dj_strlist_free(list)
+
+`void dj_strlist_free(dj_strlist *list)`
+"""
+dj_strlist_free(list) =
+    ccall((:dj_strlist_free, libdatajoint), Cvoid, (Ptr{dj_strlist},), list)
+
+"""
+    dj_schema_open(conn, name, create, out_schema)
+
+`dj_status dj_schema_open(const dj_conn *conn, const char *name, int32_t create, dj_schema **out_schema)`
+
+Open schema `name`; with `create` non-zero, create it if missing (else DJ_E_NOT_FOUND).
+"""
+dj_schema_open(conn, name, create, out_schema) =
+    ccall((:dj_schema_open, libdatajoint), Cint, (Ptr{dj_conn}, Cstring, Int32, Ref{Ptr{dj_schema}}), conn, name, create, out_schema)
+
+"""
+    dj_schema_name(schema)
+
+`const char *dj_schema_name(const dj_schema *schema)`
+
+The schema's name (valid until the schema is freed).
+"""
+dj_schema_name(schema) =
+    ccall((:dj_schema_name, libdatajoint), Ptr{UInt8}, (Ptr{dj_schema},), schema)
+
+"""
+    dj_schema_list_tables(schema, out_list)
+
+`dj_status dj_schema_list_tables(const dj_schema *schema, dj_strlist **out_list)`
+
+SQL names of the schema's tables, sorted.
+"""
+dj_schema_list_tables(schema, out_list) =
+    ccall((:dj_schema_list_tables, libdatajoint), Cint, (Ptr{dj_schema}, Ref{Ptr{dj_strlist}}), schema, out_list)
+
+"""
+    dj_schema_drop(schema)
+
+`dj_status dj_schema_drop(const dj_schema *schema)`
+
+Drop the schema and all its tables.
+"""
+dj_schema_drop(schema) =
+    ccall((:dj_schema_drop, libdatajoint), Cint, (Ptr{dj_schema},), schema)
+
+"""
+    dj_schema_free(schema)
+
+`void dj_schema_free(dj_schema *schema)`
+"""
+dj_schema_free(schema) =
+    ccall((:dj_schema_free, libdatajoint), Cvoid, (Ptr{dj_schema},), schema)
+
+"""
+    dj_table_declare(schema, class_name, tier, definition, out_table)
+
+`dj_status dj_table_declare(const dj_schema *schema, const char *class_name, int32_t tier, const char *definition, dj_table **out_table)`
+
+Declare a table from a DataJoint definition. `class_name` is CamelCase; the tier (DJ_TIER_*) sets the SQL name prefix. Declaring an existing table opens it.
+"""
+dj_table_declare(schema, class_name, tier, definition, out_table) =
+    ccall((:dj_table_declare, libdatajoint), Cint, (Ptr{dj_schema}, Cstring, Int32, Cstring, Ref{Ptr{dj_table}}), schema, class_name, tier, definition, out_table)
+
+"""
+    dj_table_declare_part(schema, master, part_class, definition, out_table)
+
+`dj_status dj_table_declare_part(const dj_schema *schema, const dj_table *master, const char *part_class, const char *definition, dj_table **out_table)`
+
+Declare a part table of `master` (SQL name: master name + "__" + snake_case(part_class)). In its definition, `-> master` references the master table.
+"""
+dj_table_declare_part(schema, master, part_class, definition, out_table) =
+    ccall((:dj_table_declare_part, libdatajoint), Cint, (Ptr{dj_schema}, Ptr{dj_table}, Cstring, Cstring, Ref{Ptr{dj_table}}), schema, master, part_class, definition, out_table)
+
+"""
+    dj_table_open(schema, name, out_table)
+
+`dj_status dj_table_open(const dj_schema *schema, const char *name, dj_table **out_table)`
+
+Open an existing table by class name ("SessionTrial", "Master.Part") or SQL name; its heading is read from the database.
+"""
+dj_table_open(schema, name, out_table) =
+    ccall((:dj_table_open, libdatajoint), Cint, (Ptr{dj_schema}, Cstring, Ref{Ptr{dj_table}}), schema, name, out_table)
+
+"""
+    dj_table_free(table)
+
+`void dj_table_free(dj_table *table)`
+"""
+dj_table_free(table) =
+    ccall((:dj_table_free, libdatajoint), Cvoid, (Ptr{dj_table},), table)
+
+"""
+    dj_table_name(table)
+
+`const char *dj_table_name(const dj_table *table)`
+
+SQL name of the table (valid until the table is freed).
+"""
+dj_table_name(table) =
+    ccall((:dj_table_name, libdatajoint), Ptr{UInt8}, (Ptr{dj_table},), table)
+
+"""
+    dj_table_comment(table)
+
+`const char *dj_table_comment(const dj_table *table)`
+
+The table comment (valid until the table is freed).
+"""
+dj_table_comment(table) =
+    ccall((:dj_table_comment, libdatajoint), Ptr{UInt8}, (Ptr{dj_table},), table)
+
+"""
+    dj_table_attr_count(table)
+
+`size_t dj_table_attr_count(const dj_table *table)`
+
+Number of (visible) attributes of the table.
+"""
+dj_table_attr_count(table) =
+    ccall((:dj_table_attr_count, libdatajoint), Csize_t, (Ptr{dj_table},), table)
+
+"""
+    dj_table_attr(table, i, out_info)
+
+`dj_status dj_table_attr(const dj_table *table, size_t i, struct dj_attr_info *out_info)`
+
+Describe attribute `i` (0-based, in heading order).
+"""
+dj_table_attr(table, i, out_info) =
+    ccall((:dj_table_attr, libdatajoint), Cint, (Ptr{dj_table}, Csize_t, Ref{dj_attr_info}), table, i, out_info)
+
+"""
+    dj_table_drop(table)
+
+`dj_status dj_table_drop(const dj_table *table)`
+
+Drop the table (fails with DJ_E_INTEGRITY/DJ_E_BACKEND while other tables reference it).
+"""
+dj_table_drop(table) =
+    ccall((:dj_table_drop, libdatajoint), Cint, (Ptr{dj_table},), table)
+
+"""
+    dj_table_restrict_sql(table, condition, out_table)
+
+`dj_status dj_table_restrict_sql(const dj_table *table, const char *condition, dj_table **out_table)`
+
+New table handle restricted by an SQL condition (used verbatim; ANDed with existing ones).
+"""
+dj_table_restrict_sql(table, condition, out_table) =
+    ccall((:dj_table_restrict_sql, libdatajoint), Cint, (Ptr{dj_table}, Cstring, Ref{Ptr{dj_table}}), table, condition, out_table)
+
+"""
+    dj_table_exclude_sql(table, condition, out_table)
+
+`dj_status dj_table_exclude_sql(const dj_table *table, const char *condition, dj_table **out_table)`
+
+New table handle excluding rows that match an SQL condition.
+"""
+dj_table_exclude_sql(table, condition, out_table) =
+    ccall((:dj_table_exclude_sql, libdatajoint), Cint, (Ptr{dj_table}, Cstring, Ref{Ptr{dj_table}}), table, condition, out_table)
+
+"""
+    dj_table_restrict_key(table, key, out_table)
+
+`dj_status dj_table_restrict_key(const dj_table *table, const dj_row *key, dj_table **out_table)`
+
+New table handle restricted to rows matching `key` (equality on every attribute the key shares with the table; other names are ignored; NULL means IS NULL).
+"""
+dj_table_restrict_key(table, key, out_table) =
+    ccall((:dj_table_restrict_key, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_row}, Ref{Ptr{dj_table}}), table, key, out_table)
+
+"""
+    dj_table_exclude_key(table, key, out_table)
+
+`dj_status dj_table_exclude_key(const dj_table *table, const dj_row *key, dj_table **out_table)`
+
+New table handle excluding rows that match `key`.
+"""
+dj_table_exclude_key(table, key, out_table) =
+    ccall((:dj_table_exclude_key, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_row}, Ref{Ptr{dj_table}}), table, key, out_table)
+
+"""
+    dj_table_restrict_keys(table, keys, n, out_table)
+
+`dj_status dj_table_restrict_keys(const dj_table *table, const dj_row *const *keys, size_t n, dj_table **out_table)`
+
+New table handle restricted to rows matching any of `n` keys (OR); n = 0 matches nothing.
+"""
+dj_table_restrict_keys(table, keys, n, out_table) =
+    ccall((:dj_table_restrict_keys, libdatajoint), Cint, (Ptr{dj_table}, Ptr{Ptr{dj_row}}, Csize_t, Ref{Ptr{dj_table}}), table, keys, n, out_table)
+
+"""
+    dj_row_new(out_row)
+
+`dj_status dj_row_new(dj_row **out_row)`
+
+New empty row (also used as a key for restrictions).
+"""
+dj_row_new(out_row) =
+    ccall((:dj_row_new, libdatajoint), Cint, (Ref{Ptr{dj_row}},), out_row)
+
+"""
+    dj_row_free(row)
+
+`void dj_row_free(dj_row *row)`
+"""
+dj_row_free(row) =
+    ccall((:dj_row_free, libdatajoint), Cvoid, (Ptr{dj_row},), row)
+
+"""
+    dj_row_clear(row)
+
+`dj_status dj_row_clear(dj_row *row)`
+
+Remove all values.
+"""
+dj_row_clear(row) =
+    ccall((:dj_row_clear, libdatajoint), Cint, (Ptr{dj_row},), row)
+
+"""
+    dj_row_len(row)
+
+`size_t dj_row_len(const dj_row *row)`
+
+Number of values set.
+"""
+dj_row_len(row) =
+    ccall((:dj_row_len, libdatajoint), Csize_t, (Ptr{dj_row},), row)
+
+"""
+    dj_row_set_null(row, name)
+
+`dj_status dj_row_set_null(dj_row *row, const char *name)`
+
+Set attribute `name` to NULL.
+"""
+dj_row_set_null(row, name) =
+    ccall((:dj_row_set_null, libdatajoint), Cint, (Ptr{dj_row}, Cstring), row, name)
+
+"""
+    dj_row_set_bool(row, name, v)
+
+`dj_status dj_row_set_bool(dj_row *row, const char *name, int32_t v)`
+"""
+dj_row_set_bool(row, name, v) =
+    ccall((:dj_row_set_bool, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Int32), row, name, v)
+
+"""
+    dj_row_set_int(row, name, v)
+
+`dj_status dj_row_set_int(dj_row *row, const char *name, int64_t v)`
+
+Set an integer (fits any integer attribute it is in range of; also decimal and float).
+"""
+dj_row_set_int(row, name, v) =
+    ccall((:dj_row_set_int, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Int64), row, name, v)
+
+"""
+    dj_row_set_float(row, name, v)
+
+`dj_status dj_row_set_float(dj_row *row, const char *name, double v)`
+
+Set a float (NaN means NULL; an integral value also fits integer attributes).
+"""
+dj_row_set_float(row, name, v) =
+    ccall((:dj_row_set_float, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cdouble), row, name, v)
+
+"""
+    dj_row_set_string(row, name, v)
+
+`dj_status dj_row_set_string(dj_row *row, const char *name, const char *v)`
+
+Set a NUL-terminated UTF-8 string (also parsed for date, datetime, uuid, decimal, json, enum).
+"""
+dj_row_set_string(row, name, v) =
+    ccall((:dj_row_set_string, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring), row, name, v)
+
+"""
+    dj_row_set_string_n(row, name, data, len)
+
+`dj_status dj_row_set_string_n(dj_row *row, const char *name, const char *data, size_t len)`
+
+Set a UTF-8 string of `len` bytes (may contain NUL).
+"""
+dj_row_set_string_n(row, name, data, len) =
+    ccall((:dj_row_set_string_n, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Ptr{UInt8}, Csize_t), row, name, data, len)
+
+"""
+    dj_row_set_bytes(row, name, data, len)
+
+`dj_status dj_row_set_bytes(dj_row *row, const char *name, const void *data, size_t len)`
+"""
+dj_row_set_bytes(row, name, data, len) =
+    ccall((:dj_row_set_bytes, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Ptr{Cvoid}, Csize_t), row, name, data, len)
+
+"""
+    dj_row_set_date(row, name, days)
+
+`dj_status dj_row_set_date(dj_row *row, const char *name, int32_t days)`
+
+Set a date as days since 1970-01-01.
+"""
+dj_row_set_date(row, name, days) =
+    ccall((:dj_row_set_date, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Int32), row, name, days)
+
+"""
+    dj_row_set_datetime(row, name, micros)
+
+`dj_status dj_row_set_datetime(dj_row *row, const char *name, int64_t micros)`
+
+Set a datetime as microseconds since 1970-01-01T00:00:00.
+"""
+dj_row_set_datetime(row, name, micros) =
+    ccall((:dj_row_set_datetime, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Int64), row, name, micros)
+
+"""
+    dj_row_set_uuid(row, name, bytes16)
+
+`dj_status dj_row_set_uuid(dj_row *row, const char *name, const uint8_t *bytes16)`
+
+Set a UUID from its 16 bytes (RFC 4122 order).
+"""
+dj_row_set_uuid(row, name, bytes16) =
+    ccall((:dj_row_set_uuid, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Ptr{UInt8}), row, name, bytes16)
+
+"""
+    dj_row_set_decimal(row, name, text)
+
+`dj_status dj_row_set_decimal(dj_row *row, const char *name, const char *text)`
+
+Set an exact decimal from text, e.g. "-12.50".
+"""
+dj_row_set_decimal(row, name, text) =
+    ccall((:dj_row_set_decimal, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring), row, name, text)
+
+"""
+    dj_row_set_json(row, name, json)
+
+`dj_status dj_row_set_json(dj_row *row, const char *name, const char *json)`
+
+Set a JSON document from its text (validated on insert).
+"""
+dj_row_set_json(row, name, json) =
+    ccall((:dj_row_set_json, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring), row, name, json)
+
+"""
+    dj_table_insert1(table, row, opts, out_count)
+
+`dj_status dj_table_insert1(const dj_table *table, const dj_row *row, const struct dj_insert_opts *opts, uint64_t *out_count)`
+
+Insert one row. `opts` may be NULL. `out_count` (may be NULL) receives the rows written.
+"""
+dj_table_insert1(table, row, opts, out_count) =
+    ccall((:dj_table_insert1, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_row}, Ptr{dj_insert_opts}, Ptr{UInt64}), table, row, opts, out_count)
+
+"""
+    dj_table_insert_rows(table, rows, n, opts, out_count)
+
+`dj_status dj_table_insert_rows(const dj_table *table, const dj_row *const *rows, size_t n, const struct dj_insert_opts *opts, uint64_t *out_count)`
+
+Insert `n` rows (all with the same attribute names) in one transaction: on any error no row of the batch remains.
+"""
+dj_table_insert_rows(table, rows, n, opts, out_count) =
+    ccall((:dj_table_insert_rows, libdatajoint), Cint, (Ptr{dj_table}, Ptr{Ptr{dj_row}}, Csize_t, Ptr{dj_insert_opts}, Ptr{UInt64}), table, rows, n, opts, out_count)
+
+"""
+    dj_table_insert_columns(table, cols, ncols, nrows, opts, out_count)
+
+`dj_status dj_table_insert_columns(const dj_table *table, const struct dj_column_in *cols, size_t ncols, size_t nrows, const struct dj_insert_opts *opts, uint64_t *out_count)`
+
+Columnar batch insert: `ncols` typed buffers of `nrows` values each, in one transaction (on any error no row remains). Buffers are only read during the call.
+"""
+dj_table_insert_columns(table, cols, ncols, nrows, opts, out_count) =
+    ccall((:dj_table_insert_columns, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_column_in}, Csize_t, Csize_t, Ptr{dj_insert_opts}, Ptr{UInt64}), table, cols, ncols, nrows, opts, out_count)
+
+"""
+    dj_table_fetch(table, opts, out_result)
+
+`dj_status dj_table_fetch(const dj_table *table, const struct dj_fetch_opts *opts, dj_result **out_result)`
+
+Fetch the matching rows into a columnar result. `opts` may be NULL.
+"""
+dj_table_fetch(table, opts, out_result) =
+    ccall((:dj_table_fetch, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_fetch_opts}, Ref{Ptr{dj_result}}), table, opts, out_result)
+
+"""
+    dj_table_fetch1(table, opts, out_result)
+
+`dj_status dj_table_fetch1(const dj_table *table, const struct dj_fetch_opts *opts, dj_result **out_result)`
+
+Fetch exactly one row: DJ_E_NOT_FOUND if none match, DJ_E_NOT_UNIQUE if several do.
+"""
+dj_table_fetch1(table, opts, out_result) =
+    ccall((:dj_table_fetch1, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_fetch_opts}, Ref{Ptr{dj_result}}), table, opts, out_result)
+
+"""
+    dj_table_keys(table, opts, out_result)
+
+`dj_status dj_table_keys(const dj_table *table, const struct dj_fetch_opts *opts, dj_result **out_result)`
+
+Fetch the primary keys of the matching rows.
+"""
+dj_table_keys(table, opts, out_result) =
+    ccall((:dj_table_keys, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_fetch_opts}, Ref{Ptr{dj_result}}), table, opts, out_result)
+
+"""
+    dj_table_count(table, out_count)
+
+`dj_status dj_table_count(const dj_table *table, uint64_t *out_count)`
+
+Number of matching rows.
+"""
+dj_table_count(table, out_count) =
+    ccall((:dj_table_count, libdatajoint), Cint, (Ptr{dj_table}, Ref{UInt64}), table, out_count)
+
+"""
+    dj_table_delete(table, out_count)
+
+`dj_status dj_table_delete(const dj_table *table, uint64_t *out_count)`
+
+Delete the matching rows in one transaction. Rows still referenced by a child table make the whole delete fail with DJ_E_INTEGRITY. `out_count` (may be NULL) receives the rows deleted.
+"""
+dj_table_delete(table, out_count) =
+    ccall((:dj_table_delete, libdatajoint), Cint, (Ptr{dj_table}, Ptr{UInt64}), table, out_count)
+
+"""
+    dj_result_nrows(result)
+
+`size_t dj_result_nrows(const dj_result *result)`
+
+Number of rows of a result (0 for NULL).
+"""
+dj_result_nrows(result) =
+    ccall((:dj_result_nrows, libdatajoint), Csize_t, (Ptr{dj_result},), result)
+
+"""
+    dj_result_ncols(result)
+
+`size_t dj_result_ncols(const dj_result *result)`
+
+Number of columns of a result (0 for NULL).
+"""
+dj_result_ncols(result) =
+    ccall((:dj_result_ncols, libdatajoint), Csize_t, (Ptr{dj_result},), result)
+
+"""
+    dj_result_column_index(result, name, out_index)
+
+`dj_status dj_result_column_index(const dj_result *result, const char *name, size_t *out_index)`
+
+Index of the column named `name`.
+"""
+dj_result_column_index(result, name, out_index) =
+    ccall((:dj_result_column_index, libdatajoint), Cint, (Ptr{dj_result}, Cstring, Ref{Csize_t}), result, name, out_index)
+
+"""
+    dj_result_column(result, i, out_view)
+
+`dj_status dj_result_column(const dj_result *result, size_t i, struct dj_column_view *out_view)`
+
+View of column `i`: typed buffers valid until the result is freed (no copy).
+"""
+dj_result_column(result, i, out_view) =
+    ccall((:dj_result_column, libdatajoint), Cint, (Ptr{dj_result}, Csize_t, Ref{dj_column_view}), result, i, out_view)
+
+"""
+    dj_result_free(result)
+
+`void dj_result_free(dj_result *result)`
+"""
+dj_result_free(result) =
+    ccall((:dj_result_free, libdatajoint), Cvoid, (Ptr{dj_result},), result)
+
+"""
+    dj_row_set_array(row, name, array)
+
+`dj_status dj_row_set_array(dj_row *row, const char *name, const struct dj_array_in *array)`
+
+Set an `<npy@>` attribute to an array (buffer borrowed until the row is inserted or freed).
+"""
+dj_row_set_array(row, name, array) =
+    ccall((:dj_row_set_array, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Ref{dj_array_in}), row, name, array)
+
+"""
+    dj_result_npyref(result, col, row, out_ref)
+
+`dj_status dj_result_npyref(const dj_result *result, size_t col, size_t row, dj_npyref **out_ref)`
+
+Lazy reference to the `<npy@>` value in column `col`, row `row` of a result. No I/O. DJ_E_NOT_FOUND if the value is NULL; DJ_E_TYPE if the column is not `<npy@>`.
+"""
+dj_result_npyref(result, col, row, out_ref) =
+    ccall((:dj_result_npyref, libdatajoint), Cint, (Ptr{dj_result}, Csize_t, Csize_t, Ref{Ptr{dj_npyref}}), result, col, row, out_ref)
+
+"""
+    dj_npyref_free(r)
+
+`void dj_npyref_free(dj_npyref *r)`
+"""
+dj_npyref_free(r) =
+    ccall((:dj_npyref_free, libdatajoint), Cvoid, (Ptr{dj_npyref},), r)
+
+"""
+    dj_npyref_dtype(r, out_dtype, out_itemsize)
+
+`dj_status dj_npyref_dtype(const dj_npyref *r, int32_t *out_dtype, int64_t *out_itemsize)`
+
+Element type (DJ_DTYPE_*) and bytes per element; from metadata, no I/O.
+"""
+dj_npyref_dtype(r, out_dtype, out_itemsize) =
+    ccall((:dj_npyref_dtype, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{Int32}, Ptr{Int64}), r, out_dtype, out_itemsize)
+
+"""
+    dj_npyref_dtype_name(r)
+
+`const char *dj_npyref_dtype_name(const dj_npyref *r)`
+
+numpy's name of the element type ("float64", "<U10"); valid until the ref is freed.
+"""
+dj_npyref_dtype_name(r) =
+    ccall((:dj_npyref_dtype_name, libdatajoint), Ptr{UInt8}, (Ptr{dj_npyref},), r)
+
+"""
+    dj_npyref_shape(r, out_ndim, out_shape)
+
+`dj_status dj_npyref_shape(const dj_npyref *r, int32_t *out_ndim, const int64_t **out_shape)`
+
+Number of dimensions and the shape (borrowed until the ref is freed); no I/O.
+"""
+dj_npyref_shape(r, out_ndim, out_shape) =
+    ccall((:dj_npyref_shape, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{Int32}, Ptr{Ptr{Int64}}), r, out_ndim, out_shape)
+
+"""
+    dj_npyref_size(r, out_size, out_nbytes)
+
+`dj_status dj_npyref_size(const dj_npyref *r, uint64_t *out_size, uint64_t *out_nbytes)`
+
+Number of elements and of data bytes; no I/O.
+"""
+dj_npyref_size(r, out_size, out_nbytes) =
+    ccall((:dj_npyref_size, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{UInt64}, Ptr{UInt64}), r, out_size, out_nbytes)
+
+"""
+    dj_npyref_path(r)
+
+`const char *dj_npyref_path(const dj_npyref *r)`
+
+The object's path relative to its store (valid until the ref is freed).
+"""
+dj_npyref_path(r) =
+    ccall((:dj_npyref_path, libdatajoint), Ptr{UInt8}, (Ptr{dj_npyref},), r)
+
+"""
+    dj_npyref_store(r)
+
+`const char *dj_npyref_store(const dj_npyref *r)`
+
+The store's name (valid until the ref is freed).
+"""
+dj_npyref_store(r) =
+    ccall((:dj_npyref_store, libdatajoint), Ptr{UInt8}, (Ptr{dj_npyref},), r)
+
+"""
+    dj_npyref_is_loaded(r, out_loaded)
+
+`dj_status dj_npyref_is_loaded(const dj_npyref *r, int32_t *out_loaded)`
+
+Whether `dj_npyref_load` has already read the data (then later loads need no I/O).
+"""
+dj_npyref_is_loaded(r, out_loaded) =
+    ccall((:dj_npyref_is_loaded, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{Int32}), r, out_loaded)
+
+"""
+    dj_npyref_load(r, out_view)
+
+`dj_status dj_npyref_load(const dj_npyref *r, struct dj_array_view *out_view)`
+
+Read the whole array into memory (cached on the ref; a second load does no I/O).
+"""
+dj_npyref_load(r, out_view) =
+    ccall((:dj_npyref_load, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{dj_array_view}), r, out_view)
+
+"""
+    dj_npyref_map(r, out_view)
+
+`dj_status dj_npyref_map(const dj_npyref *r, struct dj_array_view *out_view)`
+
+Zero-copy read-only memory map: the file itself for local stores; for remote stores the object is downloaded once into the cache and the cached copy is mapped. Big-endian or misaligned files are loaded instead (flags tell: DJ_VIEW_MAPPED is then not set).
+"""
+dj_npyref_map(r, out_view) =
+    ccall((:dj_npyref_map, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{dj_array_view}), r, out_view)
+
+"""
+    dj_npyref_read_rows(r, start, stop, out_view)
+
+`dj_status dj_npyref_read_rows(const dj_npyref *r, uint64_t start, uint64_t stop, struct dj_array_view *out_view)`
+
+Rows [start, stop) along the first axis of a C-order array, read with ranged requests (without downloading the whole object).
+"""
+dj_npyref_read_rows(r, start, stop, out_view) =
+    ccall((:dj_npyref_read_rows, libdatajoint), Cint, (Ptr{dj_npyref}, UInt64, UInt64, Ref{dj_array_view}), r, start, stop, out_view)
+
+"""
+    dj_npyref_local_file(r, out_path, out_data_offset, out_fortran, out_big_endian)
+
+`dj_status dj_npyref_local_file(const dj_npyref *r, const char **out_path, uint64_t *out_data_offset, int32_t *out_fortran, int32_t *out_big_endian)`
+
+A local file with the `.npy` object, for callers that map it themselves (MATLAB `memmapfile`, Julia `Mmap`): the store's file for `file` stores, else the download-cache copy (downloaded on first call). `out_path` is valid until the ref is freed; `out_data_offset` is where the elements start; `out_fortran` (may be NULL) is 1 for column-major data and `out_big_endian` (may be NULL) 1 when the file is big-endian (then map it with swapped bytes or use dj_npyref_load).
+"""
+dj_npyref_local_file(r, out_path, out_data_offset, out_fortran, out_big_endian) =
+    ccall((:dj_npyref_local_file, libdatajoint), Cint, (Ptr{dj_npyref}, Ref{Ptr{UInt8}}, Ref{UInt64}, Ptr{Int32}, Ptr{Int32}), r, out_path, out_data_offset, out_fortran, out_big_endian)
+
+"""
+    dj_array_view_release(view)
+
+`void dj_array_view_release(struct dj_array_view *view)`
+
+Release a view (calls its `release`); NULL and already released views are ignored.
+"""
+dj_array_view_release(view) =
+    ccall((:dj_array_view_release, libdatajoint), Cvoid, (Ptr{dj_array_view},), view)
+
+"""
+    dj_conn_store_stats(conn, store, out_requests, out_bytes_read, out_bytes_written)
+
+`dj_status dj_conn_store_stats(const dj_conn *conn, const char *store, uint64_t *out_requests, uint64_t *out_bytes_read, uint64_t *out_bytes_written)`
+
+Object-store traffic of a store since the connection opened: requests, bytes read and bytes written (for tests and benchmarks). `store` NULL or "" means the default store.
+"""
+dj_conn_store_stats(conn, store, out_requests, out_bytes_read, out_bytes_written) =
+    ccall((:dj_conn_store_stats, libdatajoint), Cint, (Ptr{dj_conn}, Cstring, Ref{UInt64}, Ptr{UInt64}, Ptr{UInt64}), conn, store, out_requests, out_bytes_read, out_bytes_written)
+
+"""
+    dj_date_from_ymd(year, month, day, out_days)
+
+`dj_status dj_date_from_ymd(int32_t year, uint32_t month, uint32_t day, int32_t *out_days)`
+
+Days since 1970-01-01 of a calendar date (DJ_E_INVALID_ARG for an impossible date).
+"""
+dj_date_from_ymd(year, month, day, out_days) =
+    ccall((:dj_date_from_ymd, libdatajoint), Cint, (Int32, UInt32, UInt32, Ref{Int32}), year, month, day, out_days)
+
+"""
+    dj_datetime_parse(text, out_micros)
+
+`dj_status dj_datetime_parse(const char *text, int64_t *out_micros)`
+
+Parse "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]" (or with 'T') into microseconds since the epoch.
+"""
+dj_datetime_parse(text, out_micros) =
+    ccall((:dj_datetime_parse, libdatajoint), Cint, (Cstring, Ref{Int64}), text, out_micros)
+
+"""
+    dj_datetime_format(micros, buf, len, out_needed)
+
+`dj_status dj_datetime_format(int64_t micros, char *buf, size_t len, size_t *out_needed)`
+
+Format microseconds since the epoch as "YYYY-MM-DD HH:MM:SS[.ffffff]" into `buf` (always NUL-terminated when `len` > 0). `out_needed` (may be NULL) receives the length without NUL; DJ_E_INVALID_ARG if the buffer is too small.
+"""
+dj_datetime_format(micros, buf, len, out_needed) =
+    ccall((:dj_datetime_format, libdatajoint), Cint, (Int64, Ptr{UInt8}, Csize_t, Ptr{Csize_t}), micros, buf, len, out_needed)
+
+"""
+    dj_date_format(days, buf, len, out_needed)
+
+`dj_status dj_date_format(int32_t days, char *buf, size_t len, size_t *out_needed)`
+
+Format days since the epoch as "YYYY-MM-DD" (buffer rules as dj_datetime_format).
+"""
+dj_date_format(days, buf, len, out_needed) =
+    ccall((:dj_date_format, libdatajoint), Cint, (Int32, Ptr{UInt8}, Csize_t, Ptr{Csize_t}), days, buf, len, out_needed)
+
+# -------------------------------------------------------------------------------- loading
+
+function __init__()
+    v = try
+        dj_abi_version()
+    catch e
+        error("DataJoint.jl cannot call libdatajoint at \"$libdatajoint\": $(sprint(showerror, e)). " *
+              "Point the package at the library with DataJoint.set_library!(path) (a preference) or " *
+              "the DATAJOINT_LIBRARY environment variable, then restart Julia so the package is " *
+              "precompiled again.")
+    end
+    major = v >> 16
+    if major != DJ_ABI_VERSION_MAJOR
+        error("libdatajoint at \"$libdatajoint\" has ABI major $major (version $(v >> 16).$(v & 0xffff)); " *
+              "this DataJoint.jl needs ABI major $DJ_ABI_VERSION_MAJOR")
+    end
+    env = get(ENV, "DATAJOINT_LIBRARY", nothing)
+    if env !== nothing && env != libdatajoint && !has_preference(@__MODULE__, "libdatajoint")
+        @warn "DATAJOINT_LIBRARY=\"$env\" differs from the library this package was precompiled " *
+              "with (\"$libdatajoint\"); the precompiled path is used. Delete the compile cache " *
+              "(or touch a source file) to rebuild with the new value."
+    end
+    return nothing
+end
+
+end # module LibDataJoint

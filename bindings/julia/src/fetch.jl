@@ -1,0 +1,336 @@
+# Queries: restrict/exclude, fetch/fetch1/keys (NamedTuples of column vectors), count, delete!.
+
+"""
+    restrict(table, condition::AbstractString) -> Table
+    restrict(table, key::Union{NamedTuple,AbstractDict}) -> Table
+    restrict(table, keys::AbstractVector) -> Table
+
+A new table restricted by an SQL condition (used verbatim, ANDed with existing restrictions),
+by a key (equality on every attribute the key shares with the table; other names are ignored;
+`missing` means IS NULL), or by any of several keys (OR; an empty vector matches nothing).
+"""
+function restrict(t::Table, condition::AbstractString)
+    out = Ref{Ptr{Lib.dj_table}}(C_NULL)
+    GC.@preserve t @dj_check Lib.dj_table_restrict_sql(t.ptr, _cstr(condition, "condition"), out)
+    return Table(out[], t)
+end
+
+function restrict(t::Table, key::Union{NamedTuple,AbstractDict})
+    k = _build_row(key, nothing)
+    try
+        out = Ref{Ptr{Lib.dj_table}}(C_NULL)
+        GC.@preserve t k @dj_check Lib.dj_table_restrict_key(t.ptr, k.ptr, out)
+        return Table(out[], t)
+    finally
+        close(k)
+    end
+end
+
+function restrict(t::Table, ks::AbstractVector)
+    built = Row[]
+    try
+        for k in ks
+            push!(built, _build_row(k, nothing))
+        end
+        ptrs = Ptr{Lib.dj_row}[r.ptr for r in built]
+        out = Ref{Ptr{Lib.dj_table}}(C_NULL)
+        GC.@preserve t built ptrs @dj_check Lib.dj_table_restrict_keys(t.ptr, ptrs, length(ptrs), out)
+        return Table(out[], t)
+    finally
+        foreach(close, built)
+    end
+end
+
+"""
+    exclude(table, condition::AbstractString) -> Table
+    exclude(table, key::Union{NamedTuple,AbstractDict}) -> Table
+
+A new table without the rows that match an SQL condition or a key.
+"""
+function exclude(t::Table, condition::AbstractString)
+    out = Ref{Ptr{Lib.dj_table}}(C_NULL)
+    GC.@preserve t @dj_check Lib.dj_table_exclude_sql(t.ptr, _cstr(condition, "condition"), out)
+    return Table(out[], t)
+end
+
+function exclude(t::Table, key::Union{NamedTuple,AbstractDict})
+    k = _build_row(key, nothing)
+    try
+        out = Ref{Ptr{Lib.dj_table}}(C_NULL)
+        GC.@preserve t k @dj_check Lib.dj_table_exclude_key(t.ptr, k.ptr, out)
+        return Table(out[], t)
+    finally
+        close(k)
+    end
+end
+
+# ------------------------------------------------------------------------------------ fetching
+
+_names(::Nothing) = String[]
+_names(x::Union{AbstractString,Symbol}) = [_cstr(String(x), "attribute name")]
+_names(x::Union{AbstractVector,Tuple}) = String[_cstr(String(a), "attribute name") for a in x]
+
+_order_text(::Nothing) = nothing
+_order_text(x::Union{AbstractString,Symbol}) = _cstr(String(x), "order_by")
+_order_text(x::Union{AbstractVector,Tuple}) = _cstr(join((String(a) for a in x), ", "), "order_by")
+
+# Call f(opts::Ref{dj_fetch_opts}) with the options' strings kept alive.
+function _with_fetch_opts(f, attributes, order_by, limit, offset)
+    base = Ref(Lib.dj_fetch_opts())
+    @dj_check Lib.dj_fetch_opts_init(base)
+    names = _names(attributes)
+    ptrs = Ptr{UInt8}[pointer(s) for s in names]
+    ob = _order_text(order_by)
+    result = GC.@preserve names ptrs ob begin
+        o = base[]
+        opts = Ref(Lib.dj_fetch_opts(o.struct_size,
+                                     isempty(ptrs) ? Ptr{Ptr{UInt8}}(C_NULL) : pointer(ptrs),
+                                     length(ptrs),
+                                     ob === nothing ? Ptr{UInt8}(C_NULL) : pointer(ob),
+                                     limit === nothing ? Int64(-1) : Int64(limit),
+                                     Int64(offset)))
+        f(opts)
+    end
+    return result
+end
+
+function _fetch_with(cfn::F, t::Table, attributes, order_by, limit, offset) where {F}
+    out = Ref{Ptr{Lib.dj_result}}(C_NULL)
+    _with_fetch_opts(attributes, order_by, limit, offset) do opts
+        GC.@preserve t opts @dj_check cfn(t.ptr, opts, out)
+    end
+    return Result(out[], t)
+end
+
+"""
+    fetch_result(table; attributes = nothing, order_by = nothing, limit = nothing, offset = 0) -> Result
+
+Fetch the matching rows into a columnar [`Result`](@ref) (library-owned buffers; see
+`columns`, `npyref`). `attributes`: names to return (`nothing`: all; `"KEY"` stands for the
+primary key); `order_by`: e.g. `"session_date DESC, subject_id"`, `"KEY"`, or a vector of such
+terms; `limit`: maximum rows (`nothing`: no limit); `offset`: rows to skip.
+"""
+fetch_result(t::Table; attributes=nothing, order_by=nothing, limit=nothing, offset::Integer=0) =
+    _fetch_with(Lib.dj_table_fetch, t, attributes, order_by, limit, offset)
+
+"""
+    fetch(table; attributes, order_by, limit, offset, exact_datetimes = false) -> NamedTuple
+
+The matching rows as a `NamedTuple` of column vectors (options as for
+[`fetch_result`](@ref)). Element types by attribute type: `Bool`; `Int8`…`Int64`; `Float32`,
+`Float64`; `String` (char, varchar, enum, decimal, json); `Vector{UInt8}` (bytes); `Date`;
+`DateTime` (truncated to milliseconds; `exact_datetimes = true` gives `DateTimeMicros` with
+the stored microseconds); `UUID`; [`NpyRef`](@ref) for `<npy@>` attributes (no data is read).
+A column with NULLs is a `Vector{Union{Missing,T}}` with `missing` for NULL.
+"""
+function Base.fetch(t::Table; exact_datetimes::Bool=false, attributes=nothing, order_by=nothing,
+                    limit=nothing, offset::Integer=0)
+    r = _fetch_with(Lib.dj_table_fetch, t, attributes, order_by, limit, offset)
+    try
+        return columns(r; exact_datetimes=exact_datetimes)
+    finally
+        close(r)   # NpyRefs made from it stay valid
+    end
+end
+
+"""
+    fetch1(table; attributes, exact_datetimes = false) -> NamedTuple
+
+Exactly one row, as a `NamedTuple` of values (`missing` for NULL): `DataJointError`
+`NotFound` (`DJ_E_NOT_FOUND`) if no row matches, `NotUnique` (`DJ_E_NOT_UNIQUE`) if several do.
+"""
+function fetch1(t::Table; exact_datetimes::Bool=false, attributes=nothing)
+    r = _fetch_with(Lib.dj_table_fetch1, t, attributes, nothing, nothing, 0)
+    try
+        return map(first, columns(r; exact_datetimes=exact_datetimes))
+    finally
+        close(r)
+    end
+end
+
+"""
+    keys(table; order_by = nothing, limit = nothing, offset = 0) -> NamedTuple
+
+The primary keys of the matching rows, as a `NamedTuple` of column vectors.
+"""
+function Base.keys(t::Table; order_by=nothing, limit=nothing, offset::Integer=0)
+    r = _fetch_with(Lib.dj_table_keys, t, nothing, order_by, limit, offset)
+    try
+        return columns(r)
+    finally
+        close(r)
+    end
+end
+
+"""
+    count(table) -> Int
+
+The number of matching rows (also `length(table)`).
+"""
+function Base.count(t::Table)
+    n = Ref{UInt64}(0)
+    GC.@preserve t @dj_check Lib.dj_table_count(t.ptr, n)
+    return Int(n[])
+end
+Base.length(t::Table) = count(t)
+
+"""
+    delete!(table) -> Int
+
+Delete the matching rows in one transaction and return how many were deleted.
+`DataJointError` `Integrity` (`DJ_E_INTEGRITY`) if a row is still referenced by a child
+table (then nothing is deleted). The files of deleted `<npy@>` values are deleted too.
+"""
+function Base.delete!(t::Table)
+    n = Ref{UInt64}(0)
+    GC.@preserve t @dj_check Lib.dj_table_delete(t.ptr, n)
+    return Int(n[])
+end
+
+function drop!(t::Table)
+    GC.@preserve t @dj_check Lib.dj_table_drop(t.ptr)
+    return nothing
+end
+
+# ------------------------------------------------------------------------------------ results
+
+"Number of rows of a result."
+nrows(r::Result) = GC.@preserve r Int(@dj_value Lib.dj_result_nrows(r.ptr))
+
+"Number of columns of a result."
+ncols(r::Result) = GC.@preserve r Int(@dj_value Lib.dj_result_ncols(r.ptr))
+
+"""
+    column_index(result, name) -> Int
+
+The 1-based index of the column `name` (`DataJointError` `UnknownAttribute` if absent).
+"""
+function column_index(r::Result, colname::Union{AbstractString,Symbol})
+    idx = Ref{Csize_t}(0)
+    GC.@preserve r @dj_check Lib.dj_result_column_index(r.ptr, _cstr(String(colname), "column name"), idx)
+    return Int(idx[]) + 1
+end
+
+"""
+    columns(result; exact_datetimes = false) -> NamedTuple
+
+Copy a result's columns into Julia vectors (see [`fetch`](@ref) for the element types).
+"""
+function columns(r::Result; exact_datetimes::Bool=false)
+    nt = GC.@preserve r begin
+        nc = ncols(r)
+        names = Vector{Symbol}(undef, nc)
+        vals = Vector{Any}(undef, nc)
+        for i in 1:nc
+            cvref = Ref(Lib.dj_column_view())
+            @dj_check Lib.dj_result_column(r.ptr, i - 1, cvref)
+            cv = cvref[]
+            names[i] = Symbol(unsafe_string(cv.name))
+            vals[i] = _column_values(r, i, cv, exact_datetimes)
+        end
+        NamedTuple{Tuple(names)}(Tuple(vals))
+    end
+    return nt
+end
+
+# Vector{T} of f(k) for rows k = 1:n, with missing where the validity byte is 0.
+function _collect_column(f::F, ::Type{T}, n::Int, valid::Ptr{UInt8}) where {F,T}
+    hasnull = false
+    if valid != C_NULL
+        for k in 1:n
+            if unsafe_load(valid, k) == 0x00
+                hasnull = true
+                break
+            end
+        end
+    end
+    if !hasnull
+        out = Vector{T}(undef, n)
+        for k in 1:n
+            out[k] = f(k)
+        end
+        return out
+    end
+    outm = Vector{Union{Missing,T}}(undef, n)
+    for k in 1:n
+        outm[k] = unsafe_load(valid, k) == 0x00 ? missing : f(k)
+    end
+    return outm
+end
+
+function _column_values(r::Result, col::Int, cv::Lib.dj_column_view, exact_datetimes::Bool)
+    n = Int(cv.length)
+    kind = cv.kind
+    valid = cv.validity
+    data = cv.data
+    if kind == Lib.DJ_KIND_JSON && cv.type_name != C_NULL && _is_npy_type(unsafe_string(cv.type_name))
+        return _collect_column(k -> npyref(r, col, k), NpyRef, n, valid)
+    elseif kind == Lib.DJ_KIND_BOOL
+        p = Ptr{UInt8}(data)
+        return _collect_column(k -> unsafe_load(p, k) != 0x00, Bool, n, valid)
+    elseif kind == Lib.DJ_KIND_INT8
+        return _fixed_values(Int8, data, n, valid)
+    elseif kind == Lib.DJ_KIND_INT16
+        return _fixed_values(Int16, data, n, valid)
+    elseif kind == Lib.DJ_KIND_INT32
+        return _fixed_values(Int32, data, n, valid)
+    elseif kind == Lib.DJ_KIND_INT64
+        return _fixed_values(Int64, data, n, valid)
+    elseif kind == Lib.DJ_KIND_FLOAT32
+        return _fixed_values(Float32, data, n, valid)
+    elseif kind == Lib.DJ_KIND_FLOAT64
+        return _fixed_values(Float64, data, n, valid)
+    elseif kind == Lib.DJ_KIND_DATE
+        p = Ptr{Int32}(data)
+        return _collect_column(k -> _date_from_days(unsafe_load(p, k)), Date, n, valid)
+    elseif kind == Lib.DJ_KIND_DATETIME
+        p = Ptr{Int64}(data)
+        if exact_datetimes
+            return _collect_column(k -> DateTimeMicros(unsafe_load(p, k)), DateTimeMicros, n, valid)
+        end
+        return _collect_column(k -> _datetime_from_micros(unsafe_load(p, k)), DateTime, n, valid)
+    elseif kind == Lib.DJ_KIND_UUID
+        p = Ptr{UInt8}(data)
+        return _collect_column(k -> _uuid_from_bytes(p + 16 * (k - 1)), UUID, n, valid)
+    elseif kind == Lib.DJ_KIND_STRING || kind == Lib.DJ_KIND_DECIMAL || kind == Lib.DJ_KIND_JSON
+        p = Ptr{UInt8}(data)
+        off = cv.offsets
+        return _collect_column(String, n, valid) do k
+            a = unsafe_load(off, k)
+            b = unsafe_load(off, k + 1)
+            b == a ? "" : unsafe_string(p + a, b - a)
+        end
+    elseif kind == Lib.DJ_KIND_BYTES
+        p = Ptr{UInt8}(data)
+        off = cv.offsets
+        return _collect_column(Vector{UInt8}, n, valid) do k
+            a = unsafe_load(off, k)
+            len = Int(unsafe_load(off, k + 1) - a)
+            out = Vector{UInt8}(undef, len)
+            len > 0 && unsafe_copyto!(pointer(out), p + a, len)
+            out
+        end
+    end
+    colname = cv.name == C_NULL ? "?" : unsafe_string(cv.name)
+    throw(DataJointError(Lib.DJ_E_UNSUPPORTED, "column '$colname' has the unknown kind $kind"))
+end
+
+function _fixed_values(::Type{T}, data::Ptr{Cvoid}, n::Int, valid::Ptr{UInt8}) where {T}
+    p = Ptr{T}(data)
+    return _collect_column(k -> unsafe_load(p, k), T, n, valid)
+end
+
+"""
+    npyref(result, col, row) -> NpyRef
+
+Lazy reference to the `<npy@>` value in column `col` (1-based index, or name) and row `row`
+(1-based) of a result; no I/O. `DataJointError` `NotFound` if the value is NULL, `Type` if
+the column is not `<npy@>`.
+"""
+function npyref(r::Result, col::Integer, row::Integer)
+    out = Ref{Ptr{Lib.dj_npyref}}(C_NULL)
+    GC.@preserve r @dj_check Lib.dj_result_npyref(r.ptr, _index0(col, "column"), _index0(row, "row"), out)
+    return NpyRef(out[], r)
+end
+
+npyref(r::Result, col::Union{AbstractString,Symbol}, row::Integer) = npyref(r, column_index(r, col), row)
