@@ -284,6 +284,15 @@ impl ArrayValue {
                 self.shape
             ));
         }
+        // numpy's bool is one byte holding 0 or 1; anything else would read back inconsistently.
+        if self.dtype == crate::npy::Dtype::Bool {
+            if let Some(pos) = self.data.bytes().iter().position(|&b| b > 1) {
+                return Err(format!(
+                    "bool element {pos} holds the byte {}, not 0 or 1",
+                    self.data.bytes()[pos]
+                ));
+            }
+        }
         Ok(())
     }
 }

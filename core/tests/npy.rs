@@ -285,6 +285,16 @@ fn bad_input_leaves_no_rows_and_no_objects() {
         "{}",
         e.message
     );
+    // bool arrays hold 0 or 1
+    let bad = ArrayValue::new(Dtype::Bool, vec![3], false, vec![0, 2, 1]);
+    let e = t
+        .insert1(
+            &Row::new().with("rec_id", 1).with("arr", Value::Array(bad)),
+            InsertOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Type);
+    assert!(e.message.contains("element 1"), "{}", e.message);
     // not an array
     let e = t
         .insert1(
