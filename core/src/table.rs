@@ -645,7 +645,7 @@ impl Table {
             columns,
             nrows,
         };
-        self.conn.with(|b| b.insert(&batch, mode))
+        self.conn.with(move |b| b.insert(batch, mode))
     }
 
     // ---------- fetch ----------

@@ -287,64 +287,55 @@ fn to_duck_value(v: &Value) -> duckdb::types::Value {
     }
 }
 
-fn nulls(validity: &Option<Vec<u8>>) -> Option<NullBuffer> {
-    validity
-        .as_ref()
-        .map(|v| NullBuffer::from(v.iter().map(|&b| b != 0).collect::<Vec<bool>>()))
+fn nulls(validity: Option<Vec<u8>>) -> Option<NullBuffer> {
+    validity.map(|v| NullBuffer::from(v.iter().map(|&b| b != 0).collect::<Vec<bool>>()))
 }
 
-fn prim<T: ArrowPrimitiveType>(v: &[T::Native], n: Option<NullBuffer>) -> ArrayRef {
-    Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(v.to_vec()), n))
+fn prim<T: ArrowPrimitiveType>(v: Vec<T::Native>, n: Option<NullBuffer>) -> ArrayRef {
+    Arc::new(PrimitiveArray::<T>::new(ScalarBuffer::from(v), n))
 }
 
-fn var_str(v: &VarData, n: Option<NullBuffer>) -> ArrayRef {
-    let offsets = OffsetBuffer::new(ScalarBuffer::from(v.offsets.clone()));
-    Arc::new(LargeStringArray::new(
-        offsets,
-        Buffer::from(v.bytes.clone()),
-        n,
-    ))
+fn var_str(v: VarData, n: Option<NullBuffer>) -> ArrayRef {
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(v.offsets));
+    Arc::new(LargeStringArray::new(offsets, Buffer::from(v.bytes), n))
 }
 
-fn var_bin(v: &VarData, n: Option<NullBuffer>) -> ArrayRef {
-    let offsets = OffsetBuffer::new(ScalarBuffer::from(v.offsets.clone()));
-    Arc::new(LargeBinaryArray::new(
-        offsets,
-        Buffer::from(v.bytes.clone()),
-        n,
-    ))
+fn var_bin(v: VarData, n: Option<NullBuffer>) -> ArrayRef {
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(v.offsets));
+    Arc::new(LargeBinaryArray::new(offsets, Buffer::from(v.bytes), n))
 }
 
-/// Canonical column → Arrow array (+ field) for the appender.
-fn to_arrow(name: &str, col: &Column) -> Result<(Field, ArrayRef)> {
-    let n = nulls(&col.validity);
-    let (dt, arr): (DataType, ArrayRef) = match &col.data {
+/// Canonical column → Arrow array (+ field) for the appender; the buffers move, no copy.
+fn to_arrow(name: &str, col: Column) -> Result<(Field, ArrayRef)> {
+    let Column { data, validity } = col;
+    let (dt, arr): (DataType, ArrayRef) = match data {
         ColumnData::Bool(v) => {
+            let valid = |i: usize| validity.as_ref().is_none_or(|m| m[i] != 0);
             let b: BooleanArray = v
                 .iter()
-                .zip(0..)
-                .map(|(x, i)| if col.is_null(i) { None } else { Some(*x != 0) })
+                .enumerate()
+                .map(|(i, x)| valid(i).then_some(*x != 0))
                 .collect();
             (DataType::Boolean, Arc::new(b))
         }
-        ColumnData::Int8(v) => (DataType::Int8, prim::<Int8Type>(v, n)),
-        ColumnData::Int16(v) => (DataType::Int16, prim::<Int16Type>(v, n)),
-        ColumnData::Int32(v) => (DataType::Int32, prim::<Int32Type>(v, n)),
-        ColumnData::Int64(v) => (DataType::Int64, prim::<Int64Type>(v, n)),
-        ColumnData::Float32(v) => (DataType::Float32, prim::<Float32Type>(v, n)),
-        ColumnData::Float64(v) => (DataType::Float64, prim::<Float64Type>(v, n)),
-        ColumnData::Date(v) => (DataType::Date32, prim::<Date32Type>(v, n)),
+        ColumnData::Int8(v) => (DataType::Int8, prim::<Int8Type>(v, nulls(validity))),
+        ColumnData::Int16(v) => (DataType::Int16, prim::<Int16Type>(v, nulls(validity))),
+        ColumnData::Int32(v) => (DataType::Int32, prim::<Int32Type>(v, nulls(validity))),
+        ColumnData::Int64(v) => (DataType::Int64, prim::<Int64Type>(v, nulls(validity))),
+        ColumnData::Float32(v) => (DataType::Float32, prim::<Float32Type>(v, nulls(validity))),
+        ColumnData::Float64(v) => (DataType::Float64, prim::<Float64Type>(v, nulls(validity))),
+        ColumnData::Date(v) => (DataType::Date32, prim::<Date32Type>(v, nulls(validity))),
         ColumnData::Datetime(v) => (
             DataType::Timestamp(TimeUnit::Microsecond, None),
-            prim::<TimestampMicrosecondType>(v, n),
+            prim::<TimestampMicrosecondType>(v, nulls(validity)),
         ),
         ColumnData::String(v) | ColumnData::Decimal(v) | ColumnData::Json(v) => {
-            (DataType::LargeUtf8, var_str(v, n))
+            (DataType::LargeUtf8, var_str(v, nulls(validity)))
         }
-        ColumnData::Bytes(v) => (DataType::LargeBinary, var_bin(v, n)),
+        ColumnData::Bytes(v) => (DataType::LargeBinary, var_bin(v, nulls(validity))),
         ColumnData::Uuid(v) => {
-            let flat: Vec<u8> = v.iter().flat_map(|u| u.iter().copied()).collect();
-            let a = FixedSizeBinaryArray::try_new(16, Buffer::from(flat), n)
+            let flat: Vec<u8> = v.into_iter().flatten().collect();
+            let a = FixedSizeBinaryArray::try_new(16, Buffer::from(flat), nulls(validity))
                 .map_err(|e| Error::internal(format!("uuid column '{name}': {e}")))?;
             let field = Field::new(name, DataType::FixedSizeBinary(16), true).with_metadata(
                 HashMap::from([("ARROW:extension:name".to_string(), "arrow.uuid".to_string())]),
@@ -353,6 +344,32 @@ fn to_arrow(name: &str, col: &Column) -> Result<(Field, ArrayRef)> {
         }
     };
     Ok((Field::new(name, dt, true), arr))
+}
+
+/// Run a statement that returns rows (a SELECT or a DELETE … RETURNING) and collect its Arrow
+/// batches into one column per attribute of `attrs`.
+fn collect_columns(
+    conn: &duckdb::Connection,
+    sql: &str,
+    params: Vec<duckdb::types::Value>,
+    heading: &Heading,
+    attrs: &[usize],
+    ctx: &str,
+) -> Result<Vec<Column>> {
+    let mut collectors: Vec<Collector> = attrs
+        .iter()
+        .map(|&i| Collector::new(heading.attributes[i].ty.kind()))
+        .collect();
+    let mut stmt = conn.prepare(sql).map_err(|e| map_err(e, ctx))?;
+    let batches = stmt
+        .query_arrow(duckdb::params_from_iter(params))
+        .map_err(|e| map_err(e, ctx))?;
+    for rb in batches {
+        for (k, c) in collectors.iter_mut().enumerate() {
+            c.append(rb.column(k).as_ref(), &heading.attributes[attrs[k]].name)?;
+        }
+    }
+    Ok(collectors.into_iter().map(|c| c.finish()).collect())
 }
 
 /// Accumulates fetched Arrow arrays into one column of the expected kind.
@@ -712,7 +729,7 @@ impl Backend for DuckDbBackend {
         Ok(Some(heading))
     }
 
-    fn insert(&mut self, batch: &InsertBatch, mode: InsertMode) -> Result<u64> {
+    fn insert(&mut self, batch: InsertBatch, mode: InsertMode) -> Result<u64> {
         let ctx = format!("inserting into `{}`.`{}`", batch.schema, batch.table);
         if batch.nrows == 0 {
             return Ok(0);
@@ -720,8 +737,8 @@ impl Backend for DuckDbBackend {
         let mut fields = Vec::with_capacity(batch.columns.len());
         let mut arrays = Vec::with_capacity(batch.columns.len());
         let mut names: Vec<String> = Vec::with_capacity(batch.columns.len());
-        for (idx, col) in &batch.columns {
-            let name = &batch.heading.attributes[*idx].name;
+        for (idx, col) in batch.columns {
+            let name = &batch.heading.attributes[idx].name;
             let (f, a) = to_arrow(name, col)?;
             fields.push(f);
             arrays.push(a);
@@ -847,22 +864,7 @@ impl Backend for DuckDbBackend {
             }
             sql.push_str(&format!(" OFFSET {o}"));
         }
-        let mut collectors: Vec<Collector> = spec
-            .attrs
-            .iter()
-            .map(|&i| Collector::new(spec.heading.attributes[i].ty.kind()))
-            .collect();
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| map_err(e, &ctx))?;
-        let batches = stmt
-            .query_arrow(duckdb::params_from_iter(params))
-            .map_err(|e| map_err(e, &ctx))?;
-        for rb in batches {
-            for (k, c) in collectors.iter_mut().enumerate() {
-                let name = &spec.heading.attributes[spec.attrs[k]].name;
-                c.append(rb.column(k).as_ref(), name)?;
-            }
-        }
-        Ok(collectors.into_iter().map(|c| c.finish()).collect())
+        collect_columns(&self.conn, &sql, params, spec.heading, &spec.attrs, &ctx)
     }
 
     fn count(
@@ -914,23 +916,7 @@ impl Backend for DuckDbBackend {
             exprs.join(", ")
         );
         self.in_transaction(&ctx, |b| {
-            let mut collectors: Vec<Collector> = returning
-                .iter()
-                .map(|&i| Collector::new(heading.attributes[i].ty.kind()))
-                .collect();
-            let mut stmt = b.conn.prepare(&sql).map_err(|e| map_err(e, &ctx))?;
-            let batches = stmt
-                .query_arrow(duckdb::params_from_iter(params))
-                .map_err(|e| map_err(e, &ctx))?;
-            for rb in batches {
-                for (k, c) in collectors.iter_mut().enumerate() {
-                    c.append(
-                        rb.column(k).as_ref(),
-                        &heading.attributes[returning[k]].name,
-                    )?;
-                }
-            }
-            let cols: Vec<Column> = collectors.into_iter().map(|c| c.finish()).collect();
+            let cols = collect_columns(&b.conn, &sql, params, heading, returning, &ctx)?;
             Ok((cols.first().map(|c| c.len()).unwrap_or(0) as u64, cols))
         })
     }

@@ -93,7 +93,8 @@ pub trait Backend: Send {
     /// The heading read back from the catalog, or None if the table does not exist.
     fn read_heading(&mut self, schema: &str, table: &str) -> Result<Option<Heading>>;
     /// Insert a batch atomically; returns the number of rows written.
-    fn insert(&mut self, batch: &InsertBatch, mode: InsertMode) -> Result<u64>;
+    /// The batch is consumed so its buffers can move into the driver without a copy.
+    fn insert(&mut self, batch: InsertBatch, mode: InsertMode) -> Result<u64>;
     fn select(&mut self, spec: &SelectSpec) -> Result<Vec<Column>>;
     fn count(
         &mut self,
