@@ -365,6 +365,10 @@ const char *dj_last_error_message(void);
 // Short name of a status code ("NotFound", "Duplicate", …); static storage, never NULL.
 const char *dj_status_name(dj_status status);
 
+// Name of a buffer kind (DJ_KIND_*): "int32", "string", "array", …; "unknown" for other
+// values. Static storage, never NULL.
+const char *dj_kind_name(int32_t kind);
+
 // Initialise insert options to their defaults (everything off).
 dj_status dj_insert_opts_init(struct dj_insert_opts *opts);
 

@@ -1,22 +1,17 @@
 //! `dj-bench skeleton`: insert and fetch 100,000 small rows through the C ABI, compared with the
 //! raw DuckDB Appender in the same run. Prints one JSON object.
 
+use common::{check, column, insert_columns, string_column, Db};
 use datajoint::*;
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::CString;
 use std::ptr;
 use std::time::Instant;
 
+mod common;
 mod npy;
 
 const N: usize = 100_000;
 const REPEAT: usize = 5;
-
-fn check(s: dj_status) {
-    if s != DJ_OK {
-        let msg = unsafe { CStr::from_ptr(dj_last_error_message()) };
-        panic!("dj call failed ({s}): {}", msg.to_string_lossy());
-    }
-}
 
 fn best(mut f: impl FnMut() -> f64) -> f64 {
     (0..REPEAT).map(|_| f()).fold(f64::INFINITY, f64::min)
@@ -71,46 +66,18 @@ fn raw_arrow_appender(ids: &[i32], vals: &[f64], names: &[String]) -> f64 {
     t0.elapsed().as_secs_f64()
 }
 
-struct Db {
-    _dir: tempfile::TempDir,
-    conn: *mut dj_conn,
-    schema: *mut dj_schema,
-    table: *mut dj_table,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        unsafe {
-            dj_table_free(self.table);
-            dj_schema_free(self.schema);
-            dj_conn_free(self.conn);
-        }
-    }
-}
-
 fn fresh_db() -> Db {
     let dir = tempfile::tempdir().unwrap();
     let path = CString::new(dir.path().join("dj.duckdb").to_str().unwrap()).unwrap();
     let mut conn = ptr::null_mut();
-    let mut schema = ptr::null_mut();
-    let mut table = ptr::null_mut();
-    unsafe {
-        check(dj_connect_duckdb(path.as_ptr(), &mut conn));
-        check(dj_schema_open(conn, c"bench".as_ptr(), 1, &mut schema));
-        check(dj_table_declare(
-            schema,
-            c"Item".as_ptr(),
-            DJ_TIER_MANUAL,
-            c"id : int32\n---\nx : float64\nname : varchar(32)".as_ptr(),
-            &mut table,
-        ));
-    }
-    Db {
-        _dir: dir,
+    unsafe { check(dj_connect_duckdb(path.as_ptr(), &mut conn)) };
+    let mut db = Db::declare(
         conn,
-        schema,
-        table,
-    }
+        c"Item",
+        c"id : int32\n---\nx : float64\nname : varchar(32)",
+    );
+    db._dir = Some(dir);
+    db
 }
 
 fn main() {
@@ -157,42 +124,11 @@ fn main() {
     let insert_s = best(|| {
         let db = fresh_db();
         let cols = [
-            dj_column_in {
-                name: c"id".as_ptr(),
-                kind: DJ_KIND_INT32,
-                data: ids32.as_ptr() as *const c_void,
-                offsets: ptr::null(),
-                validity: ptr::null(),
-            },
-            dj_column_in {
-                name: c"x".as_ptr(),
-                kind: DJ_KIND_FLOAT64,
-                data: vals.as_ptr() as *const c_void,
-                offsets: ptr::null(),
-                validity: ptr::null(),
-            },
-            dj_column_in {
-                name: c"name".as_ptr(),
-                kind: DJ_KIND_STRING,
-                data: bytes.as_ptr() as *const c_void,
-                offsets: offsets.as_ptr(),
-                validity: ptr::null(),
-            },
+            column(c"id", DJ_KIND_INT32, &ids32),
+            column(c"x", DJ_KIND_FLOAT64, &vals),
+            string_column(c"name", &bytes, &offsets),
         ];
-        let t0 = Instant::now();
-        let mut n = 0u64;
-        unsafe {
-            check(dj_table_insert_columns(
-                db.table,
-                cols.as_ptr(),
-                cols.len(),
-                N,
-                ptr::null(),
-                &mut n,
-            ))
-        };
-        let dt = t0.elapsed().as_secs_f64();
-        assert_eq!(n as usize, N);
+        let dt = insert_columns(&db, &cols, N);
         // fetch all rows back into column buffers and touch every value
         let t1 = Instant::now();
         let mut res = ptr::null_mut();

@@ -1,35 +1,13 @@
 //! `dj-bench npy <dir> [s3-endpoint]`: <npy@> throughput through the C ABI (P1–P4, P8).
 //! The raw limits (numpy) and DataJoint Python are measured by bench/npy_peers.py in the same run.
 
+use crate::common::{check, column, insert_columns, Db};
 use datajoint::*;
 use serde_json::json;
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{c_void, CString};
 use std::path::Path;
 use std::ptr;
 use std::time::Instant;
-
-fn check(s: dj_status) {
-    if s != DJ_OK {
-        let msg = unsafe { CStr::from_ptr(dj_last_error_message()) };
-        panic!("dj call failed ({s}): {}", msg.to_string_lossy());
-    }
-}
-
-struct Db {
-    conn: *mut dj_conn,
-    schema: *mut dj_schema,
-    table: *mut dj_table,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        unsafe {
-            dj_table_free(self.table);
-            dj_schema_free(self.schema);
-            dj_conn_free(self.conn);
-        }
-    }
-}
 
 fn open(dir: &Path, stores: serde_json::Value, store: &str, name: &str) -> Db {
     let overrides = json!({
@@ -39,25 +17,9 @@ fn open(dir: &Path, stores: serde_json::Value, store: &str, name: &str) -> Db {
     });
     let o = CString::new(overrides.to_string()).unwrap();
     let mut conn = ptr::null_mut();
-    let mut schema = ptr::null_mut();
-    let mut table = ptr::null_mut();
+    unsafe { check(dj_connect(ptr::null(), o.as_ptr(), &mut conn)) };
     let def = CString::new(format!("id : int32\n---\narr : <npy@{store}>")).unwrap();
-    unsafe {
-        check(dj_connect(ptr::null(), o.as_ptr(), &mut conn));
-        check(dj_schema_open(conn, c"bench".as_ptr(), 1, &mut schema));
-        check(dj_table_declare(
-            schema,
-            c"Rec".as_ptr(),
-            DJ_TIER_MANUAL,
-            def.as_ptr(),
-            &mut table,
-        ));
-    }
-    Db {
-        conn,
-        schema,
-        table,
-    }
+    Db::declare(conn, c"Rec", &def)
 }
 
 /// The .npy header numpy writes for a (rows, 1024) float32 array.
@@ -89,36 +51,16 @@ fn array_in(data: &[f32], shape: &[i64]) -> dj_array_in {
 }
 
 fn insert_one(db: &Db, id: i32, data: &[f32], shape: &[i64]) -> f64 {
-    let a = array_in(data, shape);
+    let a = [array_in(data, shape)];
     let ids = [id];
-    let cols = [
-        dj_column_in {
-            name: c"id".as_ptr(),
-            kind: DJ_KIND_INT32,
-            data: ids.as_ptr() as *const c_void,
-            offsets: ptr::null(),
-            validity: ptr::null(),
-        },
-        dj_column_in {
-            name: c"arr".as_ptr(),
-            kind: DJ_KIND_ARRAY,
-            data: &a as *const dj_array_in as *const c_void,
-            offsets: ptr::null(),
-            validity: ptr::null(),
-        },
-    ];
-    let t0 = Instant::now();
-    unsafe {
-        check(dj_table_insert_columns(
-            db.table,
-            cols.as_ptr(),
-            2,
-            1,
-            ptr::null(),
-            ptr::null_mut(),
-        ))
-    };
-    t0.elapsed().as_secs_f64()
+    insert_columns(
+        db,
+        &[
+            column(c"id", DJ_KIND_INT32, &ids),
+            column(c"arr", DJ_KIND_ARRAY, &a),
+        ],
+        1,
+    )
 }
 
 /// Fetch row `id`, return its NpyRef.
@@ -222,34 +164,11 @@ pub fn run(dir: &Path, s3: Option<(String, String)>) -> serde_json::Value {
     let arrays: Vec<dj_array_in> = small.iter().map(|a| array_in(a, &shape)).collect();
     let ids: Vec<i32> = (0..200).collect();
     let cols = [
-        dj_column_in {
-            name: c"id".as_ptr(),
-            kind: DJ_KIND_INT32,
-            data: ids.as_ptr() as *const c_void,
-            offsets: ptr::null(),
-            validity: ptr::null(),
-        },
-        dj_column_in {
-            name: c"arr".as_ptr(),
-            kind: DJ_KIND_ARRAY,
-            data: arrays.as_ptr() as *const c_void,
-            offsets: ptr::null(),
-            validity: ptr::null(),
-        },
+        column(c"id", DJ_KIND_INT32, &ids),
+        column(c"arr", DJ_KIND_ARRAY, &arrays),
     ];
     sync();
-    let t0 = Instant::now();
-    unsafe {
-        check(dj_table_insert_columns(
-            db.table,
-            cols.as_ptr(),
-            2,
-            200,
-            ptr::null(),
-            ptr::null_mut(),
-        ))
-    };
-    let p2 = t0.elapsed().as_secs_f64();
+    let p2 = insert_columns(&db, &cols, 200);
     out.insert("p2_insert_200x1MiB_s".into(), json!(p2));
     out.insert("p2_insert_MiB_per_s".into(), json!(200.0 / p2));
     drop(db);
@@ -261,31 +180,10 @@ pub fn run(dir: &Path, s3: Option<(String, String)>) -> serde_json::Value {
     let arrays: Vec<dj_array_in> = (0..10_000).map(|_| array_in(&tiny, &tshape)).collect();
     let ids: Vec<i32> = (0..10_000).collect();
     let cols = [
-        dj_column_in {
-            name: c"id".as_ptr(),
-            kind: DJ_KIND_INT32,
-            data: ids.as_ptr() as *const c_void,
-            offsets: ptr::null(),
-            validity: ptr::null(),
-        },
-        dj_column_in {
-            name: c"arr".as_ptr(),
-            kind: DJ_KIND_ARRAY,
-            data: arrays.as_ptr() as *const c_void,
-            offsets: ptr::null(),
-            validity: ptr::null(),
-        },
+        column(c"id", DJ_KIND_INT32, &ids),
+        column(c"arr", DJ_KIND_ARRAY, &arrays),
     ];
-    unsafe {
-        check(dj_table_insert_columns(
-            db.table,
-            cols.as_ptr(),
-            2,
-            10_000,
-            ptr::null(),
-            ptr::null_mut(),
-        ))
-    };
+    insert_columns(&db, &cols, 10_000);
     let mut p3 = f64::INFINITY;
     let mut requests = 0;
     for _ in 0..3 {

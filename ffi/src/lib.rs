@@ -317,6 +317,19 @@ pub extern "C" fn dj_status_name(status: dj_status) -> *const c_char {
     status_name_ptr(status)
 }
 
+/// Name of a buffer kind (DJ_KIND_*): "int32", "string", "array", …; "unknown" for other
+/// values. Static storage, never NULL.
+#[no_mangle]
+pub extern "C" fn dj_kind_name(kind: i32) -> *const c_char {
+    if kind == DJ_KIND_ARRAY {
+        return c"array".as_ptr();
+    }
+    match Kind::from_i32(kind) {
+        Some(k) => util::kind_name_ptr(k),
+        None => c"unknown".as_ptr(),
+    }
+}
+
 /// Initialise insert options to their defaults (everything off).
 #[no_mangle]
 pub unsafe extern "C" fn dj_insert_opts_init(opts: *mut dj_insert_opts) -> dj_status {

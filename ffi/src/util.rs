@@ -195,6 +195,22 @@ pub fn static_cstr(s: &'static str) -> *const c_char {
     }
 }
 
+/// Static C string of a kind's name (the core's spelling).
+pub fn kind_name_ptr(k: datajoint_core::Kind) -> *const c_char {
+    static NAMES: std::sync::OnceLock<Vec<(i32, CString)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        (1..=14)
+            .filter_map(datajoint_core::Kind::from_i32)
+            .map(|k| (k as i32, CString::new(k.name()).unwrap_or_default()))
+            .collect()
+    });
+    names
+        .iter()
+        .find(|(c, _)| *c == k as i32)
+        .map(|(_, n)| n.as_ptr())
+        .unwrap_or(c"unknown".as_ptr())
+}
+
 pub fn status_name_ptr(status: dj_status) -> *const c_char {
     if status == DJ_OK {
         return c"OK".as_ptr();

@@ -351,26 +351,8 @@ inline std::string to_string(const Uuid& u) {
     return out;
 }
 
-/// Buffer kinds (DJ_KIND_*) as names: "int32", "string", ….
-inline const char* kind_name(int kind) noexcept {
-    switch (kind) {
-    case DJ_KIND_BOOL: return "bool";
-    case DJ_KIND_INT8: return "int8";
-    case DJ_KIND_INT16: return "int16";
-    case DJ_KIND_INT32: return "int32";
-    case DJ_KIND_INT64: return "int64";
-    case DJ_KIND_FLOAT32: return "float32";
-    case DJ_KIND_FLOAT64: return "float64";
-    case DJ_KIND_STRING: return "string";
-    case DJ_KIND_BYTES: return "bytes";
-    case DJ_KIND_DATE: return "date";
-    case DJ_KIND_DATETIME: return "datetime";
-    case DJ_KIND_UUID: return "uuid";
-    case DJ_KIND_DECIMAL: return "decimal";
-    case DJ_KIND_JSON: return "json";
-    default: return "unknown";
-    }
-}
+/// Buffer kinds (DJ_KIND_*) as names: "int32", "string", … (the library's spelling).
+inline const char* kind_name(int kind) noexcept { return dj_kind_name(kind); }
 
 /// The DJ_KIND_* of a fixed-width C++ element type (bool buffers are uint8_t).
 template <class T>

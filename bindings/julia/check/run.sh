@@ -4,13 +4,13 @@
 #
 #   bindings/julia/check/run.sh
 #
-# DJ_VENV_JULIA: the venv folder (default $HOME/.cache/datajoint-rs/jlvenv); it is created, and
+# DJ_VENV_JULIA: the venv folder (default $DJ_CACHE_DIR/jlvenv, i.e. ~/.cache/datajoint-rs/jlvenv); it is created, and
 # the two wheels installed, when missing or at other versions. Exit status non-zero on any
 # failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-venv="${DJ_VENV_JULIA:-$HOME/.cache/datajoint-rs/jlvenv}"
+venv="${DJ_VENV_JULIA:-${DJ_CACHE_DIR:-$HOME/.cache/datajoint-rs}/jlvenv}"
 pins=(tree-sitter==0.26.1 tree-sitter-julia==0.23.1)
 
 have_pins() {

@@ -349,6 +349,16 @@ dj_status_name(status) =
     ccall((:dj_status_name, libdatajoint), Ptr{UInt8}, (Cint,), status)
 
 """
+    dj_kind_name(kind)
+
+`const char *dj_kind_name(int32_t kind)`
+
+Name of a buffer kind (DJ_KIND_*): "int32", "string", "array", …; "unknown" for other values. Static storage, never NULL.
+"""
+dj_kind_name(kind) =
+    ccall((:dj_kind_name, libdatajoint), Ptr{UInt8}, (Int32,), kind)
+
+"""
     dj_insert_opts_init(opts)
 
 `dj_status dj_insert_opts_init(struct dj_insert_opts *opts)`

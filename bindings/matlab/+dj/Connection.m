@@ -1,4 +1,4 @@
-classdef Connection < handle
+classdef Connection < dj.Handle
     % dj.Connection  A connection to a DataJoint database (libdatajoint).
     %
     %   conn = dj.Connection.duckdb('/data/lab.duckdb');     % embedded DuckDB file (':memory:' too)
@@ -10,29 +10,11 @@ classdef Connection < handle
     % last variable that refers to it) frees the handle. Schemas, tables and results keep the
     % database alive on their own, so objects may be cleared in any order.
 
-    properties (SetAccess = private)
-        id = uint64(0)   % handle id in the dj_mex registry (0 once freed)
-    end
-
     methods
-        function obj = Connection(id)
+        function obj = Connection(varargin)
             % dj.Connection(id) wraps a connection handle id returned by dj_mex (advanced use);
             % use dj.Connection.duckdb or dj.Connection.connect instead.
-            if nargin > 0
-                obj.id = id;
-            end
-        end
-
-        function delete(obj)
-            % Free the handle. Never fails: a stale id (e.g. after dj.reset) is ignored, ids are
-            % never reused, so a second delete is harmless. (The id is not zeroed here: Octave
-            % runs delete at exit outside the class context, where setting a private property fails.)
-            if obj.id ~= 0
-                try
-                    dj_mex('free', obj.id);
-                catch
-                end
-            end
+            obj = obj@dj.Handle(varargin{:});
         end
 
         function close(obj)

@@ -1,4 +1,4 @@
-classdef NpyRef < handle
+classdef NpyRef < dj.Handle
     % dj.NpyRef  A lazy reference to an <npy@> array in an object store (no I/O until loaded).
     %
     %   r = t.fetch1('trace');          % a dj.NpyRef
@@ -21,27 +21,10 @@ classdef NpyRef < handle
     % bool, int8..uint64, float32, float64 (complex64/128). float16 loads as single; numpy
     % S<n>/U<n> arrays load as cell arrays of char.
 
-    properties (SetAccess = private)
-        id = uint64(0)   % handle id in the dj_mex registry
-    end
 
     methods
-        function obj = NpyRef(id)
-            if nargin > 0
-                obj.id = id;
-            end
-        end
-
-        function delete(obj)
-            % Free the handle. Never fails: a stale id (e.g. after dj.reset) is ignored, ids are
-            % never reused, so a second delete is harmless. (The id is not zeroed here: Octave
-            % runs delete at exit outside the class context, where setting a private property fails.)
-            if obj.id ~= 0
-                try
-                    dj_mex('free', obj.id);
-                catch
-                end
-            end
+        function obj = NpyRef(varargin)
+            obj = obj@dj.Handle(varargin{:});
         end
 
         function s = shape(obj)

@@ -1,4 +1,4 @@
-classdef Schema < handle
+classdef Schema < dj.Handle
     % dj.Schema  A database schema: declares and opens tables.
     %
     %   lab = conn.schema('lab');
@@ -6,27 +6,10 @@ classdef Schema < handle
     %   trial = lab.declarePart(session, 'Trial', sprintf('-> master\ntrial : int16'));
     %   same = lab.table('Subject');          % open by class name or SQL name
 
-    properties (SetAccess = private)
-        id = uint64(0)   % handle id in the dj_mex registry
-    end
 
     methods
-        function obj = Schema(id)
-            if nargin > 0
-                obj.id = id;
-            end
-        end
-
-        function delete(obj)
-            % Free the handle. Never fails: a stale id (e.g. after dj.reset) is ignored, ids are
-            % never reused, so a second delete is harmless. (The id is not zeroed here: Octave
-            % runs delete at exit outside the class context, where setting a private property fails.)
-            if obj.id ~= 0
-                try
-                    dj_mex('free', obj.id);
-                catch
-                end
-            end
+        function obj = Schema(varargin)
+            obj = obj@dj.Handle(varargin{:});
         end
 
         function n = name(obj)

@@ -1,4 +1,4 @@
-classdef Table < handle
+classdef Table < dj.Handle
     % dj.Table  A table, or a restricted view of one (restrictions stack with AND).
     %
     %   t.insert(struct('id', {1, 2}, 'name', {'a', 'b'}))          % struct array: one row per element
@@ -17,29 +17,14 @@ classdef Table < handle
     % values as dj.NpyRef objects.
 
     properties (SetAccess = private)
-        id = uint64(0)   % handle id in the dj_mex registry
         schema = []      % the dj.Schema it was declared/opened through (for declarePart)
     end
 
     methods
-        function obj = Table(id, schema)
-            if nargin > 0
-                obj.id = id;
-            end
+        function obj = Table(varargin)
+            obj = obj@dj.Handle(varargin{1:min(nargin, 1)});
             if nargin > 1
-                obj.schema = schema;
-            end
-        end
-
-        function delete(obj)
-            % Free the handle. Never fails: a stale id (e.g. after dj.reset) is ignored, ids are
-            % never reused, so a second delete is harmless. (The id is not zeroed here: Octave
-            % runs delete at exit outside the class context, where setting a private property fails.)
-            if obj.id ~= 0
-                try
-                    dj_mex('free', obj.id);
-                catch
-                end
+                obj.schema = varargin{2};
             end
         end
 

@@ -463,26 +463,7 @@ std::string format_uuid(const uint8_t* b) {
 
 // ============================================================================ heading
 
-const char* kind_name(int kind) {
-    switch (kind) {
-    case DJ_KIND_BOOL: return "bool";
-    case DJ_KIND_INT8: return "int8";
-    case DJ_KIND_INT16: return "int16";
-    case DJ_KIND_INT32: return "int32";
-    case DJ_KIND_INT64: return "int64";
-    case DJ_KIND_FLOAT32: return "float32";
-    case DJ_KIND_FLOAT64: return "float64";
-    case DJ_KIND_STRING: return "string";
-    case DJ_KIND_BYTES: return "bytes";
-    case DJ_KIND_DATE: return "date";
-    case DJ_KIND_DATETIME: return "datetime";
-    case DJ_KIND_UUID: return "uuid";
-    case DJ_KIND_DECIMAL: return "decimal";
-    case DJ_KIND_JSON: return "json";
-    case DJ_KIND_ARRAY: return "array";
-    default: return "unknown";
-    }
-}
+const char* kind_name(int kind) { return dj_kind_name(kind); }
 
 bool is_npy_type(const char* type_name) { return type_name != nullptr && std::strncmp(type_name, "<npy", 4) == 0; }
 

@@ -303,13 +303,7 @@ impl NpyRef {
         let view = if h.big_endian {
             let mut v = bytes[h.data_offset..h.data_offset + h.data_len() as usize].to_vec();
             swap_bytes(&mut v, h.dtype.swap_unit());
-            let len = v.len();
-            ArrayView {
-                owner: Owner::Vec(Arc::new(v)),
-                offset: 0,
-                len,
-                ..self.view_of(&h, Owner::Vec(Arc::new(Vec::new())), 0, false)
-            }
+            self.view_of(&h, Owner::Vec(Arc::new(v)), 0, false)
         } else {
             let off = h.data_offset;
             self.view_of(&h, Owner::Bytes(bytes), off, false)
