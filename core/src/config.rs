@@ -200,22 +200,92 @@ impl Config {
         }
     }
 
-    /// The backend named by `database.backend` (default `duckdb`).
+    /// The backend named by `database.backend`. Without one: `mysql` when `database.host` is
+    /// set (DataJoint Python's default, so a shared `datajoint.json` means the same server),
+    /// else the embedded `duckdb`.
     pub fn backend(&self) -> Result<String> {
-        let b = self
-            .get_str("database.backend")
-            .unwrap_or_else(|| "duckdb".into())
-            .to_ascii_lowercase();
+        let b = match self.get_str("database.backend") {
+            Some(b) => b.to_ascii_lowercase(),
+            None if self.get_str("database.host").is_some() => "mysql".into(),
+            None => "duckdb".into(),
+        };
         match b.as_str() {
             "duckdb" => Ok(b),
-            "postgresql" | "postgres" | "mysql" | "mariadb" => Err(Error::new(
-                crate::error::ErrorCode::Unsupported,
-                format!("database.backend '{b}' is not available in this build yet; use 'duckdb'"),
-            )),
+            "postgresql" | "postgres" => Ok("postgresql".into()),
+            "mysql" | "mariadb" => Ok("mysql".into()),
             other => Err(Error::config(format!(
                 "unknown database.backend '{other}' (expected duckdb, postgresql or mysql)"
             ))),
         }
+    }
+
+    /// Settings of a PostgreSQL or MySQL server: `database.host` (default `localhost`, may
+    /// carry `:port`), `database.port` (5432 / 3306), `database.user`, `database.password`,
+    /// `database.name` (PostgreSQL database, default `postgres`), `database.use_tls`.
+    pub fn server(&self) -> Result<ServerSettings> {
+        let backend = self.backend()?;
+        let pg = backend == "postgresql";
+        let mut host = self
+            .get_str("database.host")
+            .unwrap_or_else(|| "localhost".into());
+        let mut port: Option<u16> = None;
+        if let Some((h, p)) = host.rsplit_once(':') {
+            if !h.contains(':') {
+                port = Some(
+                    p.parse()
+                        .map_err(|_| Error::config(format!("database.host '{host}': bad port")))?,
+                );
+                host = h.to_string();
+            }
+        }
+        if let Some(v) = self.get("database.port") {
+            let p = match v {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                Value::Null => None,
+                _ => None,
+            };
+            if !matches!(v, Value::Null) {
+                port = Some(
+                    p.and_then(|p| u16::try_from(p).ok())
+                        .ok_or_else(|| Error::config("database.port must be a port number"))?,
+                );
+            }
+        }
+        let use_tls = match self.get("database.use_tls") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "" | "none" | "null" => None,
+                "1" | "true" | "yes" | "on" => Some(true),
+                "0" | "false" | "no" | "off" => Some(false),
+                other => {
+                    return Err(Error::config(format!(
+                        "database.use_tls must be true, false or null, not '{other}'"
+                    )))
+                }
+            },
+            Some(_) => {
+                return Err(Error::config(
+                    "database.use_tls must be true, false or null",
+                ))
+            }
+        };
+        Ok(ServerSettings {
+            host,
+            port: port.unwrap_or(if pg { 5432 } else { 3306 }),
+            // as libpq and the MySQL clients do: the login name when none is configured
+            user: self
+                .get_str("database.user")
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "root".into()),
+            password: self.get_str("database.password").unwrap_or_default(),
+            database: self
+                .get_str("database.name")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "postgres".into()),
+            use_tls,
+        })
     }
 
     /// DuckDB database path: `database.path`, relative to the config file's folder;
@@ -231,6 +301,39 @@ impl Config {
             Some(dir) => dir.join(p).to_string_lossy().to_string(),
             None => p,
         }
+    }
+}
+
+/// How to reach a PostgreSQL or MySQL server. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    /// PostgreSQL: the database holding the schemas.
+    pub database: String,
+    /// None: TLS if the server offers it; Some(true): required; Some(false): off.
+    pub use_tls: Option<bool>,
+}
+
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .field("database", &self.database)
+            .field("use_tls", &self.use_tls)
+            .finish()
+    }
+}
+
+impl ServerSettings {
+    /// `user@host:port` for messages (never the password).
+    pub fn describe(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.port)
     }
 }
 
@@ -269,6 +372,18 @@ mod tests {
             c.backend().unwrap_err().code,
             crate::error::ErrorCode::Config
         );
+        // a shared datajoint.json with a host and no backend means MySQL, as in the reference
+        let mut s = Config::default();
+        s.apply_overrides_json(r#"{"database.host": "db.lab:3307", "database.password": "pw"}"#)
+            .unwrap();
+        assert_eq!(s.backend().unwrap(), "mysql");
+        let srv = s.server().unwrap();
+        assert_eq!((srv.host.as_str(), srv.port), ("db.lab", 3307));
+        assert!(!format!("{srv:?}").contains("pw"));
+        s.set("database.backend", Value::String("postgresql".into()));
+        s.set("database.host", Value::String("db.lab".into()));
+        let srv = s.server().unwrap();
+        assert_eq!((srv.port, srv.database.as_str()), (5432, "postgres"));
     }
 
     #[test]

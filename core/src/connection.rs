@@ -2,7 +2,9 @@
 //! shared state, so any free order is safe; `close()` invalidates them all at once.
 
 use crate::backend::duckdb::DuckDbBackend;
-use crate::backend::Backend;
+use crate::backend::mysql::MySqlBackend;
+use crate::backend::postgres::PgBackend;
+use crate::backend::Db;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schema::Schema;
@@ -10,7 +12,7 @@ use crate::store::Stores;
 use std::sync::{Arc, Mutex};
 
 pub(crate) struct ConnInner {
-    backend: Mutex<Option<Box<dyn Backend>>>,
+    backend: Mutex<Option<Db>>,
     pub(crate) config: Config,
     /// Object stores; independent of the database, so refs and views outlive a closed connection.
     pub(crate) stores: Arc<Stores>,
@@ -18,10 +20,10 @@ pub(crate) struct ConnInner {
 
 impl ConnInner {
     /// Run `f` with the backend; one operation at a time per connection.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut dyn Backend) -> Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
         let mut guard = self.backend.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_mut() {
-            Some(b) => f(b.as_mut()),
+            Some(b) => f(b),
             None => Err(Error::closed()),
         }
     }
@@ -35,8 +37,10 @@ pub struct Connection {
 impl Connection {
     /// Connect with settings from a [`Config`] (`database.backend`, `database.path`, …).
     pub fn open(config: Config) -> Result<Connection> {
-        let backend: Box<dyn Backend> = match config.backend()?.as_str() {
-            "duckdb" => Box::new(DuckDbBackend::open(&config.duckdb_path())?),
+        let backend = match config.backend()?.as_str() {
+            "duckdb" => Db::new(Box::new(DuckDbBackend::open(&config.duckdb_path())?)),
+            "postgresql" => Db::new(Box::new(PgBackend::connect(config.server()?)?)),
+            "mysql" => Db::new(Box::new(MySqlBackend::connect(config.server()?)?)),
             other => return Err(Error::config(format!("unsupported backend '{other}'"))),
         };
         let stores = Arc::new(Stores::from_config(&config)?);
@@ -87,6 +91,13 @@ impl Connection {
 
     pub fn backend_kind(&self) -> Result<&'static str> {
         self.inner.with(|b| Ok(b.kind()))
+    }
+
+    /// The server's id of this connection's session: PostgreSQL's backend pid, MySQL's
+    /// connection id (what `pg_terminate_backend` / `KILL CONNECTION` take); 0 for DuckDB.
+    /// A reconnect gives a new id.
+    pub fn session_id(&self) -> Result<i64> {
+        self.inner.with(|b| b.session_id())
     }
 
     pub fn config(&self) -> &Config {

@@ -2,8 +2,7 @@
 //! on declaration, or read back from the database's catalog (column comments `:type:comment`).
 
 use crate::declare::Default;
-use crate::error::{Error, Result};
-use crate::types::{parse_type, AttrType, CoreType};
+use crate::types::AttrType;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribute {
@@ -61,77 +60,6 @@ pub fn parse_column_comment(comment: &str) -> Option<(String, String)> {
         return None;
     }
     Some((ty.to_string(), rest[end + 1..].replace("\\\"", "\"")))
-}
-
-/// One column as a backend's catalog describes it.
-pub struct CatalogColumn<'a> {
-    pub name: &'a str,
-    /// The SQL type as the catalog spells it.
-    pub sql_type: &'a str,
-    pub comment: Option<&'a str>,
-    pub in_key: bool,
-    pub nullable: bool,
-    pub default: Option<Default>,
-}
-
-/// Build an attribute from catalog information. `sql_type_guess` maps the backend's SQL type
-/// to a core type when the column has no `:type:` marker (e.g. FK-inherited columns on PG).
-pub fn attribute_from_catalog(
-    table: &str,
-    col: CatalogColumn,
-    sql_type_guess: impl FnOnce() -> Option<CoreType>,
-) -> Result<Attribute> {
-    let CatalogColumn {
-        name,
-        sql_type,
-        comment,
-        in_key,
-        nullable,
-        default,
-    } = col;
-    let (declared, user_comment) = match comment.and_then(parse_column_comment) {
-        Some(x) => x,
-        None => {
-            let c = comment.unwrap_or("").to_string();
-            match sql_type_guess() {
-                Some(core) => (core.canonical(), c),
-                None => {
-                    return Ok(Attribute {
-                        name: name.to_string(),
-                        ty: AttrType::Native(sql_type.to_ascii_lowercase()),
-                        declared_type: sql_type.to_ascii_lowercase(),
-                        in_key,
-                        nullable,
-                        default,
-                        comment: c,
-                    })
-                }
-            }
-        }
-    };
-    if declared.starts_with("external") {
-        return Err(Error::new(
-            crate::error::ErrorCode::Unsupported,
-            format!(
-                "table `{table}`, attribute '{name}': legacy type '{declared}' must be migrated to DataJoint 2.x first"
-            ),
-        ));
-    }
-    let ty = parse_type(&declared).map_err(|e| {
-        Error::definition(format!(
-            "table `{table}`, attribute '{name}': unreadable type marker: {}",
-            e.message
-        ))
-    })?;
-    Ok(Attribute {
-        name: name.to_string(),
-        ty,
-        declared_type: declared,
-        in_key,
-        nullable,
-        default,
-        comment: user_comment,
-    })
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ pub fn encode_pk_value(ty: &AttrType, v: &Value) -> String {
                 i.to_string()
             }
         }
+        Value::UInt(u) => u.to_string(),
         Value::Float(f) => python_float(*f),
         Value::Date(d) => format_date(*d),
         Value::Datetime(us) => match chrono::DateTime::from_timestamp_micros(*us) {

@@ -1,17 +1,15 @@
 //! Schemas and table declaration: resolving a parsed definition (foreign keys, projections,
 //! indexes) against the tables already in the schema.
 
-use crate::backend::{ForeignKeySpec, IndexSpec, TableSpec};
 use crate::connection::ConnInner;
 use crate::declare::{parse_definition, Default, ItemKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::{Attribute, Heading};
 use crate::naming::{self, Tier};
+use crate::sql::ddl::{ForeignKeySpec, IndexSpec, TableSpec};
 use crate::table::Table;
 use crate::types::AttrType;
 use std::sync::Arc;
-
-const MAX_TABLE_NAME: usize = 64;
 
 #[derive(Clone)]
 pub struct Schema {
@@ -131,9 +129,10 @@ impl Schema {
     }
 
     fn declare_sql(&self, sql_name: &str, definition: &str, master: Option<&str>) -> Result<Table> {
-        if sql_name.len() > MAX_TABLE_NAME {
+        let max = self.conn.with(|b| Ok(b.dialect().max_table_name()))?;
+        if sql_name.len() > max {
             return Err(Error::definition(format!(
-                "table name '{sql_name}' is longer than {MAX_TABLE_NAME} characters"
+                "table name '{sql_name}' is longer than {max} characters"
             )));
         }
         let ctx = format!("table `{}`.`{sql_name}`", self.name);
@@ -148,6 +147,7 @@ impl Schema {
         };
         let mut fks = Vec::new();
         let mut indexes = Vec::new();
+        let mut inherited: Vec<String> = Vec::new();
         let mut declared_indexes: Vec<(usize, IndexSpec)> = Vec::new();
         for item in &def.items {
             let line_err =
@@ -250,33 +250,32 @@ impl Schema {
                                     )));
                                 }
                             }
-                            None => heading.attributes.push(Attribute {
-                                name: new_name.clone(),
-                                ty: pa.ty.clone(),
-                                declared_type: pa.declared_type.clone(),
-                                in_key: item.in_key,
-                                nullable: fk.nullable,
-                                default: if fk.nullable {
-                                    Some(Default::Null)
-                                } else {
-                                    None
-                                },
-                                comment: pa.comment.clone(),
-                            }),
+                            None => {
+                                inherited.push(new_name.clone());
+                                heading.attributes.push(Attribute {
+                                    name: new_name.clone(),
+                                    ty: pa.ty.clone(),
+                                    declared_type: pa.declared_type.clone(),
+                                    in_key: item.in_key,
+                                    nullable: fk.nullable,
+                                    default: if fk.nullable {
+                                        Some(Default::Null)
+                                    } else {
+                                        None
+                                    },
+                                    comment: pa.comment.clone(),
+                                })
+                            }
                         }
                         cols.push(new_name);
                         pcols.push(pa.name.clone());
                     }
-                    if fk.unique {
-                        indexes.push(IndexSpec {
-                            unique: true,
-                            columns: cols.clone(),
-                        });
-                    }
                     fks.push(ForeignKeySpec {
                         columns: cols,
+                        parent_schema: self.name.clone(),
                         parent_table: parent_sql,
                         parent_columns: pcols,
+                        unique: fk.unique,
                     });
                 }
                 ItemKind::Index(ix) => declared_indexes.push((
@@ -314,6 +313,7 @@ impl Schema {
             singleton,
             foreign_keys: fks,
             indexes,
+            inherited,
         };
         self.conn.with(|b| b.create_table(&spec)).map_err(|e| {
             if e.code == ErrorCode::Backend {

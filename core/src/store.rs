@@ -16,38 +16,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The core's tokio runtime (object I/O); created on first use.
-pub fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("datajoint-io")
-            .enable_all()
-            .build()
-            .expect("starting the datajoint I/O runtime")
-    })
-}
-
-/// Run a future to completion from blocking code, also when the caller is itself inside a
-/// tokio runtime (then on a scoped helper thread instead of panicking).
-pub fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
-where
-    F::Output: Send,
-{
-    if tokio::runtime::Handle::try_current().is_ok() {
-        std::thread::scope(|s| {
-            s.spawn(|| runtime().block_on(f))
-                .join()
-                .expect("I/O helper thread")
-        })
-    } else {
-        runtime().block_on(f)
-    }
-}
+pub use crate::runtime::{block_on, runtime};
 
 /// Counters of object-store traffic.
 #[derive(Debug, Default)]

@@ -1,11 +1,12 @@
 //! A table, optionally restricted: insert, fetch, count, delete.
 
-use crate::backend::{Condition, InsertBatch, InsertMode, SelectSpec};
+use crate::backend::InsertBatch;
 use crate::codecs;
 use crate::connection::ConnInner;
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::{Attribute, Heading};
 use crate::naming::{self, Tier};
+use crate::sql::dml::{Condition, InsertMode, SelectSpec};
 use crate::store::{Store, Stores};
 use crate::types::AttrType;
 use crate::value::{ArrayValue, Column, Converter, Elem, InputColumn, InputData, Value};
@@ -357,6 +358,7 @@ impl Table {
             }
             columns.push((idx, conv.finish()));
         }
+        self.check_finite(&columns)?;
         let codec_plan: Vec<(usize, usize)> = plan
             .iter()
             .copied()
@@ -638,6 +640,11 @@ impl Table {
         } else {
             InsertMode::Error
         };
+        let (columns, nrows) = if mode == InsertMode::Error {
+            (columns, nrows)
+        } else {
+            self.dedup_batch(columns, nrows, mode == InsertMode::Replace)
+        };
         let batch = InsertBatch {
             schema: &self.schema,
             table: &self.name,
@@ -646,6 +653,75 @@ impl Table {
             nrows,
         };
         self.conn.with(move |b| b.insert(batch, mode))
+    }
+
+    /// Within one batch a repeated primary key keeps its first row when skipping (like INSERT
+    /// IGNORE) and its last row when replacing (like REPLACE); the other rows are not sent.
+    fn dedup_batch(
+        &self,
+        columns: Vec<(usize, Column)>,
+        nrows: usize,
+        keep_last: bool,
+    ) -> (Vec<(usize, Column)>, usize) {
+        let key_cols: Vec<&Column> = columns
+            .iter()
+            .filter(|(i, _)| self.heading.attributes[*i].in_key)
+            .map(|(_, c)| c)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut keep = vec![false; nrows];
+        let order: Box<dyn Iterator<Item = usize>> = if keep_last {
+            Box::new((0..nrows).rev())
+        } else {
+            Box::new(0..nrows)
+        };
+        for k in order {
+            let key: Vec<String> = key_cols
+                .iter()
+                .map(|c| format!("{:?}", c.value(k)))
+                .collect();
+            keep[k] = seen.insert(key);
+        }
+        if keep.iter().all(|&k| k) {
+            return (columns, nrows);
+        }
+        let kept: Vec<usize> = (0..nrows).filter(|&k| keep[k]).collect();
+        let n = kept.len();
+        (
+            columns
+                .into_iter()
+                .map(|(i, c)| (i, c.take(&kept)))
+                .collect(),
+            n,
+        )
+    }
+
+    /// MySQL cannot store ±inf: refuse it before anything (objects included) is written.
+    fn check_finite(&self, columns: &[(usize, Column)]) -> Result<()> {
+        if self.conn.with(|b| Ok(b.dialect().stores_infinity()))? {
+            return Ok(());
+        }
+        for (idx, c) in columns {
+            let bad = match &c.data {
+                crate::value::ColumnData::Float32(v) => v.iter().position(|f| f.is_infinite()),
+                crate::value::ColumnData::Float64(v) => v.iter().position(|f| f.is_infinite()),
+                _ => None,
+            };
+            if let Some(row) = bad.filter(|&r| !c.is_null(r)) {
+                let a = &self.heading.attributes[*idx];
+                return Err(Error::type_err(format!(
+                    "{}, attribute '{}' ({}) (row {row}): {} cannot be stored by MySQL/MariaDB",
+                    self.full_name(),
+                    a.name,
+                    a.declared_type,
+                    match c.value(row) {
+                        Value::Float(f) => format!("{f}"),
+                        _ => "inf".into(),
+                    }
+                )));
+            }
+        }
+        Ok(())
     }
 
     // ---------- fetch ----------
@@ -778,8 +854,7 @@ impl Table {
 
     pub fn count(&self) -> Result<u64> {
         let cond = self.condition();
-        self.conn
-            .with(|b| b.count(&self.schema, &self.name, &self.heading, &cond))
+        self.conn.with(|b| b.count(&self.schema, &self.name, &cond))
     }
 
     /// Delete the matching rows (foreign keys restrict: rows still referenced are not deleted
@@ -812,6 +887,18 @@ impl Table {
             }
         }
         Ok(n)
+    }
+
+    /// The `~lineage` of the table's attributes: (attribute, origin `schema.table.attribute`),
+    /// in heading order; attributes without lineage (secondary ones) are left out.
+    pub fn lineage(&self) -> Result<Vec<(String, String)>> {
+        let rows = self.conn.with(|b| b.lineages(&self.schema, &self.name))?;
+        Ok(self
+            .heading
+            .attributes
+            .iter()
+            .filter_map(|a| rows.iter().find(|(n, _)| *n == a.name).cloned())
+            .collect())
     }
 
     /// The object stores of this table's connection.

@@ -37,8 +37,277 @@ pub enum AttrType {
         name: String,
         store: Option<String>,
     },
-    /// A native SQL type, kept verbatim (lower case).
-    Native(String),
+    /// A native SQL type (passed through from a definition with the reference's warning, or
+    /// found in the catalog of an older pipeline without a `:type:` marker).
+    Native(NativeType),
+}
+
+/// A native SQL type: its normalised spelling and how its values travel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeType {
+    /// Lower case, single spaces, integer display widths removed (`int unsigned`).
+    pub sql: String,
+    pub repr: NativeRepr,
+}
+
+/// The value representation of a native type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NativeRepr {
+    /// An integer of `bytes` bytes (1, 2, 3, 4 or 8).
+    Int {
+        bytes: u8,
+        unsigned: bool,
+    },
+    Float32,
+    Float64,
+    /// `decimal(p,s)`; None for an unconstrained PostgreSQL `numeric`.
+    Decimal(Option<(u8, u8)>),
+    /// Text with an optional maximum length in characters.
+    Text(Option<u32>),
+    Bytes,
+    Date,
+    /// `timestamp`/`datetime` with its fractional-second precision.
+    Datetime(Option<u8>),
+    /// A time of day or duration, exchanged as text `[-]HH:MM:SS[.ffffff]`.
+    Time,
+    /// MySQL `year`.
+    Year,
+    Enum(Vec<String>),
+    Json,
+    Uuid,
+    /// Anything else (bit, set, geometry, intervals, …): fetched as text, not writable.
+    Other,
+}
+
+impl NativeType {
+    pub fn kind(&self) -> Kind {
+        match &self.repr {
+            NativeRepr::Int { bytes, unsigned } => match (bytes, unsigned) {
+                (1, false) => Kind::Int8,
+                (1, true) | (2, false) => Kind::Int16,
+                (2, true) | (3, _) | (4, false) => Kind::Int32,
+                (4, true) | (8, false) => Kind::Int64,
+                _ => Kind::UInt64,
+            },
+            NativeRepr::Float32 => Kind::Float32,
+            NativeRepr::Float64 => Kind::Float64,
+            NativeRepr::Decimal(_) => Kind::Decimal,
+            NativeRepr::Text(_) | NativeRepr::Time | NativeRepr::Enum(_) | NativeRepr::Other => {
+                Kind::String
+            }
+            NativeRepr::Bytes => Kind::Bytes,
+            NativeRepr::Date => Kind::Date,
+            NativeRepr::Datetime(_) => Kind::Datetime,
+            NativeRepr::Year => Kind::Int16,
+            NativeRepr::Json => Kind::Json,
+            NativeRepr::Uuid => Kind::Uuid,
+        }
+    }
+
+    /// The inclusive value range of an integer type.
+    pub fn int_range(&self) -> Option<(i128, i128)> {
+        match self.repr {
+            NativeRepr::Int { bytes, unsigned } => {
+                let bits = 8 * bytes as u32;
+                Some(if unsigned {
+                    (0, (1i128 << bits) - 1)
+                } else {
+                    (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+                })
+            }
+            NativeRepr::Year => Some((0, 2155)),
+            _ => None,
+        }
+    }
+}
+
+/// Parse a native SQL type as the reference accepts it in a definition (its INTEGER, NUMERIC,
+/// FLOAT, STRING, TEMPORAL, NATIVE_BLOB and NATIVE_TEXT categories), or as a catalog spells it
+/// (`catalog` also admits PostgreSQL's spellings and read-only types).
+pub fn parse_native(text: &str, catalog: bool) -> Option<NativeType> {
+    static WS: OnceLock<Regex> = OnceLock::new();
+    static INT: OnceLock<Regex> = OnceLock::new();
+    static NUM: OnceLock<Regex> = OnceLock::new();
+    static FLT: OnceLock<Regex> = OnceLock::new();
+    static STR: OnceLock<Regex> = OnceLock::new();
+    static TMP: OnceLock<Regex> = OnceLock::new();
+    static BLOB: OnceLock<Regex> = OnceLock::new();
+    static TEXT: OnceLock<Regex> = OnceLock::new();
+    let lower = re(&WS, r"\s+")
+        .replace_all(text.trim(), " ")
+        .to_ascii_lowercase()
+        .replace(" (", "(")
+        .replace("( ", "(")
+        .replace(" )", ")");
+    let int = re(
+        &INT,
+        r"^(?:(tiny|small|medium|big|)int|(integer))(\(\d+\))?( unsigned)?( zerofill)?( auto_increment)?$",
+    );
+    if let Some(c) = int.captures(&lower) {
+        let prefix = c.get(1).map_or("", |m| m.as_str());
+        let bytes = match prefix {
+            "tiny" => 1,
+            "small" => 2,
+            "medium" => 3,
+            "big" => 8,
+            _ => 4,
+        };
+        let unsigned = c.get(4).is_some();
+        let sql0 = if c.get(2).is_some() {
+            "integer".to_string()
+        } else {
+            format!("{prefix}int")
+        };
+        let mut sql = sql0;
+        if unsigned {
+            sql.push_str(" unsigned");
+        }
+        if c.get(6).is_some() {
+            sql.push_str(" auto_increment");
+        }
+        return Some(NativeType {
+            sql,
+            repr: NativeRepr::Int { bytes, unsigned },
+        });
+    }
+    if lower == "serial" || (catalog && matches!(lower.as_str(), "smallserial" | "bigserial")) {
+        let bytes = match lower.as_str() {
+            "smallserial" => 2,
+            "bigserial" => 8,
+            _ => 4,
+        };
+        return Some(NativeType {
+            sql: lower,
+            repr: NativeRepr::Int {
+                bytes,
+                unsigned: false,
+            },
+        });
+    }
+    let num = re(
+        &NUM,
+        r"^(decimal|numeric|dec|fixed)(\((\d+)(,(\d+))?\))?( unsigned)?( zerofill)?$",
+    );
+    if let Some(c) = num.captures(&lower) {
+        let ps = match c.get(3) {
+            Some(p) => {
+                let p: u32 = p.as_str().parse().ok()?;
+                let s: u32 = c.get(5).map_or(Some(0), |s| s.as_str().parse().ok())?;
+                if p == 0 || p > 65 || s > p {
+                    return None;
+                }
+                Some((p.min(255) as u8, s as u8))
+            }
+            // MySQL's bare decimal is decimal(10,0); PostgreSQL's numeric is unconstrained.
+            None if catalog => None,
+            None => Some((10, 0)),
+        };
+        return Some(NativeType {
+            sql: lower,
+            repr: NativeRepr::Decimal(ps),
+        });
+    }
+    let flt = re(
+        &FLT,
+        r"^(double precision|double|float|real|float4|float8)(\((\d+)(,\d+)?\))?( unsigned)?$",
+    );
+    if let Some(c) = flt.captures(&lower) {
+        let single = match &c[1] {
+            "real" | "float4" => true,
+            "float" => match c.get(3) {
+                // float(p): single precision up to 24 bits, as MySQL and PostgreSQL both do
+                Some(p) if c.get(4).is_none() => p.as_str().parse::<u32>().ok()? <= 24,
+                Some(_) => false,
+                None => true,
+            },
+            _ => false,
+        };
+        return Some(NativeType {
+            sql: lower,
+            repr: if single {
+                NativeRepr::Float32
+            } else {
+                NativeRepr::Float64
+            },
+        });
+    }
+    let st = re(
+        &STR,
+        r"^(varchar|char|character varying|character|nvarchar|nchar)(\((\d+)\))?$",
+    );
+    if let Some(c) = st.captures(&lower) {
+        let n: Option<u32> = c.get(3).and_then(|m| m.as_str().parse().ok());
+        if !catalog && (n.is_none() || !matches!(&c[1], "varchar" | "char")) {
+            return None;
+        }
+        return Some(NativeType {
+            sql: lower.clone(),
+            repr: NativeRepr::Text(n.or(if &c[1] == "character" { Some(1) } else { None })),
+        });
+    }
+    let tmp = re(
+        &TMP,
+        r"^(time|timestamp|year)(\((\d+)\))?( (with|without) time zone)?$",
+    );
+    if let Some(c) = tmp.captures(&lower) {
+        let prec: Option<u8> = c.get(3).and_then(|m| m.as_str().parse().ok());
+        if c.get(4).is_some() && !catalog {
+            return None;
+        }
+        let repr = match &c[1] {
+            "time" => NativeRepr::Time,
+            "timestamp" => NativeRepr::Datetime(prec.map(|p| p.min(6))),
+            _ => NativeRepr::Year,
+        };
+        return Some(NativeType { sql: lower, repr });
+    }
+    let blob = re(
+        &BLOB,
+        r"^((tiny|small|medium|long)?blob|bytea|(var)?binary\(\d+\))$",
+    );
+    if blob.is_match(&lower) {
+        if !catalog && (lower == "bytea" || lower.contains("binary")) {
+            return None;
+        }
+        return Some(NativeType {
+            sql: lower,
+            repr: NativeRepr::Bytes,
+        });
+    }
+    let txt = re(&TEXT, r"^(tiny|medium|long)?text$");
+    if txt.is_match(&lower) {
+        let max = match lower.as_str() {
+            "tinytext" => Some(255),
+            "text" if !catalog => Some(65535),
+            _ => None,
+        };
+        return Some(NativeType {
+            sql: lower,
+            repr: NativeRepr::Text(max),
+        });
+    }
+    if !catalog {
+        return None;
+    }
+    let repr = match lower.as_str() {
+        "date" => NativeRepr::Date,
+        "datetime" => NativeRepr::Datetime(None),
+        "json" | "jsonb" => NativeRepr::Json,
+        "uuid" => NativeRepr::Uuid,
+        "boolean" | "bool" => NativeRepr::Int {
+            bytes: 1,
+            unsigned: false,
+        },
+        _ if lower.starts_with("datetime(") => {
+            NativeRepr::Datetime(lower[9..lower.len() - 1].parse().ok().map(|p: u8| p.min(6)))
+        }
+        _ if lower.starts_with("enum(") => match parse_enum(text.trim()) {
+            Ok(v) => NativeRepr::Enum(v),
+            Err(_) => NativeRepr::Other,
+        },
+        _ => NativeRepr::Other,
+    };
+    Some(NativeType { sql: lower, repr })
 }
 
 /// How values of a type are laid out in columnar buffers (the C ABI's `DJ_KIND_*`).
@@ -67,6 +336,8 @@ pub enum Kind {
     Decimal = 13,
     /// JSON document as UTF-8 text: offsets + bytes
     Json = 14,
+    /// unsigned 64-bit integers (native `bigint unsigned` columns of older MySQL pipelines)
+    UInt64 = 16,
 }
 
 impl Kind {
@@ -86,6 +357,7 @@ impl Kind {
             12 => Kind::Uuid,
             13 => Kind::Decimal,
             14 => Kind::Json,
+            16 => Kind::UInt64,
             _ => return None,
         })
     }
@@ -102,7 +374,7 @@ impl Kind {
             Kind::Bool | Kind::Int8 => 1,
             Kind::Int16 => 2,
             Kind::Int32 | Kind::Float32 | Kind::Date => 4,
-            Kind::Int64 | Kind::Float64 | Kind::Datetime => 8,
+            Kind::Int64 | Kind::UInt64 | Kind::Float64 | Kind::Datetime => 8,
             Kind::Uuid => 16,
             _ => 0,
         }
@@ -123,6 +395,7 @@ impl Kind {
             Kind::Uuid => "uuid",
             Kind::Decimal => "decimal",
             Kind::Json => "json",
+            Kind::UInt64 => "uint64",
         }
     }
 }
@@ -185,7 +458,7 @@ impl AttrType {
             // Codec columns are surfaced raw until their codec is implemented: JSON metadata or bytes.
             AttrType::Codec { store: Some(_), .. } => Kind::Json,
             AttrType::Codec { store: None, .. } => Kind::Bytes,
-            AttrType::Native(_) => Kind::String,
+            AttrType::Native(n) => n.kind(),
         }
     }
     pub fn core(&self) -> Option<&CoreType> {
@@ -201,7 +474,7 @@ impl AttrType {
             AttrType::Core(CoreType::Json)
                 | AttrType::Core(CoreType::Bytes)
                 | AttrType::Codec { .. }
-        )
+        ) && !matches!(self, AttrType::Native(n) if matches!(n.repr, NativeRepr::Bytes | NativeRepr::Json))
     }
 }
 
@@ -319,6 +592,9 @@ pub fn parse_type(text: &str) -> Result<AttrType> {
     if lower.starts_with("enum") {
         return parse_enum(t).map(|v| AttrType::Core(CoreType::Enum(v)));
     }
+    if let Some(n) = parse_native(t, false) {
+        return Ok(AttrType::Native(n));
+    }
     if lower.starts_with("char") || lower.starts_with("varchar") {
         return Err(Error::definition(format!(
             "type '{t}' needs a length, e.g. varchar(255)"
@@ -331,7 +607,8 @@ pub fn parse_type(text: &str) -> Result<AttrType> {
     }
     Err(Error::definition(format!(
         "unknown type '{t}'; use a core type: int8, int16, int32, int64, float32, float64, bool, \
-         decimal(p,s), char(n), varchar(n), date, datetime[(n)], bytes, json, uuid, enum(...)"
+         decimal(p,s), char(n), varchar(n), date, datetime[(n)], bytes, json, uuid, enum(...), \
+         or a native SQL type the reference accepts (int unsigned, double, longblob, …)"
     )))
 }
 
@@ -447,9 +724,45 @@ mod tests {
     }
 
     #[test]
+    fn parses_native_types() {
+        let n = |t: &str| match parse_type(t).unwrap() {
+            AttrType::Native(n) => n,
+            other => panic!("{t}: {other:?}"),
+        };
+        assert_eq!(n("int unsigned").kind(), Kind::Int64);
+        assert_eq!(n("INT(10) UNSIGNED").sql, "int unsigned");
+        assert_eq!(n("tinyint").kind(), Kind::Int8);
+        assert_eq!(n("tinyint unsigned").int_range(), Some((0, 255)));
+        assert_eq!(n("bigint unsigned").kind(), Kind::UInt64);
+        assert_eq!(n("smallint unsigned").kind(), Kind::Int32);
+        assert_eq!(n("float").kind(), Kind::Float32);
+        assert_eq!(n("double").kind(), Kind::Float64);
+        assert_eq!(n("longblob").kind(), Kind::Bytes);
+        assert_eq!(n("timestamp(3)").repr, NativeRepr::Datetime(Some(3)));
+        assert_eq!(n("time").repr, NativeRepr::Time);
+        assert_eq!(n("year").kind(), Kind::Int16);
+        assert_eq!(n("text").kind(), Kind::String);
+        assert_eq!(
+            n("decimal(10,2) unsigned").repr,
+            NativeRepr::Decimal(Some((10, 2)))
+        );
+        let c = parse_native("character varying(30)", true).unwrap();
+        assert_eq!(c.repr, NativeRepr::Text(Some(30)));
+        assert_eq!(
+            parse_native("timestamp(6) without time zone", true)
+                .unwrap()
+                .repr,
+            NativeRepr::Datetime(Some(6))
+        );
+        assert_eq!(
+            parse_native("geometry", true).unwrap().repr,
+            NativeRepr::Other
+        );
+    }
+
+    #[test]
     fn rejects_bad_types() {
         for t in [
-            "int",
             "decimal(0,0)",
             "decimal(5,6)",
             "varchar",
@@ -459,7 +772,9 @@ mod tests {
             "enum('a'",
             "int32(4)",
             "<blob",
-            "float",
+            "int24",
+            "tinyinteger",
+            "bytea",
         ] {
             assert!(parse_type(t).is_err(), "{t} should be rejected");
         }

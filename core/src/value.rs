@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::Attribute;
-use crate::types::{AttrType, CoreType, Kind};
+use crate::types::{AttrType, CoreType, Kind, NativeRepr, NativeType};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 /// Variable-width buffer: `offsets` has n+1 entries, value i is `bytes[offsets[i]..offsets[i+1]]`.
@@ -63,6 +63,7 @@ pub enum ColumnData {
     Uuid(Vec<[u8; 16]>),
     Decimal(VarData),
     Json(VarData),
+    UInt64(Vec<u64>),
 }
 
 impl ColumnData {
@@ -82,6 +83,7 @@ impl ColumnData {
             Kind::Uuid => ColumnData::Uuid(Vec::with_capacity(capacity)),
             Kind::Decimal => ColumnData::Decimal(VarData::with_capacity(capacity, 0)),
             Kind::Json => ColumnData::Json(VarData::with_capacity(capacity, 0)),
+            Kind::UInt64 => ColumnData::UInt64(Vec::with_capacity(capacity)),
         }
     }
     pub fn kind(&self) -> Kind {
@@ -100,6 +102,7 @@ impl ColumnData {
             ColumnData::Uuid(_) => Kind::Uuid,
             ColumnData::Decimal(_) => Kind::Decimal,
             ColumnData::Json(_) => Kind::Json,
+            ColumnData::UInt64(_) => Kind::UInt64,
         }
     }
     pub fn len(&self) -> usize {
@@ -114,6 +117,7 @@ impl ColumnData {
             ColumnData::Date(v) => v.len(),
             ColumnData::Datetime(v) => v.len(),
             ColumnData::Uuid(v) => v.len(),
+            ColumnData::UInt64(v) => v.len(),
             ColumnData::String(v)
             | ColumnData::Bytes(v)
             | ColumnData::Decimal(v)
@@ -136,6 +140,7 @@ impl ColumnData {
             ColumnData::Date(v) => v.push(0),
             ColumnData::Datetime(v) => v.push(0),
             ColumnData::Uuid(v) => v.push([0; 16]),
+            ColumnData::UInt64(v) => v.push(0),
             ColumnData::String(v)
             | ColumnData::Bytes(v)
             | ColumnData::Decimal(v)
@@ -159,6 +164,7 @@ impl ColumnData {
             ColumnData::Uuid(v) => Value::Uuid(v[i]),
             ColumnData::Decimal(v) => Value::Decimal(v.get_str(i).to_string()),
             ColumnData::Json(v) => Value::Json(v.get_str(i).to_string()),
+            ColumnData::UInt64(v) => Value::UInt(v[i]),
         }
     }
 }
@@ -188,6 +194,38 @@ impl Column {
         }
     }
 
+    /// Row i of a text column (None for NULL or another kind).
+    pub fn text(&self, i: usize) -> Option<String> {
+        match (&self.data, self.is_null(i)) {
+            (ColumnData::String(v), false) => Some(v.get_str(i).to_string()),
+            _ => None,
+        }
+    }
+
+    /// Row i as a borrowed element (what the server backends encode).
+    pub fn elem(&self, i: usize) -> Elem<'_> {
+        if self.is_null(i) {
+            return Elem::Null;
+        }
+        match &self.data {
+            ColumnData::Bool(v) => Elem::Bool(v[i] != 0),
+            ColumnData::Int8(v) => Elem::Int(v[i] as i64),
+            ColumnData::Int16(v) => Elem::Int(v[i] as i64),
+            ColumnData::Int32(v) => Elem::Int(v[i] as i64),
+            ColumnData::Int64(v) => Elem::Int(v[i]),
+            ColumnData::UInt64(v) => Elem::UInt(v[i]),
+            ColumnData::Float32(v) => Elem::Float(v[i] as f64),
+            ColumnData::Float64(v) => Elem::Float(v[i]),
+            ColumnData::String(v) => Elem::Str(v.get_str(i)),
+            ColumnData::Bytes(v) => Elem::Bytes(v.get(i)),
+            ColumnData::Date(v) => Elem::Date(v[i]),
+            ColumnData::Datetime(v) => Elem::Datetime(v[i]),
+            ColumnData::Uuid(v) => Elem::Uuid(&v[i]),
+            ColumnData::Decimal(v) => Elem::Decimal(v.get_str(i)),
+            ColumnData::Json(v) => Elem::Json(v.get_str(i)),
+        }
+    }
+
     /// The rows at `idx`, in that order.
     pub fn take(self, idx: &[usize]) -> Column {
         if idx.len() == self.len() && idx.iter().enumerate().all(|(i, &k)| i == k) {
@@ -214,6 +252,7 @@ impl Column {
             ColumnData::Date(v) => ColumnData::Date(pick(v, idx)),
             ColumnData::Datetime(v) => ColumnData::Datetime(pick(v, idx)),
             ColumnData::Uuid(v) => ColumnData::Uuid(pick(v, idx)),
+            ColumnData::UInt64(v) => ColumnData::UInt64(pick(v, idx)),
             ColumnData::String(v) => ColumnData::String(pick_var(v, idx)),
             ColumnData::Bytes(v) => ColumnData::Bytes(pick_var(v, idx)),
             ColumnData::Decimal(v) => ColumnData::Decimal(pick_var(v, idx)),
@@ -324,6 +363,8 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    /// an unsigned integer above i64's range (native `bigint unsigned`)
+    UInt(u64),
     Float(f64),
     String(String),
     Bytes(Vec<u8>),
@@ -345,7 +386,7 @@ impl Value {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "integer",
+            Value::Int(_) | Value::UInt(_) => "integer",
             Value::Float(_) => "float",
             Value::String(_) => "string",
             Value::Bytes(_) => "bytes",
@@ -362,6 +403,7 @@ impl Value {
             Value::Null => Elem::Null,
             Value::Bool(b) => Elem::Bool(*b),
             Value::Int(v) => Elem::Int(*v),
+            Value::UInt(v) => Elem::UInt(*v),
             Value::Float(v) => Elem::Float(*v),
             Value::String(s) => Elem::Str(s),
             Value::Bytes(b) => Elem::Bytes(b),
@@ -381,6 +423,7 @@ pub enum Elem<'a> {
     Null,
     Bool(bool),
     Int(i64),
+    UInt(u64),
     Float(f64),
     Str(&'a str),
     Bytes(&'a [u8]),
@@ -398,6 +441,7 @@ impl Elem<'_> {
             Elem::Null => "NULL".into(),
             Elem::Bool(b) => format!("bool {b}"),
             Elem::Int(v) => format!("integer {v}"),
+            Elem::UInt(v) => format!("integer {v}"),
             Elem::Float(v) => format!("float {v}"),
             Elem::Str(s) => format!("string '{}'", truncate(s)),
             Elem::Bytes(b) => format!("{} bytes", b.len()),
@@ -451,6 +495,7 @@ pub enum InputData<'a> {
     },
     /// One array per row (for `<npy@>` attributes).
     Array(&'a [ArrayValue]),
+    UInt64(&'a [u64]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -489,6 +534,7 @@ impl<'a> InputData<'a> {
                 offsets: &v.offsets,
                 bytes: &v.bytes,
             },
+            ColumnData::UInt64(v) => InputData::UInt64(v),
         }
     }
 
@@ -531,6 +577,7 @@ impl<'a> InputData<'a> {
             InputData::Datetime(v) => v.len(),
             InputData::Uuid(v) => v.len(),
             InputData::Array(v) => v.len(),
+            InputData::UInt64(v) => v.len(),
             InputData::String { offsets, bytes }
             | InputData::Bytes { offsets, bytes }
             | InputData::Decimal { offsets, bytes }
@@ -565,6 +612,10 @@ impl<'a> InputData<'a> {
             InputData::Datetime(v) => Elem::Datetime(v[i]),
             InputData::Uuid(v) => Elem::Uuid(&v[i]),
             InputData::Array(v) => Elem::Array(&v[i]),
+            InputData::UInt64(v) => match i64::try_from(v[i]) {
+                Ok(x) => Elem::Int(x),
+                Err(_) => Elem::UInt(v[i]),
+            },
             InputData::String { offsets, bytes } => Elem::Str(text(offsets, bytes)?),
             InputData::Bytes { offsets, bytes } => {
                 Elem::Bytes(&bytes[offsets[i] as usize..offsets[i + 1] as usize])
@@ -573,6 +624,221 @@ impl<'a> InputData<'a> {
             InputData::Json { offsets, bytes } => Elem::Json(text(offsets, bytes)?),
         })
     }
+}
+
+/// Builds a result column of one buffer kind from the values a driver decoded (PostgreSQL,
+/// MySQL): the one place where a server's value becomes a buffer element.
+pub struct ColumnBuilder {
+    data: ColumnData,
+    validity: Vec<u8>,
+    has_null: bool,
+    attr: String,
+}
+
+impl ColumnBuilder {
+    pub fn new(kind: Kind, capacity: usize, attr: &str) -> Self {
+        ColumnBuilder {
+            data: ColumnData::new(kind, capacity),
+            validity: Vec::with_capacity(capacity),
+            has_null: false,
+            attr: attr.to_string(),
+        }
+    }
+
+    fn bad(&self, what: impl std::fmt::Display) -> Error {
+        Error::new(
+            ErrorCode::Type,
+            format!(
+                "attribute '{}': the server returned {what}, which does not fit a {} buffer",
+                self.attr,
+                self.data.kind().name()
+            ),
+        )
+    }
+
+    fn ok(&mut self) -> Result<()> {
+        self.validity.push(1);
+        Ok(())
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.data.kind()
+    }
+
+    pub fn null(&mut self) {
+        self.data.push_null();
+        self.validity.push(0);
+        self.has_null = true;
+    }
+
+    pub fn int(&mut self, v: i128) -> Result<()> {
+        let bad = Error::new(
+            ErrorCode::Type,
+            format!(
+                "attribute '{}': the server returned the integer {v}, which does not fit a {} buffer",
+                self.attr,
+                self.data.kind().name()
+            ),
+        );
+        macro_rules! fit {
+            ($o:expr, $t:ty) => {{
+                let x = <$t>::try_from(v).map_err(|_| bad)?;
+                $o.push(x)
+            }};
+        }
+        match &mut self.data {
+            ColumnData::Bool(o) => o.push((v != 0) as u8),
+            ColumnData::Int8(o) => fit!(o, i8),
+            ColumnData::Int16(o) => fit!(o, i16),
+            ColumnData::Int32(o) => fit!(o, i32),
+            ColumnData::Int64(o) => fit!(o, i64),
+            ColumnData::UInt64(o) => fit!(o, u64),
+            ColumnData::Float32(o) => o.push(v as f32),
+            ColumnData::Float64(o) => o.push(v as f64),
+            ColumnData::String(o) | ColumnData::Decimal(o) | ColumnData::Json(o) => {
+                o.push(v.to_string().as_bytes())
+            }
+            _ => return Err(bad),
+        }
+        self.ok()
+    }
+
+    pub fn float(&mut self, f: f64) -> Result<()> {
+        match &mut self.data {
+            ColumnData::Float32(o) => o.push(f as f32),
+            ColumnData::Float64(o) => o.push(f),
+            ColumnData::String(o) | ColumnData::Decimal(o) => o.push(format!("{f}").as_bytes()),
+            ColumnData::Json(o) if f.is_finite() => o.push(format!("{f}").as_bytes()),
+            _ => return Err(self.bad(format!("the float {f}"))),
+        }
+        self.ok()
+    }
+
+    pub fn text(&mut self, s: &str) -> Result<()> {
+        let parsed_int = || s.trim().parse::<i128>().ok();
+        match self.data.kind() {
+            Kind::String | Kind::Decimal | Kind::Json | Kind::Bytes => match &mut self.data {
+                ColumnData::String(o)
+                | ColumnData::Decimal(o)
+                | ColumnData::Json(o)
+                | ColumnData::Bytes(o) => o.push(s.as_bytes()),
+                _ => unreachable!(),
+            },
+            Kind::Bool => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "t" | "true" => return self.int(1),
+                "0" | "f" | "false" => return self.int(0),
+                _ => return Err(self.bad(format!("'{}'", truncate(s)))),
+            },
+            Kind::Int8 | Kind::Int16 | Kind::Int32 | Kind::Int64 | Kind::UInt64 => {
+                let v = parsed_int().ok_or_else(|| self.bad(format!("'{}'", truncate(s))))?;
+                return self.int(v);
+            }
+            Kind::Float32 | Kind::Float64 => {
+                let f: f64 = s
+                    .trim()
+                    .parse()
+                    .map_err(|_| self.bad(format!("'{}'", truncate(s))))?;
+                return self.float(f);
+            }
+            Kind::Date => {
+                let d = parse_date(s).ok_or_else(|| self.bad(format!("'{}'", truncate(s))))?;
+                return self.date(d);
+            }
+            Kind::Datetime => {
+                let d = parse_datetime(s).ok_or_else(|| self.bad(format!("'{}'", truncate(s))))?;
+                return self.datetime(d);
+            }
+            Kind::Uuid => {
+                let u = uuid::Uuid::parse_str(s.trim())
+                    .map_err(|_| self.bad(format!("'{}'", truncate(s))))?;
+                return self.uuid(*u.as_bytes());
+            }
+        }
+        self.ok()
+    }
+
+    pub fn bytes(&mut self, b: &[u8]) -> Result<()> {
+        match self.data.kind() {
+            Kind::Bytes => {
+                if let ColumnData::Bytes(o) = &mut self.data {
+                    o.push(b)
+                }
+                self.ok()
+            }
+            Kind::Uuid if b.len() == 16 => self.uuid(b.try_into().expect("16 bytes")),
+            _ => match std::str::from_utf8(b) {
+                Ok(s) => self.text(s),
+                Err(_) => Err(self.bad(format!("{} bytes that are not UTF-8 text", b.len()))),
+            },
+        }
+    }
+
+    pub fn date(&mut self, days: i32) -> Result<()> {
+        match &mut self.data {
+            ColumnData::Date(o) => o.push(days),
+            ColumnData::Datetime(o) => o.push(days as i64 * 86_400_000_000),
+            ColumnData::String(o) => o.push(format_date(days).as_bytes()),
+            _ => return Err(self.bad(format!("the date {}", format_date(days)))),
+        }
+        self.ok()
+    }
+
+    pub fn datetime(&mut self, us: i64) -> Result<()> {
+        match &mut self.data {
+            ColumnData::Datetime(o) => o.push(us),
+            ColumnData::String(o) => o.push(format_datetime(us).as_bytes()),
+            _ => return Err(self.bad(format!("the datetime {}", format_datetime(us)))),
+        }
+        self.ok()
+    }
+
+    pub fn uuid(&mut self, u: [u8; 16]) -> Result<()> {
+        match &mut self.data {
+            ColumnData::Uuid(o) => o.push(u),
+            ColumnData::Bytes(o) => o.push(&u),
+            ColumnData::String(o) => o.push(uuid::Uuid::from_bytes(u).to_string().as_bytes()),
+            _ => return Err(self.bad("a uuid")),
+        }
+        self.ok()
+    }
+
+    pub fn finish(self) -> Column {
+        Column {
+            data: self.data,
+            validity: if self.has_null {
+                Some(self.validity)
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// Days since 1970-01-01 → (year, month, day).
+pub fn ymd_of(days: i32) -> Option<(i32, u32, u32)> {
+    let d = NaiveDate::from_num_days_from_ce_opt(days.checked_add(UNIX_EPOCH_DAYS_FROM_CE)?)?;
+    Some((d.year(), d.month(), d.day()))
+}
+
+/// Microseconds since the epoch → (year, month, day, hour, minute, second, microsecond).
+pub fn civil_of(us: i64) -> Option<(i32, u32, u32, u32, u32, u32, u32)> {
+    let dt = chrono::DateTime::from_timestamp_micros(us)?.naive_utc();
+    Some((
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.nanosecond() / 1000,
+    ))
+}
+
+/// (year, month, day, hour, minute, second, microsecond) → microseconds since the epoch.
+pub fn micros_of(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, us: u32) -> Option<i64> {
+    let date = NaiveDate::from_ymd_opt(y, mo, d)?;
+    let dt = date.and_hms_micro_opt(h, mi, s, us)?;
+    Some(dt.and_utc().timestamp_micros())
 }
 
 // ---------- dates and times ----------
@@ -623,6 +889,53 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
         }
     }
     parse_date(t).map(|d| d as i64 * 86_400_000_000)
+}
+
+/// `[-]H…H:MM:SS[.ffffff]` (MySQL's TIME range, ±838:59:59) → signed microseconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t),
+    };
+    let (hms, frac) = match body.split_once('.') {
+        Some((a, f)) if !f.is_empty() && f.len() <= 6 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            (a, format!("{f:0<6}").parse::<i64>().ok()?)
+        }
+        Some(_) => return None,
+        None => (body, 0),
+    };
+    let parts: Vec<&str> = hms.split(':').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let (h, m, sec): (i64, i64, i64) = (
+        parts[0].parse().ok()?,
+        parts[1].parse().ok()?,
+        parts[2].parse().ok()?,
+    );
+    if parts[1].len() != 2 || parts[2].len() != 2 || m > 59 || sec > 59 || h > 838 {
+        return None;
+    }
+    let us = ((h * 60 + m) * 60 + sec) * 1_000_000 + frac;
+    Some(if neg { -us } else { us })
+}
+
+/// Signed microseconds → `[-]HH:MM:SS[.ffffff]`.
+pub fn format_time(us: i64) -> String {
+    let sign = if us < 0 { "-" } else { "" };
+    let a = us.unsigned_abs();
+    let (s, frac) = (a / 1_000_000, a % 1_000_000);
+    let base = format!("{sign}{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+    if frac == 0 {
+        base
+    } else {
+        format!("{base}.{frac:06}")
+    }
 }
 
 /// Supported calendar range, as MySQL and PostgreSQL both store it: 0001-01-01 .. 9999-12-31.
@@ -787,6 +1100,7 @@ impl<'h> Converter<'h> {
         let ty = self.attr.ty.clone();
         match ty {
             AttrType::Core(c) => self.push_core(&c, e, row)?,
+            AttrType::Native(n) => self.push_native(&n, e, row)?,
             AttrType::Codec { store: Some(_), .. } => match e {
                 Elem::Json(s) => {
                     if let ColumnData::Json(o) = &mut self.out {
@@ -795,7 +1109,7 @@ impl<'h> Converter<'h> {
                 }
                 _ => return Err(self.type_err(row, &e)),
             },
-            AttrType::Codec { .. } | AttrType::Native(_) => {
+            AttrType::Codec { .. } => {
                 return Err(self.err(
                     ErrorCode::Unsupported,
                     row,
@@ -821,6 +1135,11 @@ impl<'h> Converter<'h> {
     fn as_int(&self, e: &Elem, lo: i64, hi: i64, row: Option<usize>) -> Result<i64> {
         match *e {
             Elem::Int(v) => self.int_in(v, lo, hi, row),
+            Elem::UInt(v) => Err(self.err(
+                ErrorCode::Type,
+                row,
+                format!("value {v} is out of range [{lo}, {hi}]"),
+            )),
             Elem::Bool(b) => Ok(b as i64),
             Elem::Float(f) => {
                 // Exactly representable i64 range: [-2^63, 2^63); `as` would saturate silently.
@@ -850,6 +1169,7 @@ impl<'h> Converter<'h> {
     fn as_float(&self, e: &Elem, row: Option<usize>) -> Result<f64> {
         match *e {
             Elem::Int(v) => Ok(v as f64),
+            Elem::UInt(v) => Ok(v as f64),
             Elem::Float(f) => Ok(f),
             Elem::Bool(b) => Ok(b as i64 as f64),
             Elem::Decimal(s) => s
@@ -865,6 +1185,110 @@ impl<'h> Converter<'h> {
             Elem::Str(s) => Ok(s),
             _ => Err(self.type_err(row, e)),
         }
+    }
+
+    /// Native SQL types of older pipelines: integers are range-checked against the SQL type
+    /// (unsigned ones travel in the next wider buffer kind); the others share the core rules.
+    fn push_native(&mut self, n: &NativeType, e: Elem, row: Option<usize>) -> Result<()> {
+        match &n.repr {
+            NativeRepr::Int { .. } | NativeRepr::Year => {
+                let (lo, hi) = n.int_range().expect("integer range");
+                let v: i128 = match e {
+                    Elem::Int(v) => v as i128,
+                    Elem::UInt(v) => v as i128,
+                    Elem::Bool(b) => b as i128,
+                    Elem::Float(f) if f.fract() == 0.0 && f.abs() < 1.9e19 => f as i128,
+                    Elem::Decimal(s) => normalize_decimal(s, 38, 0)
+                        .ok()
+                        .and_then(|t| t.parse::<i128>().ok())
+                        .ok_or_else(|| self.type_err(row, &e))?,
+                    _ => return Err(self.type_err(row, &e)),
+                };
+                if v < lo || v > hi {
+                    return Err(self.err(
+                        ErrorCode::Type,
+                        row,
+                        format!("value {v} is out of range [{lo}, {hi}]"),
+                    ));
+                }
+                match &mut self.out {
+                    ColumnData::Int8(o) => o.push(v as i8),
+                    ColumnData::Int16(o) => o.push(v as i16),
+                    ColumnData::Int32(o) => o.push(v as i32),
+                    ColumnData::Int64(o) => o.push(v as i64),
+                    ColumnData::UInt64(o) => o.push(v as u64),
+                    _ => return Err(Error::internal("native integer buffer")),
+                }
+            }
+            NativeRepr::Float32 => self.push_core(&CoreType::Float32, e, row)?,
+            NativeRepr::Float64 => self.push_core(&CoreType::Float64, e, row)?,
+            NativeRepr::Decimal(Some((p, s))) => {
+                let (p, s) = ((*p).min(38), *s);
+                self.push_core(&CoreType::Decimal(p, s.min(p)), e, row)?
+            }
+            NativeRepr::Decimal(None) => {
+                let text = match e {
+                    Elem::Decimal(s) | Elem::Str(s) => s.trim().to_string(),
+                    Elem::Int(v) => v.to_string(),
+                    Elem::UInt(v) => v.to_string(),
+                    Elem::Float(f) if f.is_finite() => format!("{f}"),
+                    _ => return Err(self.type_err(row, &e)),
+                };
+                if text.parse::<f64>().is_err() || text.contains(['i', 'I', 'n', 'N']) {
+                    return Err(self.err(
+                        ErrorCode::Type,
+                        row,
+                        format!("'{}' is not a decimal number", truncate(&text)),
+                    ));
+                }
+                if let ColumnData::Decimal(o) = &mut self.out {
+                    o.push(text.as_bytes())
+                }
+            }
+            NativeRepr::Text(max) => {
+                let s = self.as_text(&e, row)?;
+                let len = s.chars().count();
+                if let Some(n) = max {
+                    if len > *n as usize {
+                        return Err(self.err(
+                            ErrorCode::Type,
+                            row,
+                            format!("string of {len} characters exceeds the length {n}"),
+                        ));
+                    }
+                }
+                if let ColumnData::String(o) = &mut self.out {
+                    o.push(s.as_bytes())
+                }
+            }
+            NativeRepr::Bytes => self.push_core(&CoreType::Bytes, e, row)?,
+            NativeRepr::Date => self.push_core(&CoreType::Date, e, row)?,
+            NativeRepr::Datetime(p) => self.push_core(&CoreType::Datetime(*p), e, row)?,
+            NativeRepr::Time => {
+                let s = self.as_text(&e, row)?;
+                if parse_time(s).is_none() {
+                    return Err(self.err(
+                        ErrorCode::Type,
+                        row,
+                        format!("'{}' is not a time ([-]HH:MM:SS[.ffffff])", truncate(s)),
+                    ));
+                }
+                if let ColumnData::String(o) = &mut self.out {
+                    o.push(s.trim().as_bytes())
+                }
+            }
+            NativeRepr::Enum(m) => self.push_core(&CoreType::Enum(m.clone()), e, row)?,
+            NativeRepr::Json => self.push_core(&CoreType::Json, e, row)?,
+            NativeRepr::Uuid => self.push_core(&CoreType::Uuid, e, row)?,
+            NativeRepr::Other => {
+                return Err(self.err(
+                    ErrorCode::Unsupported,
+                    row,
+                    "values of this native SQL type can be fetched (as text) but not written",
+                ))
+            }
+        }
+        Ok(())
     }
 
     fn push_core(&mut self, c: &CoreType, e: Elem, row: Option<usize>) -> Result<()> {
@@ -929,6 +1353,7 @@ impl<'h> Converter<'h> {
                 let text = match e {
                     Elem::Decimal(s) | Elem::Str(s) => s.to_string(),
                     Elem::Int(v) => v.to_string(),
+                    Elem::UInt(v) => v.to_string(),
                     Elem::Float(f) if f.is_finite() => format!("{f}"),
                     _ => return Err(self.type_err(row, &e)),
                 };

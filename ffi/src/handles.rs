@@ -185,6 +185,7 @@ impl dj_result {
             ColumnData::Int16(v) => (v.as_ptr() as _, ptr::null()),
             ColumnData::Int32(v) => (v.as_ptr() as _, ptr::null()),
             ColumnData::Int64(v) => (v.as_ptr() as _, ptr::null()),
+            ColumnData::UInt64(v) => (v.as_ptr() as _, ptr::null()),
             ColumnData::Float32(v) => (v.as_ptr() as _, ptr::null()),
             ColumnData::Float64(v) => (v.as_ptr() as _, ptr::null()),
             ColumnData::Date(v) => (v.as_ptr() as _, ptr::null()),

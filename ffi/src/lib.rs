@@ -69,7 +69,7 @@ pub const DJ_E_INTERNAL: dj_status = -99;
 /// ABI major version; `dj_abi_version() >> 16` must equal it.
 pub const DJ_ABI_VERSION_MAJOR: u32 = 0;
 /// ABI minor version (additions only).
-pub const DJ_ABI_VERSION_MINOR: u32 = 1;
+pub const DJ_ABI_VERSION_MINOR: u32 = 2;
 
 /// Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 pub const DJ_KIND_BOOL: i32 = 1;
@@ -102,6 +102,9 @@ pub const DJ_KIND_JSON: i32 = 14;
 /// Input kind for `<npy@>` attributes in a columnar insert: `data` points to `nrows`
 /// `dj_array_in` structs (one array per row); `offsets` is unused.
 pub const DJ_KIND_ARRAY: i32 = 15;
+/// Buffer kind: uint64_t per value (native `bigint unsigned` columns of older MySQL pipelines;
+/// smaller unsigned native integers arrive in the next wider signed kind).
+pub const DJ_KIND_UINT64: i32 = 16;
 
 /// Array element type: numpy bool (1 byte).
 pub const DJ_DTYPE_BOOL: i32 = 1;
@@ -1056,6 +1059,7 @@ unsafe fn input_column(c: &dj_column_in, nrows: usize) -> datajoint_core::Result
             Kind::Float64 => InputData::Float64(sl(c.data, nrows)),
             Kind::Date => InputData::Date(sl(c.data, nrows)),
             Kind::Datetime => InputData::Datetime(sl(c.data, nrows)),
+            Kind::UInt64 => InputData::UInt64(sl(c.data, nrows)),
             _ => InputData::Uuid(sl(c.data, nrows)),
         }
     };
@@ -1719,6 +1723,7 @@ mod tests {
             (DJ_KIND_UUID, Kind::Uuid),
             (DJ_KIND_DECIMAL, Kind::Decimal),
             (DJ_KIND_JSON, Kind::Json),
+            (DJ_KIND_UINT64, Kind::UInt64),
         ];
         for (c, k) in kinds {
             assert_eq!(Kind::from_i32(c), Some(k));

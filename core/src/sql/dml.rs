@@ -1,0 +1,322 @@
+//! Data statements: restrictions, SELECT, COUNT, DELETE, bulk INSERT/COPY and the staged
+//! merge behind skip-duplicates and replace.
+
+use super::{Dialect, Target};
+use crate::heading::{Attribute, Heading};
+use crate::types::{AttrType, CoreType, NativeRepr};
+use crate::value::Value;
+
+/// A restriction, rendered into a WHERE clause.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    True,
+    False,
+    /// An SQL condition used verbatim (parenthesised).
+    Sql(String),
+    /// attribute = value (value already converted to the attribute's canonical form)
+    Eq(Attribute, Value),
+    IsNull(String),
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertMode {
+    /// A duplicate key is an error.
+    Error,
+    /// Rows whose primary key exists are skipped.
+    SkipDuplicates,
+    /// Rows whose primary key exists replace the old row.
+    Replace,
+}
+
+pub struct SelectSpec<'a> {
+    pub schema: &'a str,
+    pub table: &'a str,
+    pub heading: &'a Heading,
+    /// attribute indexes to return
+    pub attrs: Vec<usize>,
+    pub condition: &'a Condition,
+    /// (attribute name, descending)
+    pub order_by: Vec<(String, bool)>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// Render a condition; parameters are appended to `params` in placeholder order.
+pub fn condition(d: Dialect, c: &Condition, params: &mut Vec<Value>) -> String {
+    match c {
+        Condition::True => "TRUE".into(),
+        Condition::False => "FALSE".into(),
+        Condition::Sql(s) => format!("({s})"),
+        Condition::Eq(a, v) => {
+            let ph = d.placeholder(params.len(), Some(a));
+            params.push(v.clone());
+            format!("{} = {ph}", d.quote(&a.name))
+        }
+        Condition::IsNull(n) => format!("{} IS NULL", d.quote(n)),
+        Condition::And(v) if v.is_empty() => "TRUE".into(),
+        Condition::Or(v) if v.is_empty() => "FALSE".into(),
+        Condition::And(v) | Condition::Or(v) => {
+            let op = if matches!(c, Condition::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            let parts: Vec<String> = v.iter().map(|x| condition(d, x, params)).collect();
+            format!("({})", parts.join(op))
+        }
+        Condition::Not(x) => format!("(NOT {})", condition(d, x, params)),
+    }
+}
+
+/// SELECT expression of an attribute: types the backend cannot decode from its wire format are
+/// cast here (to text, or DuckDB's unsigned integers to the buffer kind's width).
+pub fn select_expr(d: Dialect, a: &Attribute) -> String {
+    let name = d.quote(&a.name);
+    let cast = |t: &str| format!("CAST({name} AS {t}) AS {name}");
+    match (d, &a.ty) {
+        (Dialect::DuckDb, AttrType::Core(CoreType::Enum(_) | CoreType::Decimal(..)))
+        | (Dialect::DuckDb, AttrType::Core(CoreType::Json))
+        | (Dialect::DuckDb, AttrType::Codec { store: Some(_), .. }) => cast("VARCHAR"),
+        (Dialect::DuckDb, AttrType::Native(n)) => match &n.repr {
+            NativeRepr::Int { .. } | NativeRepr::Year => match n.kind() {
+                crate::types::Kind::Int8 => cast("TINYINT"),
+                crate::types::Kind::Int16 => cast("SMALLINT"),
+                crate::types::Kind::Int32 => cast("INTEGER"),
+                crate::types::Kind::Int64 => cast("BIGINT"),
+                _ => cast("UBIGINT"),
+            },
+            NativeRepr::Float32 | NativeRepr::Float64 | NativeRepr::Bytes => name,
+            NativeRepr::Date | NativeRepr::Datetime(_) | NativeRepr::Uuid => name,
+            _ => cast("VARCHAR"),
+        },
+        (Dialect::Postgres, AttrType::Native(n)) if n.repr == NativeRepr::Other => cast("text"),
+        (Dialect::MySql, AttrType::Native(n)) if n.repr == NativeRepr::Other => cast("CHAR"),
+        _ => name,
+    }
+}
+
+fn order_limit(d: Dialect, spec: &SelectSpec) -> String {
+    let mut sql = String::new();
+    if !spec.order_by.is_empty() {
+        let o: Vec<String> = spec
+            .order_by
+            .iter()
+            .map(|(n, desc)| format!("{}{}", d.quote(n), if *desc { " DESC" } else { " ASC" }))
+            .collect();
+        sql.push_str(&format!(" ORDER BY {}", o.join(", ")));
+    }
+    match (spec.limit, spec.offset) {
+        (Some(l), None) => sql.push_str(&format!(" LIMIT {l}")),
+        (Some(l), Some(o)) => sql.push_str(&format!(" LIMIT {l} OFFSET {o}")),
+        (None, Some(o)) => match d {
+            Dialect::MySql => sql.push_str(&format!(" LIMIT 18446744073709551615 OFFSET {o}")),
+            Dialect::DuckDb => sql.push_str(&format!(" LIMIT ALL OFFSET {o}")),
+            Dialect::Postgres => sql.push_str(&format!(" OFFSET {o}")),
+        },
+        (None, None) => {}
+    }
+    sql
+}
+
+pub fn select(d: Dialect, spec: &SelectSpec) -> (String, Vec<Value>) {
+    let exprs: Vec<String> = spec
+        .attrs
+        .iter()
+        .map(|&i| select_expr(d, &spec.heading.attributes[i]))
+        .collect();
+    let mut params = Vec::new();
+    let cond = condition(d, spec.condition, &mut params);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {cond}{}",
+        if exprs.is_empty() {
+            "1".to_string()
+        } else {
+            exprs.join(", ")
+        },
+        d.table(spec.schema, spec.table),
+        order_limit(d, spec)
+    );
+    (sql, params)
+}
+
+pub fn count(d: Dialect, schema: &str, table: &str, cond: &Condition) -> (String, Vec<Value>) {
+    let mut params = Vec::new();
+    let w = condition(d, cond, &mut params);
+    (
+        format!(
+            "SELECT CAST(count(*) AS {}) FROM {} WHERE {w}",
+            if d == Dialect::MySql {
+                "SIGNED"
+            } else {
+                "BIGINT"
+            },
+            d.table(schema, table)
+        ),
+        params,
+    )
+}
+
+/// The values of `attrs` of the rows a delete will remove, locked until the delete commits.
+pub fn select_for_delete(
+    d: Dialect,
+    schema: &str,
+    table: &str,
+    heading: &Heading,
+    attrs: &[usize],
+    cond: &Condition,
+) -> (String, Vec<Value>) {
+    let exprs: Vec<String> = attrs
+        .iter()
+        .map(|&i| select_expr(d, &heading.attributes[i]))
+        .collect();
+    let mut params = Vec::new();
+    let w = condition(d, cond, &mut params);
+    let lock = if d == Dialect::DuckDb {
+        ""
+    } else {
+        " FOR UPDATE"
+    };
+    (
+        format!(
+            "SELECT {} FROM {} WHERE {w}{lock}",
+            exprs.join(", "),
+            d.table(schema, table)
+        ),
+        params,
+    )
+}
+
+pub fn delete(d: Dialect, schema: &str, table: &str, cond: &Condition) -> (String, Vec<Value>) {
+    let mut params = Vec::new();
+    let w = condition(d, cond, &mut params);
+    (
+        format!("DELETE FROM {} WHERE {w}", d.table(schema, table)),
+        params,
+    )
+}
+
+/// MySQL's bulk path: one multi-row INSERT of `nrows` rows with placeholders.
+pub fn insert_values(d: Dialect, target: Target, names: &[&str], nrows: usize) -> String {
+    let one = format!(
+        "({})",
+        (0..names.len()).map(|_| "?").collect::<Vec<_>>().join(", ")
+    );
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        d.target(target),
+        d.quote_list(names)
+    );
+    sql.reserve(nrows * (one.len() + 1));
+    for r in 0..nrows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&one);
+    }
+    sql
+}
+
+/// PostgreSQL's bulk path: binary COPY.
+pub fn copy_in(d: Dialect, target: Target, names: &[&str]) -> String {
+    format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        d.target(target),
+        d.quote_list(names)
+    )
+}
+
+/// A query with no rows whose result columns describe `names` (their server types).
+pub fn probe_columns(d: Dialect, target: Target, names: &[&str]) -> String {
+    format!(
+        "SELECT {} FROM {} LIMIT 0",
+        d.quote_list(names),
+        d.target(target)
+    )
+}
+
+/// An empty staging table with the given columns of `table`.
+pub fn create_stage(d: Dialect, schema: &str, table: &str, names: &[&str]) -> String {
+    let temp = if d == Dialect::MySql {
+        "TEMPORARY"
+    } else {
+        "TEMP"
+    };
+    let stage = match d {
+        Dialect::Postgres => d.quote(super::STAGE),
+        _ => d.target(Target::Stage { schema }),
+    };
+    format!(
+        "CREATE {temp} TABLE {stage} AS SELECT {} FROM {} LIMIT 0",
+        d.quote_list(names),
+        d.table(schema, table)
+    )
+}
+
+pub fn drop_stage(d: Dialect, schema: &str) -> String {
+    let temp = if d == Dialect::MySql {
+        "TEMPORARY "
+    } else {
+        ""
+    };
+    format!(
+        "DROP {temp}TABLE IF EXISTS {}",
+        d.target(Target::Stage { schema })
+    )
+}
+
+/// Move the staged rows into the table: skip rows whose key exists, or replace them. Judged on
+/// the primary key on PostgreSQL and DuckDB; on MySQL on any unique key, as the reference does
+/// (`ON DUPLICATE KEY UPDATE`).
+pub fn merge_stage(
+    d: Dialect,
+    schema: &str,
+    table: &str,
+    names: &[&str],
+    primary_key: &[String],
+    mode: InsertMode,
+) -> String {
+    let full = d.table(schema, table);
+    let cols = d.quote_list(names);
+    let updates: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !primary_key.iter().any(|k| k == n))
+        .collect();
+    let head = format!(
+        "INSERT INTO {full} ({cols}) SELECT {cols} FROM {}",
+        d.target(Target::Stage { schema })
+    );
+    match d {
+        Dialect::MySql => {
+            let action = if mode == InsertMode::Replace && !updates.is_empty() {
+                let u: Vec<String> = updates
+                    .iter()
+                    .map(|n| format!("{0} = VALUES({0})", d.quote(n)))
+                    .collect();
+                u.join(", ")
+            } else {
+                let k = d.quote(&primary_key[0]);
+                format!("{k} = {full}.{k}")
+            };
+            format!("{head} ON DUPLICATE KEY UPDATE {action}")
+        }
+        _ => {
+            let action = if mode == InsertMode::Replace && !updates.is_empty() {
+                let u: Vec<String> = updates
+                    .iter()
+                    .map(|n| format!("{0} = EXCLUDED.{0}", d.quote(n)))
+                    .collect();
+                format!("DO UPDATE SET {}", u.join(", "))
+            } else {
+                "DO NOTHING".to_string()
+            };
+            format!(
+                "{head} ON CONFLICT ({}) {action}",
+                d.quote_list(primary_key)
+            )
+        }
+    }
+}

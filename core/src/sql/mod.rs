@@ -1,0 +1,366 @@
+//! The one SQL compiler. Every statement a backend runs — DDL, INSERT/COPY/SELECT/DELETE,
+//! restrictions, catalog queries, session setup — is written here, parameterised by a small
+//! [`Dialect`]. Backend files only execute the text, move the data and convert types.
+
+pub mod catalog;
+pub mod ddl;
+pub mod dml;
+
+use crate::error::{Error, Result};
+use crate::heading::Attribute;
+use crate::types::{AttrType, CoreType, NativeRepr, NativeType};
+
+/// Catalog name under which the DuckDB database is attached; `$` cannot appear in a schema name,
+/// and a file `lab.duckdb` would otherwise be catalog `lab`, clashing with a schema `lab`.
+pub const DUCKDB_CATALOG: &str = "dj$db";
+
+/// Name of the per-session staging table used by skip-duplicates and replace inserts.
+pub const STAGE: &str = "~stage";
+
+/// The reference's MySQL session `sql_mode` (PY `adapters/mysql.py` `connect`).
+pub const MYSQL_SQL_MODE: &str = "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,\
+STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY";
+
+/// What differs between the SQL of the three backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    DuckDb,
+    Postgres,
+    MySql,
+}
+
+/// Where an append writes: a table of a schema, or the session's staging table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    Table {
+        schema: &'a str,
+        table: &'a str,
+    },
+    /// The temporary staging table (for MySQL it lives next to the schema's tables).
+    Stage {
+        schema: &'a str,
+    },
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "duckdb",
+            Dialect::Postgres => "postgresql",
+            Dialect::MySql => "mysql",
+        }
+    }
+
+    pub fn quote(self, ident: &str) -> String {
+        match self {
+            Dialect::MySql => format!("`{}`", ident.replace('`', "``")),
+            _ => format!("\"{}\"", ident.replace('"', "\"\"")),
+        }
+    }
+
+    /// Quoted comma-separated identifiers.
+    pub fn quote_list<S: AsRef<str>>(self, names: &[S]) -> String {
+        let q: Vec<String> = names.iter().map(|n| self.quote(n.as_ref())).collect();
+        q.join(", ")
+    }
+
+    /// Fully qualified table name.
+    pub fn table(self, schema: &str, table: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!(
+                "{}.{}.{}",
+                self.quote(DUCKDB_CATALOG),
+                self.quote(schema),
+                self.quote(table)
+            ),
+            _ => format!("{}.{}", self.quote(schema), self.quote(table)),
+        }
+    }
+
+    pub fn target(self, t: Target) -> String {
+        match (self, t) {
+            (_, Target::Table { schema, table }) => self.table(schema, table),
+            (Dialect::DuckDb, Target::Stage { .. }) => format!("temp.main.{}", self.quote(STAGE)),
+            (Dialect::Postgres, Target::Stage { .. }) => format!("pg_temp.{}", self.quote(STAGE)),
+            (Dialect::MySql, Target::Stage { schema }) => self.table(schema, STAGE),
+        }
+    }
+
+    /// A string literal. MySQL also treats backslashes as escapes.
+    pub fn literal(self, s: &str) -> String {
+        match self {
+            Dialect::MySql => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''")),
+            _ => format!("'{}'", s.replace('\'', "''")),
+        }
+    }
+
+    /// Placeholder of the n-th (0-based) parameter, compared against `attr`.
+    pub fn placeholder(self, n: usize, attr: Option<&Attribute>) -> String {
+        match self {
+            Dialect::MySql => "?".into(),
+            Dialect::Postgres => format!("${}", n + 1),
+            Dialect::DuckDb => match attr.and_then(|a| self.column_type(&a.ty, "").ok()) {
+                Some(t) => format!("CAST(? AS {t})"),
+                None => "?".into(),
+            },
+        }
+    }
+
+    pub fn max_table_name(self) -> usize {
+        match self {
+            Dialect::Postgres => 63,
+            _ => 64,
+        }
+    }
+
+    pub fn begin(self) -> &'static str {
+        match self {
+            Dialect::MySql => "START TRANSACTION WITH CONSISTENT SNAPSHOT",
+            Dialect::Postgres => "BEGIN",
+            Dialect::DuckDb => "BEGIN TRANSACTION",
+        }
+    }
+
+    pub fn commit(self) -> &'static str {
+        "COMMIT"
+    }
+
+    pub fn rollback(self) -> &'static str {
+        "ROLLBACK"
+    }
+
+    /// MySQL's floating-point columns cannot hold ±inf.
+    pub fn stores_infinity(self) -> bool {
+        self != Dialect::MySql
+    }
+
+    /// Statements run on every new session.
+    pub fn session_setup(self) -> Vec<String> {
+        match self {
+            // UUIDs come back as 16 raw bytes rather than text (and booleans as arrow.bool8).
+            Dialect::DuckDb => vec!["SET arrow_lossless_conversion = true".into()],
+            Dialect::Postgres => vec!["SET client_min_messages = warning".into()],
+            Dialect::MySql => vec![
+                format!("SET SESSION sql_mode = {}", self.literal(MYSQL_SQL_MODE)),
+                "SET NAMES utf8mb4".into(),
+                "SET SESSION time_zone = '+00:00'".into(),
+            ],
+        }
+    }
+
+    /// DuckDB: attach the database file (or `:memory:`) under [`DUCKDB_CATALOG`] and use it.
+    pub fn duckdb_attach(path: &str) -> String {
+        let d = Dialect::DuckDb;
+        format!(
+            "ATTACH {} AS {}; USE {};",
+            d.literal(path),
+            d.quote(DUCKDB_CATALOG),
+            d.quote(DUCKDB_CATALOG)
+        )
+    }
+
+    /// A query returning the server's id of this session (one integer row).
+    pub fn session_id_query(self) -> &'static str {
+        match self {
+            Dialect::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+            Dialect::Postgres => "SELECT CAST(pg_backend_pid() AS bigint)",
+            Dialect::DuckDb => "SELECT CAST(0 AS BIGINT)",
+        }
+    }
+
+    /// The column type of an attribute type (reference §1.2 for MySQL and PostgreSQL).
+    /// `schema` qualifies PostgreSQL's named enum types.
+    pub fn column_type(self, ty: &AttrType, schema: &str) -> Result<String> {
+        Ok(match ty {
+            AttrType::Core(c) => self.core_type(c, schema),
+            AttrType::Codec { store, .. } => match (self, store.is_some()) {
+                (Dialect::DuckDb, true) => "JSON".into(),
+                (Dialect::DuckDb, false) => "BLOB".into(),
+                (Dialect::Postgres, true) => "jsonb".into(),
+                (Dialect::Postgres, false) => "bytea".into(),
+                (Dialect::MySql, true) => "json".into(),
+                (Dialect::MySql, false) => "longblob".into(),
+            },
+            AttrType::Native(n) => self.native_type(n)?,
+        })
+    }
+
+    fn core_type(self, c: &CoreType, schema: &str) -> String {
+        use CoreType::*;
+        let d = self;
+        match (d, c) {
+            (Dialect::DuckDb, _) => match c {
+                Int8 => "TINYINT".into(),
+                Int16 => "SMALLINT".into(),
+                Int32 => "INTEGER".into(),
+                Int64 => "BIGINT".into(),
+                Float32 => "FLOAT".into(),
+                Float64 => "DOUBLE".into(),
+                Bool => "BOOLEAN".into(),
+                Decimal(p, s) => format!("DECIMAL({p},{s})"),
+                Char(_) | Varchar(_) => "VARCHAR".into(),
+                Date => "DATE".into(),
+                Datetime(_) => "TIMESTAMP".into(),
+                Bytes => "BLOB".into(),
+                Json => "JSON".into(),
+                Uuid => "UUID".into(),
+                Enum(v) => format!("ENUM({})", self.enum_items(v)),
+            },
+            (_, Int8) if d == Dialect::Postgres => "smallint".into(),
+            (_, Int8) => "tinyint".into(),
+            (_, Int16) => "smallint".into(),
+            (Dialect::Postgres, Int32) => "integer".into(),
+            (_, Int32) => "int".into(),
+            (_, Int64) => "bigint".into(),
+            (Dialect::Postgres, Float32) => "real".into(),
+            (_, Float32) => "float".into(),
+            (Dialect::Postgres, Float64) => "double precision".into(),
+            (_, Float64) => "double".into(),
+            (Dialect::Postgres, Bool) => "boolean".into(),
+            (_, Bool) => "tinyint".into(),
+            (Dialect::Postgres, Decimal(p, s)) => format!("numeric({p},{s})"),
+            (_, Decimal(p, s)) => format!("decimal({p},{s})"),
+            (_, Char(n)) => format!("char({n})"),
+            (_, Varchar(n)) => format!("varchar({n})"),
+            (_, Date) => "date".into(),
+            (Dialect::Postgres, Datetime(None)) => "timestamp".into(),
+            (Dialect::Postgres, Datetime(Some(p))) => format!("timestamp({p})"),
+            (_, Datetime(None)) => "datetime".into(),
+            (_, Datetime(Some(p))) => format!("datetime({p})"),
+            (Dialect::Postgres, Bytes) => "bytea".into(),
+            (_, Bytes) => "longblob".into(),
+            (Dialect::Postgres, Json) => "jsonb".into(),
+            (_, Json) => "json".into(),
+            (Dialect::Postgres, Uuid) => "uuid".into(),
+            (_, Uuid) => "binary(16)".into(),
+            (Dialect::Postgres, Enum(v)) => {
+                format!("{}.{}", self.quote(schema), self.quote(&pg_enum_name(v)))
+            }
+            (_, Enum(v)) => format!("enum({})", self.enum_items(v)),
+        }
+    }
+
+    fn enum_items(self, v: &[String]) -> String {
+        let items: Vec<String> = v.iter().map(|s| self.literal(s)).collect();
+        items.join(",")
+    }
+
+    /// A native type passes through verbatim where the backend has that spelling.
+    fn native_type(self, n: &NativeType) -> Result<String> {
+        let unavailable = || {
+            Error::definition(format!(
+                "native type '{}' does not exist on {}; use a core type (int32, float64, bytes, …)",
+                n.sql,
+                self.name()
+            ))
+        };
+        match self {
+            Dialect::MySql => {
+                if matches!(n.sql.as_str(), "bytea" | "uuid" | "jsonb" | "boolean")
+                    || n.sql.contains("time zone")
+                    || n.sql.starts_with("character")
+                    || n.sql.ends_with("serial")
+                {
+                    return Err(unavailable());
+                }
+                Ok(n.sql.clone())
+            }
+            Dialect::Postgres => {
+                let ok = match &n.repr {
+                    NativeRepr::Int { unsigned, .. } => {
+                        !unsigned
+                            && (matches!(
+                                n.sql.as_str(),
+                                "smallint" | "int" | "integer" | "bigint" | "serial"
+                            ) || n.sql.ends_with("serial"))
+                    }
+                    NativeRepr::Float32 | NativeRepr::Float64 => {
+                        !n.sql.contains("unsigned") && n.sql != "double"
+                    }
+                    NativeRepr::Decimal(_) => {
+                        n.sql.starts_with("decimal") || n.sql.starts_with("numeric")
+                    }
+                    NativeRepr::Text(_) => {
+                        n.sql == "text" || n.sql.starts_with("char") || n.sql.starts_with("varchar")
+                    }
+                    NativeRepr::Time | NativeRepr::Datetime(_) => !n.sql.starts_with("datetime"),
+                    NativeRepr::Bytes => n.sql == "bytea",
+                    _ => false,
+                };
+                if ok {
+                    Ok(n.sql.clone())
+                } else {
+                    Err(unavailable())
+                }
+            }
+            Dialect::DuckDb => Ok(match &n.repr {
+                NativeRepr::Int { bytes, unsigned } => match (bytes, unsigned) {
+                    (1, false) => "TINYINT",
+                    (1, true) => "UTINYINT",
+                    (2, false) => "SMALLINT",
+                    (2, true) => "USMALLINT",
+                    (3 | 4, false) => "INTEGER",
+                    (3 | 4, true) => "UINTEGER",
+                    (_, false) => "BIGINT",
+                    (_, true) => "UBIGINT",
+                }
+                .into(),
+                NativeRepr::Float32 => "FLOAT".into(),
+                NativeRepr::Float64 => "DOUBLE".into(),
+                NativeRepr::Decimal(Some((p, s))) => format!("DECIMAL({},{})", p.min(&38), s),
+                NativeRepr::Decimal(None) => "DECIMAL(38,10)".into(),
+                NativeRepr::Text(_) | NativeRepr::Other => "VARCHAR".into(),
+                NativeRepr::Bytes => "BLOB".into(),
+                NativeRepr::Date => "DATE".into(),
+                NativeRepr::Datetime(_) => "TIMESTAMP".into(),
+                NativeRepr::Time => "TIME".into(),
+                NativeRepr::Year => "SMALLINT".into(),
+                NativeRepr::Enum(v) => format!("ENUM({})", self.enum_items(v)),
+                NativeRepr::Json => "JSON".into(),
+                NativeRepr::Uuid => "UUID".into(),
+            }),
+        }
+    }
+}
+
+/// PostgreSQL enum type name: `enum_` + the first 8 hex digits of MD5 of the sorted values
+/// joined by `_` (PY `adapters/postgres.py` `core_type_to_sql`).
+pub fn pg_enum_name(values: &[String]) -> String {
+    use md5::{Digest, Md5};
+    let mut sorted: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+    sorted.sort();
+    let digest = hex::encode(Md5::digest(sorted.join("_").as_bytes()));
+    format!("enum_{}", &digest[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::parse_type;
+
+    #[test]
+    fn reference_type_maps() {
+        let t = |d: Dialect, s: &str| d.column_type(&parse_type(s).unwrap(), "djexp").unwrap();
+        assert_eq!(t(Dialect::MySql, "int8"), "tinyint");
+        assert_eq!(t(Dialect::Postgres, "int8"), "smallint");
+        assert_eq!(t(Dialect::MySql, "bool"), "tinyint");
+        assert_eq!(t(Dialect::Postgres, "float64"), "double precision");
+        assert_eq!(t(Dialect::MySql, "uuid"), "binary(16)");
+        assert_eq!(t(Dialect::Postgres, "datetime(3)"), "timestamp(3)");
+        assert_eq!(t(Dialect::Postgres, "decimal(10,2)"), "numeric(10,2)");
+        assert_eq!(t(Dialect::MySql, "<blob>"), "longblob");
+        assert_eq!(t(Dialect::Postgres, "<npy@main>"), "jsonb");
+        assert_eq!(
+            t(Dialect::Postgres, "enum('M','F')"),
+            "\"djexp\".\"enum_724cdf44\""
+        );
+        assert_eq!(t(Dialect::MySql, "enum('M','F')"), "enum('M','F')");
+        assert_eq!(t(Dialect::MySql, "int unsigned"), "int unsigned");
+        assert_eq!(t(Dialect::DuckDb, "int unsigned"), "UINTEGER");
+        assert!(Dialect::Postgres
+            .column_type(&parse_type("int unsigned").unwrap(), "s")
+            .is_err());
+        assert_eq!(Dialect::MySql.literal("a'b\\c"), "'a''b\\\\c'");
+        assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
+    }
+}
