@@ -39,7 +39,7 @@ typedef struct dj_npyref dj_npyref;
 #define DJ_ABI_VERSION_MAJOR 0
 
 // ABI minor version (additions only).
-#define DJ_ABI_VERSION_MINOR 1
+#define DJ_ABI_VERSION_MINOR 2
 
 // Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 #define DJ_KIND_BOOL 1
@@ -86,6 +86,10 @@ typedef struct dj_npyref dj_npyref;
 // Input kind for `<npy@>` attributes in a columnar insert: `data` points to `nrows`
 // `dj_array_in` structs (one array per row); `offsets` is unused.
 #define DJ_KIND_ARRAY 15
+
+// Buffer kind: uint64_t per value (native `bigint unsigned` columns of older MySQL pipelines;
+// smaller unsigned native integers arrive in the next wider signed kind).
+#define DJ_KIND_UINT64 16
 
 // Array element type: numpy bool (1 byte).
 #define DJ_DTYPE_BOOL 1
