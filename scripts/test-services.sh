@@ -1,12 +1,14 @@
-# Sourced by scripts/test and bench/run: a Python venv with numpy + moto, and an S3-compatible
+# Sourced by scripts/test and bench/run: a Python venv with numpy, moto and DataJoint Python 2.3.5,
+# and an S3-compatible
 # server (moto) on a free loopback port with a test bucket. Exports DJ_TEST_PYTHON,
 # DJ_TEST_S3_ENDPOINT and DJ_TEST_S3_BUCKET; stop_test_services stops the server.
 
 ensure_venv() {
   DJ_VENV="${DJ_VENV:-$DJ_CACHE_DIR/venv}"
-  if ! "$DJ_VENV/bin/python" -c "import numpy, moto" >/dev/null 2>&1; then
+  # DataJoint Python 2.3.5 (with psycopg2 for PostgreSQL) is the interop peer of the tests
+  if ! "$DJ_VENV/bin/python" -c "import numpy, moto, psycopg2, datajoint; assert datajoint.__version__ == '2.3.5'" >/dev/null 2>&1; then
     python3 -m venv "$DJ_VENV"
-    "$DJ_VENV/bin/pip" install -q --disable-pip-version-check numpy 'moto[server]'
+    "$DJ_VENV/bin/pip" install -q --disable-pip-version-check numpy 'moto[server]' 'datajoint==2.3.5' psycopg2-binary
   fi
   export DJ_TEST_PYTHON="$DJ_VENV/bin/python"
 }

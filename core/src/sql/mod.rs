@@ -324,10 +324,13 @@ impl Dialect {
 }
 
 /// PostgreSQL enum type name: `enum_` + the first 8 hex digits of MD5 of the sorted values
-/// joined by `_` (PY `adapters/postgres.py` `core_type_to_sql`).
+/// joined by `_` (PY `adapters/postgres.py` `core_type_to_sql`). The reference hashes the values
+/// as it splits them out of the declared text, with quotes still doubled (`it''s`); so do we,
+/// so that both name the type alike.
 pub fn pg_enum_name(values: &[String]) -> String {
     use md5::{Digest, Md5};
-    let mut sorted: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+    let spelled: Vec<String> = values.iter().map(|v| v.replace('\'', "''")).collect();
+    let mut sorted: Vec<&str> = spelled.iter().map(|s| s.as_str()).collect();
     sorted.sort();
     let digest = hex::encode(Md5::digest(sorted.join("_").as_bytes()));
     format!("enum_{}", &digest[..8])
