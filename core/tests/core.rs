@@ -408,6 +408,19 @@ fn restrictions_fetch_options_and_delete() {
             .count()
             .unwrap_err();
         assert!(e.message.contains("item"), "{}", e.message);
+        assert_eq!(
+            e.code,
+            ErrorCode::UnknownAttribute,
+            "{}: {}",
+            db.backend,
+            e.message
+        );
+        let e = t
+            .restrict_sql("item_id = = 1")
+            .unwrap()
+            .count()
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Backend, "{}: {}", db.backend, e.message);
         // delete
         assert_eq!(by_sql.delete().unwrap(), 3);
         assert_eq!(t.count().unwrap(), 7);
@@ -1525,4 +1538,57 @@ fn a_duplicate_in_a_batch_with_arrays_leaves_nothing() {
             assert_eq!(r.unwrap(), 6);
         }
     }
+}
+
+/// skip_duplicates follows each backend's reference behaviour: MySQL's `ON DUPLICATE KEY`
+/// skips a clash on any unique index, PostgreSQL's `ON CONFLICT (pk)` only on the primary key
+/// (DuckDB as PostgreSQL); replace updates the row in place on all three.
+#[test]
+fn skip_duplicates_and_replace_follow_each_backend() {
+    for_each_backend(|db| {
+        let s = db.schema("skip");
+        let t = s
+            .declare(
+                "Person",
+                Tier::Manual,
+                "person_id : int32\n---\nemail : varchar(64)\nage = null : int16\nunique index (email)",
+            )
+            .unwrap();
+        let row = |id: i32, email: &str, age: i64| {
+            Row::new()
+                .with("person_id", id)
+                .with("email", email)
+                .with("age", age)
+        };
+        t.insert1(&row(1, "a@x", 30), InsertOptions::default())
+            .unwrap();
+        let skip = InsertOptions {
+            skip_duplicates: true,
+            ..Default::default()
+        };
+        // same key: skipped everywhere, the old row stays
+        assert_eq!(t.insert1(&row(1, "b@x", 99), skip).unwrap(), 0);
+        // new key, clashing secondary unique value
+        let r = t.insert1(&row(2, "a@x", 40), skip);
+        if db.backend == "mysql" {
+            assert_eq!(r.unwrap(), 0, "MySQL skips any unique clash");
+        } else {
+            assert_eq!(r.unwrap_err().code, ErrorCode::Duplicate, "{}", db.backend);
+        }
+        assert_eq!(t.count().unwrap(), 1);
+        // replace: the row is updated in place, attributes not given keep their values
+        let n = t
+            .insert1(
+                &Row::new().with("person_id", 1).with("email", "c@x"),
+                InsertOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let got = t.fetch1(&FetchOptions::default()).unwrap().row(0);
+        assert_eq!(got.get("email"), Some(&Value::String("c@x".into())));
+        assert_eq!(got.get("age"), Some(&Value::Int(30)));
+    });
 }

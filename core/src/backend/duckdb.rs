@@ -42,6 +42,8 @@ fn map_err(e: duckdb::Error, ctx: &str) -> Error {
         || lower.contains("dependency error")
     {
         ErrorCode::Integrity
+    } else if lower.contains("referenced column") && lower.contains("not found") {
+        ErrorCode::UnknownAttribute
     } else if lower.contains("catalog error") && lower.contains("does not exist") {
         ErrorCode::NotFound
     } else if lower.contains("conversion error") || lower.contains("could not convert") {
