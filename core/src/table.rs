@@ -616,7 +616,9 @@ impl Table {
             let given = plan
                 .iter()
                 .any(|(_, idx)| self.heading.attributes[*idx].name == a.name);
-            if !given && a.default.is_none() && !a.nullable {
+            let generated =
+                matches!(&a.ty, AttrType::Native(n) if n.sql.contains("auto_increment"));
+            if !given && a.default.is_none() && !a.nullable && !generated {
                 return Err(Error::invalid_arg(format!(
                     "{}: attribute '{}' is missing and has no default",
                     self.full_name(),

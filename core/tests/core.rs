@@ -974,6 +974,13 @@ fn reference_conventions_in_the_catalog() {
                 ("buddy".to_string(), origin),
             ]
         );
+        // dropping a table removes its lineage rows
+        let tmp = s
+            .declare("Scratch", Tier::Manual, "scratch_id : int32")
+            .unwrap();
+        assert_eq!(tmp.lineage().unwrap().len(), 1);
+        tmp.drop().unwrap();
+        assert!(tmp.lineage().unwrap().is_empty());
         // what the server's catalog holds, byte for byte where the reference reads it
         if db.backend != "duckdb" {
             let q = match db.backend.as_str() {
@@ -1183,6 +1190,24 @@ fn legacy_tables_written_with_raw_sql_open_and_fetch() {
         assert_eq!(r.get("ts"), Some(&ts));
         assert_eq!(r.get("z"), Some(&z));
         assert_eq!(rs.row(1).get("blob"), Some(&Value::Null));
+        if b == "mysql" {
+            // auto_increment keys may be left out, as the reference allows
+            support::raw_sql(
+                &b,
+                &format!(
+                    "CREATE TABLE `{n}`.`auto` (`id` int NOT NULL AUTO_INCREMENT, \
+                     `v` varchar(10) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB"
+                ),
+            );
+            let auto = s.table("auto").unwrap();
+            auto.insert_rows(
+                &[Row::new().with("v", "a"), Row::new().with("v", "b")],
+                InsertOptions::default(),
+            )
+            .unwrap();
+            let ids = auto.keys(&FetchOptions::default()).unwrap();
+            assert_eq!(ids.row(1).get("id"), Some(&Value::Int(2)));
+        }
         // and they can be written
         t.insert1(
             &Row::new()
@@ -1591,4 +1616,39 @@ fn skip_duplicates_and_replace_follow_each_backend() {
         assert_eq!(got.get("email"), Some(&Value::String("c@x".into())));
         assert_eq!(got.get("age"), Some(&Value::Int(30)));
     });
+}
+
+/// `database.use_tls`: unset uses TLS when the server offers it (PostgreSQL here does, MariaDB
+/// does not), `true` requires it, `false` turns it off.
+#[test]
+fn use_tls_follows_the_setting() {
+    for b in support::backends().into_iter().filter(|b| b != "duckdb") {
+        let tls_of = |c: &Connection| -> String {
+            let id = c.session_id().unwrap();
+            if b == "postgresql" {
+                support::raw_sql(&b, &format!("SELECT ssl FROM pg_stat_ssl WHERE pid = {id}"))
+                    .trim()
+                    .to_string()
+            } else {
+                String::new()
+            }
+        };
+        let unset = support::connect(&b, "{}");
+        let off = support::connect(&b, r#"{"database.use_tls": false}"#);
+        if b == "postgresql" {
+            assert_eq!(tls_of(&unset), "t", "prefer: encrypted when offered");
+            assert_eq!(tls_of(&off), "f");
+            let on = support::connect(&b, r#"{"database.use_tls": true}"#);
+            assert_eq!(tls_of(&on), "t");
+        } else {
+            let mut cfg = Config::empty();
+            cfg.apply_overrides_json(&support::server_overrides(&b))
+                .unwrap();
+            cfg.apply_overrides_json(r#"{"database.use_tls": "true"}"#)
+                .unwrap();
+            let e = Connection::open(cfg).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Connection, "{}", e.message);
+            assert_eq!(unset.list_schemas().is_ok(), off.list_schemas().is_ok());
+        }
+    }
 }

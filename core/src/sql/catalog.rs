@@ -264,8 +264,14 @@ pub fn attribute(
             comment: user_comment,
         });
     }
+    let auto = c
+        .extra
+        .as_deref()
+        .is_some_and(|e| e.to_ascii_lowercase().contains("auto_increment"));
     let (ty, declared) = match parent {
         Some(p) => (p.ty.clone(), p.declared_type.clone()),
+        // MySQL reports auto_increment apart from the type; keep it with the type
+        None if auto => catalog_type(d, &format!("{} auto_increment", c.sql_type), None),
         None => catalog_type(d, &c.sql_type, c.enum_labels.as_deref()),
     };
     Ok(Attribute {
