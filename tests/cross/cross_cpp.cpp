@@ -1,12 +1,17 @@
 // cross_cpp — the C++ half of the C++ <-> MATLAB/Octave cross-language test (tests/cross/run.sh).
 //
-//   cross_cpp write <dir>   declare cross.FromCpp and write the reference rows through datajoint.hpp
-//   cross_cpp read  <dir>   read cross.FromOctave (written by cross_octave.m) and compare each value
+//   cross_cpp write <dir> <schema>   declare <schema>.FromCpp and write the reference rows through datajoint.hpp
+//   cross_cpp read  <dir> <schema>   read <schema>.FromOctave (written by cross_octave.m) and compare each value
+//   cross_cpp drop  <dir> <schema>   drop the schema if it exists (servers; run.sh calls it at the end)
 //
-// Both sides use the DuckDB file <dir>/cross.duckdb and the file store <dir>/store (default
-// store "main"). Prints "ok <check>" / "FAIL <check>: ..." lines; exit status 1 on any failure.
+// Both sides use the backend under test (DJ_TEST_BACKEND / DJ_TEST_CONFIG, see
+// bindings/cpp/tests/backend_env.hpp; DuckDB: the file <dir>/cross.duckdb), the same schema name
+// (unique on the servers, chosen by run.sh) and the file store <dir>/store (default store
+// "main"). Prints "ok <check>" / "FAIL <check>: ..." lines; exit status 1 on any failure.
 // The expected values are the same constants as in cross_octave.m.
 #include <datajoint.hpp>
+
+#include "backend_env.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -39,21 +44,16 @@ void expect_eq(const A& got, const B& want, const std::string& what) {
     report(ok, what, d.str());
 }
 
-std::string json_str(const std::string& s) {
-    std::string o = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') o.push_back('\\');
-        o.push_back(c);
-    }
-    return o + "\"";
-}
+using djtest::json_str;
 
 dj::Connection open(const std::string& dir) {
-    const std::string overrides = "{\"database.path\": " + json_str(dir + "/cross.duckdb") +
-                                  ", \"npy_cache.path\": " + json_str(dir + "/cache") +
-                                  ", \"stores\": {\"default\": \"main\", \"main\": {\"protocol\": \"file\", "
-                                  "\"location\": " + json_str(dir + "/store") + "}}}";
-    return dj::Connection::connect("", overrides);
+    const std::string extra = "{\"npy_cache.path\": " + json_str(dir + "/cache") +
+                              ", \"stores\": {\"default\": \"main\", \"main\": {\"protocol\": \"file\", "
+                              "\"location\": " + json_str(dir + "/store") + "}}}";
+    dj::Connection c = dj::Connection::connect("", djtest::config_json(extra, dir + "/cross.duckdb"));
+    if (c.backend() != djtest::backend())
+        throw dj::Error(DJ_E_CONFIG, "connected to " + c.backend() + ", expected " + djtest::backend());
+    return c;
 }
 
 // The table both sides declare (FromCpp and FromOctave).
@@ -109,9 +109,10 @@ std::vector<Expected> expected_rows() {
     };
 }
 
-int write(const std::string& dir) {
+int write(const std::string& dir, const std::string& schema) {
     dj::Connection conn = open(dir);
-    dj::Table t = conn.schema("cross").declare("FromCpp", dj::Tier::Manual, kDefinition);
+    std::cout << "backend " << conn.backend() << ", schema " << schema << "\n";
+    dj::Table t = conn.schema(schema).declare("FromCpp", dj::Tier::Manual, kDefinition);
     // Row 1: a C-order float64 (2,3,4) array with a[i,j,k] = 100i + 10j + k.
     std::vector<double> a3(24);
     for (int i = 0; i < 2; ++i)
@@ -146,9 +147,9 @@ T at(const dj::ArrayView& v, std::initializer_list<int64_t> idx) {
     return x;
 }
 
-int read(const std::string& dir) {
+int read(const std::string& dir, const std::string& schema) {
     dj::Connection conn = open(dir);
-    dj::Table t = conn.schema("cross", false).table("FromOctave");
+    dj::Table t = conn.schema(schema, false).table("FromOctave");
     dj::FetchOptions o;
     o.order_by = "id";
     dj::Result r = t.fetch(o);
@@ -173,7 +174,7 @@ int read(const std::string& dir) {
         expect_eq(r.column("dt").values<dj::Datetime>()[i].micros, dj::Datetime::parse(x.dt).micros, p + "datetime");
         const auto by = r.column("by").bytes(i);
         report(dj::Bytes(by.begin(), by.end()) == x.by, p + "bytes");
-        expect_eq(std::string(r.column("js").str(i)), x.js, p + "json");
+        expect_eq(std::string(r.column("js").str(i)), djtest::json_as_stored(x.js), p + "json");
         expect_eq(dj::to_string(r.column("u").uuid(i)), x.u, p + "uuid");
         expect_eq(r.column("n").is_null(i), x.n_null, p + "NULL");
         if (!x.n_null) expect_eq(r.column("n").values<double>()[i], x.n, p + "nullable float");
@@ -206,7 +207,7 @@ int read(const std::string& dir) {
     }
     // Octave also wrote a 0-d and a 1-d array into FromOctaveShapes.
     {
-        dj::Table s = conn.schema("cross", false).table("FromOctaveShapes");
+        dj::Table s = conn.schema(schema, false).table("FromOctaveShapes");
         dj::Result rs = s.fetch(o);
         const dj::NpyRef z = rs.npyref("arr", 0);
         report(z.shape().empty(), "npy 0-d shape ()");
@@ -223,15 +224,27 @@ int read(const std::string& dir) {
 
 }  // namespace
 
+int drop(const std::string& dir, const std::string& schema) {
+    dj::Connection conn = open(dir);
+    const std::vector<std::string> names = conn.schemas();
+    for (const auto& n : names)
+        if (n == schema) conn.schema(schema, false).drop();
+    bool left = false;
+    for (const auto& n : conn.schemas()) left = left || n == schema;
+    report(!left, "schema " + schema + " dropped");
+    return left ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::cerr << "usage: cross_cpp write|read <dir>\n";
+    if (argc != 4) {
+        std::cerr << "usage: cross_cpp write|read|drop <dir> <schema>\n";
         return 2;
     }
     try {
         const std::string mode = argv[1];
-        if (mode == "write") return write(argv[2]);
-        if (mode == "read") return read(argv[2]);
+        if (mode == "write") return write(argv[2], argv[3]);
+        if (mode == "read") return read(argv[2], argv[3]);
+        if (mode == "drop") return drop(argv[2], argv[3]);
         std::cerr << "unknown mode " << mode << "\n";
         return 2;
     } catch (const dj::Error& e) {

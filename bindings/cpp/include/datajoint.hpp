@@ -354,7 +354,8 @@ inline std::string to_string(const Uuid& u) {
 /// Buffer kinds (DJ_KIND_*) as names: "int32", "string", … (the library's spelling).
 inline const char* kind_name(int kind) noexcept { return dj_kind_name(kind); }
 
-/// The DJ_KIND_* of a fixed-width C++ element type (bool buffers are uint8_t).
+/// The DJ_KIND_* of a fixed-width C++ element type (bool buffers are uint8_t; uint64_t buffers are
+/// DJ_KIND_UINT64, the kind of native `bigint unsigned` columns).
 template <class T>
 constexpr int kind_of() noexcept {
     using U = std::remove_cv_t<T>;
@@ -364,6 +365,7 @@ constexpr int kind_of() noexcept {
     else if constexpr (std::is_same_v<U, int32_t>) return DJ_KIND_INT32;
     else if constexpr (std::is_integral_v<U> && std::is_signed_v<U> && sizeof(U) == 8 && !std::is_same_v<U, char>)
         return DJ_KIND_INT64;
+    else if constexpr (std::is_integral_v<U> && std::is_unsigned_v<U> && sizeof(U) == 8) return DJ_KIND_UINT64;
     else if constexpr (std::is_same_v<U, float>) return DJ_KIND_FLOAT32;
     else if constexpr (std::is_same_v<U, double>) return DJ_KIND_FLOAT64;
     else if constexpr (std::is_same_v<U, Date>) return DJ_KIND_DATE;
@@ -700,7 +702,8 @@ public:
     Row& operator=(Row&&) noexcept = default;
     ~Row() = default;
 
-    /// Set attribute `name` (replacing an earlier value). Accepts bool, any integer, float,
+    /// Set attribute `name` (replacing an earlier value). Accepts bool, any integer (unsigned
+    /// 64-bit values beyond int64 for native `bigint unsigned` attributes), float,
     /// double, strings, dj::Bytes, dj::Date, dj::Datetime, dj::Uuid, dj::Decimal, dj::Json,
     /// dj::ArrayIn (an `<npy@>` attribute), nullptr / dj::null, and std::optional of those
     /// (empty = NULL).
@@ -746,9 +749,13 @@ private:
             check(dj_row_set_bool(r, name, v ? 1 : 0));
         } else if constexpr (std::is_integral_v<U>) {
             if constexpr (std::is_unsigned_v<U> && sizeof(U) >= sizeof(int64_t)) {
-                if (v > static_cast<U>(std::numeric_limits<int64_t>::max()))
-                    throw TypeError(DJ_E_TYPE, std::string("attribute '") + name + "': unsigned value " +
-                                                   std::to_string(v) + " exceeds int64");
+                // The C ABI has no unsigned row setter: values beyond int64 travel as exact
+                // decimal text, which the library range-checks against the attribute (a native
+                // `bigint unsigned` takes them, every other integer type reports DJ_E_TYPE).
+                if (v > static_cast<U>(std::numeric_limits<int64_t>::max())) {
+                    check(dj_row_set_decimal(r, name, std::to_string(v).c_str()));
+                    return;
+                }
             }
             check(dj_row_set_int(r, name, static_cast<int64_t>(v)));
         } else if constexpr (std::is_floating_point_v<U>) {
@@ -801,7 +808,9 @@ public:
     Batch() = default;
 
     /// Add a column. Fixed-width element types: bool (stored as uint8_t), uint8_t (as bool),
-    /// int8_t, int16_t, int32_t, int64_t, float, double, dj::Date, dj::Datetime, dj::Uuid.
+    /// int8_t, int16_t, int32_t, int64_t, uint64_t (DJ_KIND_UINT64: any integer attribute, range
+    /// checked; the full range for native `bigint unsigned`), float, double, dj::Date,
+    /// dj::Datetime, dj::Uuid.
     /// Also accepted: std::string (→ add_strings), dj::Bytes, dj::Decimal, dj::Json.
     /// `valid` (optional, one entry per row) marks NULLs with false.
     template <class T>
@@ -1002,11 +1011,12 @@ public:
     }
 
     /// Values of a fixed-width column; T must match kind(): uint8_t (bool), int8_t … int64_t,
-    /// float, double, dj::Date, dj::Datetime, dj::Uuid. NULL entries hold a placeholder (0).
+    /// uint64_t (native `bigint unsigned`), float, double, dj::Date, dj::Datetime, dj::Uuid.
+    /// NULL entries hold a placeholder (0).
     template <class T>
     span<const T> values() const {
         static_assert(kind_of<T>() != 0 && !std::is_same_v<std::remove_cv_t<T>, bool>,
-                      "ColumnView::values<T>: T must be uint8_t (bool), int8_t..int64_t, float, double, "
+                      "ColumnView::values<T>: T must be uint8_t (bool), int8_t..int64_t, uint64_t, float, double, "
                       "dj::Date, dj::Datetime or dj::Uuid");
         require_kind(kind_of<T>(), kind_name(kind_of<T>()));
         return span<const T>(static_cast<const T*>(v_.data), v_.length);
@@ -1046,6 +1056,7 @@ public:
         case DJ_KIND_INT16: return std::to_string(values<int16_t>()[i]);
         case DJ_KIND_INT32: return std::to_string(values<int32_t>()[i]);
         case DJ_KIND_INT64: return std::to_string(values<int64_t>()[i]);
+        case DJ_KIND_UINT64: return std::to_string(values<uint64_t>()[i]);
         case DJ_KIND_FLOAT32: os.precision(std::numeric_limits<float>::digits10); os << values<float>()[i]; return os.str();
         case DJ_KIND_FLOAT64: os.precision(std::numeric_limits<double>::digits10); os << values<double>()[i]; return os.str();
         case DJ_KIND_STRING:

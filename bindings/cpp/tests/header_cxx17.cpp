@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -22,6 +23,8 @@ static_assert(!std::is_copy_constructible_v<dj::NpyRef> && std::is_nothrow_move_
 static_assert(!std::is_copy_constructible_v<dj::ArrayView> && std::is_nothrow_move_constructible_v<dj::ArrayView>);
 static_assert(std::is_nothrow_destructible_v<dj::ArrayView> && std::is_nothrow_destructible_v<dj::NpyRef>);
 static_assert(dj::dtype_of<std::complex<double>>() == dj::Dtype::Complex128 && dj::dtype_of<uint16_t>() == dj::Dtype::Uint16);
+static_assert(dj::kind_of<uint64_t>() == DJ_KIND_UINT64 && dj::kind_of<unsigned long long>() == DJ_KIND_UINT64 &&
+              dj::kind_of<int64_t>() == DJ_KIND_INT64);
 
 // <npy@> arrays through a file store in a temporary folder (C++17: dj::span, no mdspan).
 static int arrays() {
@@ -94,6 +97,7 @@ int main() {
         uid = null : uuid
         price = null : decimal(8,2)
         doc = null : json
+        big = null : bigint unsigned
     )");
     t.insert1(dj::Row()
                   .set("thing_id", 1)
@@ -109,7 +113,8 @@ int main() {
                   .set("at", dj::Datetime::parse("2024-01-02 03:04:05.000006"))
                   .set("uid", dj::Uuid::parse("123e4567-e89b-12d3-a456-426614174000"))
                   .set("price", dj::Decimal{"1.50"})
-                  .set("doc", dj::Json{"{}"}));
+                  .set("doc", dj::Json{"{}"})
+                  .set("big", std::numeric_limits<uint64_t>::max()));
     dj::Batch b;
     b.add("thing_id", std::vector<int32_t>{2, 3})
         .add("i8", std::vector<int8_t>{1, 2})
@@ -124,7 +129,8 @@ int main() {
         .add("at", std::vector<dj::Datetime>{dj::Datetime{0}, dj::Datetime{1}})
         .add("uid", std::vector<dj::Uuid>(2))
         .add_decimals("price", {"1", "2.25"})
-        .add_json("doc", {"[]", "\"s\""});
+        .add_json("doc", {"[]", "\"s\""})
+        .add("big", std::vector<uint64_t>{0, uint64_t{1} << 63});
     t.insert(b, dj::InsertOptions{});
 
     dj::Result r = t.restrict("thing_id >= 1").exclude(dj::Row().set("thing_id", 99)).fetch(dj::FetchOptions{{}, "thing_id", -1, 0});
@@ -145,6 +151,10 @@ int main() {
     bad += dj::to_string(r.column("uid").uuid(0)) != "123e4567-e89b-12d3-a456-426614174000";
     bad += r.column("price").str(0) != "1.50";
     bad += r.column("doc").to_string(0).empty();
+    bad += r.column("big").kind() != DJ_KIND_UINT64;
+    bad += r.column("big").values<uint64_t>()[0] != std::numeric_limits<uint64_t>::max();
+    bad += r.column("big").values<uint64_t>()[2] != uint64_t{1} << 63;
+    bad += r.column("big").to_string(0) != "18446744073709551615";
     bad += t.count() != 3;
     try {
         (void)t.fetch1();

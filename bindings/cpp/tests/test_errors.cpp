@@ -3,8 +3,10 @@
 #include "test_util.hpp"
 
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <regex>
 
 using namespace djtest;
 
@@ -141,7 +143,7 @@ TEST_F(Errors, MovedFromWrapperThrowsInvalidHandle) {
     EXPECT_FALSE(static_cast<bool>(conn));
     EXPECT_THROW((void)conn.schemas(), dj::InvalidHandle);
     EXPECT_THROW(conn.close(), dj::InvalidHandle);
-    EXPECT_EQ(c2.backend(), "duckdb");
+    EXPECT_EQ(c2.backend(), backend());
 
     dj::Row r;
     r.set("item_id", 1);
@@ -378,7 +380,7 @@ TEST_F(Errors, WrongTypeForAnAttribute) {
 TEST_F(Errors, ErrorMessagesQuoteTheTableOnce) {
     // Messages name the table as `schema`.`table`, not ``schema`.`table``.
     const std::string msg = error_message_of(DJ_E_TYPE, [&] { item.insert1(dj::Row().set("item_id", "x").set("label", "a")); });
-    EXPECT_NE(msg.find("`test`.`item`"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("`" + schema_name + "`.`item`"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("``"), std::string::npos) << msg;
 }
 
@@ -497,7 +499,7 @@ TEST_F(Errors, MalformedDefinitions) {
         EXPECT_TRUE(contains(msg, needle)) << msg;
         EXPECT_TRUE(contains(msg, "broken")) << msg;  // names the table
     }
-    EXPECT_THROW((void)schema.declare("Broken", dj::Tier::Manual, "x : float"), dj::DefinitionError);
+    EXPECT_THROW((void)schema.declare("Broken", dj::Tier::Manual, "x : floaty"), dj::DefinitionError);
     EXPECT_EQ(schema.tables(), std::vector<std::string>{"item"});
 }
 
@@ -561,7 +563,8 @@ TEST(ErrorMapping, StatusCodesBecomeTheirExceptionTypes) {
     EXPECT_STREQ(dj_status_name(DJ_E_UNKNOWN_ATTRIBUTE), "UnknownAttribute");
 }
 
-TEST(ErrorMapping, ConnectionFailures) {
+TEST(ErrorMapping, DuckdbConnectionFailures) {
+    // About DuckDB itself: file paths and the overrides that select it.
     TempDir dir;
     // A DuckDB path inside a directory that does not exist.
     EXPECT_THROW((void)dj::Connection::duckdb(dir.file("no/such/dir/x.duckdb")), dj::Error);
@@ -572,4 +575,22 @@ TEST(ErrorMapping, ConnectionFailures) {
     // Overrides alone are enough for an embedded database.
     auto c = dj::Connection::connect("", R"({"database.backend": "duckdb", "database.path": ")" + dir.file("o.duckdb") + "\"}");
     EXPECT_EQ(c.backend(), "duckdb");
+}
+
+TEST(ErrorMapping, UnreachableDatabaseIsAnError) {
+    // The server under test on a port nobody listens on (DJ_E_CONNECTION); DuckDB: a database
+    // file below a plain file.
+    TempDir dir;
+    if (on_server()) {
+        // The test settings with the port replaced by 1.
+        std::string cfg = std::regex_replace(test_config(), std::regex(R"re("database\.port"\s*:\s*"?[0-9]+"?)re"), "");
+        cfg = std::regex_replace(cfg, std::regex(R"re(\{\s*,)re"), "{");
+        cfg = std::regex_replace(cfg, std::regex(R"re(,\s*(,|\}))re"), "$1");
+        cfg = merge_json(cfg, R"({"database.port": 1})");
+        const std::string msg = error_message_of(DJ_E_CONNECTION, [&] { (void)dj::Connection::connect("", cfg); });
+        EXPECT_FALSE(msg.empty());
+    } else {
+        std::ofstream(dir.file("plain")) << "x";
+        EXPECT_THROW((void)dj::Connection::connect("", config_json("{}", dir.file("plain/sub.duckdb"))), dj::Error);
+    }
 }

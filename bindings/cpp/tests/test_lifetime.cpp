@@ -22,9 +22,9 @@ static_assert(std::is_same_v<dj::span<const int>, std::span<const int>>, "C++20 
 
 namespace {
 
-dj::Result fetch_and_drop_everything(const std::string& path) {
-    auto conn = dj::Connection::duckdb(path);
-    auto schema = conn.schema("life");
+dj::Result fetch_and_drop_everything(TestDb& db) {
+    auto conn = db.connect();
+    auto schema = conn.schema(db.name("life"));
     auto t = schema.declare("Sample", dj::Tier::Manual, R"(
         sample_id : int64
         ---
@@ -55,8 +55,8 @@ dj::Result fetch_and_drop_everything(const std::string& path) {
 }  // namespace
 
 TEST(Lifetime, ResultBuffersOutliveTableAndConnection) {
-    TempDir dir;
-    const dj::Result r = fetch_and_drop_everything(dir.file("life.duckdb"));
+    TestDb db;
+    const dj::Result r = fetch_and_drop_everything(db);
     // Churn the heap a little so a dangling buffer would likely be overwritten.
     std::vector<std::string> noise(2000, std::string(100, 'z'));
     ASSERT_EQ(r.nrows(), 1000u);
@@ -75,16 +75,17 @@ TEST(Lifetime, ResultBuffersOutliveTableAndConnection) {
     // The column names and types are owned by the result as well.
     EXPECT_EQ(label.name(), "label");
     EXPECT_EQ(label.type(), "varchar(32)");
-    // The temp dir (and the database file) can be removed while the result lives.
+    // The temp dir (and a DuckDB database file) can be removed while the result lives.
     std::error_code ec;
-    std::filesystem::remove_all(dir.path(), ec);
+    std::filesystem::remove_all(db.dir.path(), ec);
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(label.str(999), "sample #999");
 }
 
 TEST(Lifetime, ColumnViewsStayValidWhenTheResultIsMoved) {
-    auto conn = dj::Connection::duckdb(":memory:");
-    auto t = conn.schema("m").declare("Item", dj::Tier::Manual, "item_id : int32\n---\nname : varchar(16)");
+    TestDb db;
+    auto conn = db.connect();
+    auto t = conn.schema(db.name("m")).declare("Item", dj::Tier::Manual, "item_id : int32\n---\nname : varchar(16)");
     t.insert1(dj::Row().set("item_id", 1).set("name", "one"));
     dj::Result r = t.fetch();
     const dj::ColumnView v = r.column("name");
@@ -100,11 +101,11 @@ TEST(Lifetime, ColumnViewsStayValidWhenTheResultIsMoved) {
 }
 
 TEST(Lifetime, ChildrenKeepTheConnectionAlive) {
-    TempDir dir;
+    TestDb db;
     std::optional<dj::Table> table;
     {
-        auto conn = dj::Connection::duckdb(dir.file("alive.duckdb"));
-        auto schema = conn.schema("alive");
+        auto conn = db.connect();
+        auto schema = conn.schema(db.name("alive"));
         table.emplace(schema.declare("Thing", dj::Tier::Manual, "thing_id : int32"));
         // conn and schema wrappers are destroyed (freed, not closed) here.
     }
@@ -117,10 +118,13 @@ TEST(Lifetime, ChildrenKeepTheConnectionAlive) {
 }
 
 TEST(Lifetime, HandlesCanBeFreedInAnyOrderThroughTheCAbi) {
+    TestDb db;
+    const std::string settings = config_json("{}", db.duckdb_path());
+    const std::string name = db.name("order");
     dj_conn* c = nullptr;
-    ASSERT_EQ(dj_connect_duckdb(nullptr, &c), DJ_OK);  // NULL path: in memory
+    ASSERT_EQ(dj_connect(nullptr, settings.c_str(), &c), DJ_OK) << dj_last_error_message();
     dj_schema* s = nullptr;
-    ASSERT_EQ(dj_schema_open(c, "order", 1, &s), DJ_OK);
+    ASSERT_EQ(dj_schema_open(c, name.c_str(), 1, &s), DJ_OK);
     dj_table* t = nullptr;
     ASSERT_EQ(dj_table_declare(s, "Thing", DJ_TIER_MANUAL, "thing_id : int32", &t), DJ_OK);
     dj_row* r = nullptr;
@@ -142,14 +146,34 @@ TEST(Lifetime, HandlesCanBeFreedInAnyOrderThroughTheCAbi) {
     dj_result_free(res);
 }
 
+TEST(Lifetime, DuckdbNullPathIsAnInMemoryDatabase) {
+    // About DuckDB itself: dj_connect_duckdb(NULL) opens a private in-memory database.
+    dj_conn* a = nullptr;
+    dj_conn* b = nullptr;
+    ASSERT_EQ(dj_connect_duckdb(nullptr, &a), DJ_OK);
+    ASSERT_EQ(dj_connect_duckdb(nullptr, &b), DJ_OK);
+    dj_schema* s = nullptr;
+    ASSERT_EQ(dj_schema_open(a, "mem", 1, &s), DJ_OK);
+    dj_schema_free(s);
+    s = reinterpret_cast<dj_schema*>(0x1);
+    EXPECT_EQ(dj_schema_open(b, "mem", 0, &s), DJ_E_NOT_FOUND) << "in-memory databases are not shared";
+    EXPECT_EQ(s, nullptr);
+    const char* name = nullptr;
+    EXPECT_EQ(dj_conn_backend(a, &name), DJ_OK);
+    EXPECT_STREQ(name, "duckdb");
+    dj_conn_free(a);
+    dj_conn_free(b);
+}
+
 TEST(Lifetime, RowsAreReusableAndClearable) {
     dj::Row r;
     r.set("a", 1).set("b", "x").set("a", 2);  // setting again replaces
     EXPECT_EQ(r.size(), 2u);
     r.clear();
     EXPECT_EQ(r.size(), 0u);
-    auto conn = dj::Connection::duckdb(":memory:");
-    auto t = conn.schema("rows").declare("Thing", dj::Tier::Manual, "thing_id : int32\n---\nv : int32");
+    TestDb db;
+    auto conn = db.connect();
+    auto t = conn.schema(db.name("rows")).declare("Thing", dj::Tier::Manual, "thing_id : int32\n---\nv : int32");
     for (int i = 0; i < 3; ++i) {
         r.set("thing_id", i).set("v", i * i);
         t.insert1(r);  // the same row object, new values each time

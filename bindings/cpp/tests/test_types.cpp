@@ -185,7 +185,7 @@ void expect_rows(const dj::Result& r, const std::vector<Expected>& rows) {
         EXPECT_EQ(dt6[i].micros, e.dt6.micros) << dj::to_string(dt6[i]) << " vs " << dj::to_string(e.dt6);
         const auto bytes = r.column("by").bytes(i);
         EXPECT_EQ(dj::Bytes(bytes.begin(), bytes.end()), e.by);
-        EXPECT_EQ(r.column("js").str(i), e.js);
+        expect_json(r.column("js").str(i), e.js);
         EXPECT_EQ(dj::to_string(r.column("uu").uuid(i)), dj::to_string(e.uu));
         for (std::size_t c = 0; c < r.ncols(); ++c) EXPECT_FALSE(r.column(c).is_null(i)) << r.column(c).name();
     }
@@ -307,7 +307,7 @@ TEST_F(Types, TextIsParsedForTypedAttributes) {
     EXPECT_EQ(dj::to_string(r.column("dt").values<dj::Datetime>()[0]), "2024-02-29 12:00:00.250000");
     EXPECT_EQ(dj::to_string(r.column("u").uuid(0)), "123e4567-e89b-12d3-a456-426614174000");
     EXPECT_EQ(r.column("x").str(0), "1.500");
-    EXPECT_EQ(r.column("j").str(0), R"({"k":[1,2]})");
+    expect_json(r.column("j").str(0), R"({"k":[1,2]})");
     EXPECT_EQ(r.column("f").values<double>()[0], 3.0);
     EXPECT_EQ(r.column("n").values<int16_t>()[0], 12);
     EXPECT_EQ(error_code_of([&] { t.insert1(dj::Row().set("id", 2).set("d", "2024-02-30").set("dt", "x").set("u", "x").set("x", "1").set("j", "1").set("f", 1).set("n", 1)); }),
@@ -357,6 +357,35 @@ TEST_F(Types, ExtremeDatetimesAreRejectedWithoutOverflow) {
                   DJ_E_TYPE);
     }
     EXPECT_EQ(t.count(), 0u);
+}
+
+TEST_F(Types, InfinityIsStoredExceptOnMysql) {
+    // ±inf is a float value on DuckDB and PostgreSQL; MySQL/MariaDB cannot hold it (DJ_E_TYPE).
+    auto t = schema.declare("Inf", dj::Tier::Manual, "id : int32\n---\nf32 = null : float32\nf64 = null : float64");
+    const double inf = std::numeric_limits<double>::infinity();
+    int32_t id = 0;
+    for (const double v : {inf, -inf}) {
+        SCOPED_TRACE(v);
+        const int32_t row_id = ++id, batch_id = ++id;
+        auto by_row = [&] { t.insert1(dj::Row().set("id", row_id).set("f64", v).set("f32", static_cast<float>(v))); };
+        dj::Batch b;
+        b.add("id", std::vector<int32_t>{batch_id}).add("f32", std::vector<float>{static_cast<float>(v)}).add("f64", std::vector<double>{v});
+        if (on_mysql()) {
+            const std::string msg = error_message_of(DJ_E_TYPE, by_row);
+            EXPECT_NE(msg.find("'f"), std::string::npos) << "the message names the attribute: " << msg;
+            EXPECT_EQ(error_code_of([&] { t.insert(b); }), DJ_E_TYPE);
+        } else {
+            by_row();
+            t.insert(b);
+            const dj::Result r = t.restrict("id >= " + std::to_string(row_id)).fetch({{}, "id", -1, 0});
+            ASSERT_EQ(r.nrows(), 2u);
+            for (std::size_t i = 0; i < 2; ++i) {
+                EXPECT_EQ(r.column("f64").values<double>()[i], v);
+                EXPECT_EQ(r.column("f32").values<float>()[i], static_cast<float>(v));
+            }
+        }
+    }
+    EXPECT_EQ(t.count(), on_mysql() ? 0u : 4u);
 }
 
 // ---------------------------------------------------------------- NULLs
@@ -588,6 +617,86 @@ TEST_F(Types, TierSetsTheTableNamePrefix) {
     EXPECT_EQ(tables, (std::vector<std::string>{"#animal", "__analysis", "_loaded", "raw_scan"}));
     // Declaring an existing table opens it.
     EXPECT_EQ(schema.declare("Animal", dj::Tier::Lookup, "animal : varchar(8)").name(), "#animal");
+}
+
+// ---------------------------------------------------------------- uint64 (native bigint unsigned)
+
+namespace {
+constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
+const char* const kUnsigned = "id : int32\n---\nx = null : bigint unsigned";
+}  // namespace
+
+TEST_F(Types, BigintUnsignedHoldsTheWholeUint64Range) {
+    if (on_postgres()) {
+        // PostgreSQL has no unsigned integers: the native MySQL type is a definition error there.
+        const std::string msg = error_message_of(DJ_E_DEFINITION, [&] { (void)schema.declare("Unsigned", dj::Tier::Manual, kUnsigned); });
+        EXPECT_NE(msg.find("unsigned"), std::string::npos) << msg;
+        EXPECT_TRUE(schema.tables().empty());
+        return;
+    }
+    auto t = schema.declare("Unsigned", dj::Tier::Manual, kUnsigned);
+    const auto attrs = t.attributes();
+    ASSERT_EQ(attrs.size(), 2u);
+    EXPECT_EQ(attrs[1].kind, DJ_KIND_UINT64) << dj::kind_name(attrs[1].kind);
+    EXPECT_STREQ(dj::kind_name(DJ_KIND_UINT64), "uint64");
+    // Row path: beyond int64, zero, and a plain int.
+    EXPECT_EQ(t.insert1(dj::Row().set("id", 1).set("x", kU64Max)), 1u);
+    EXPECT_EQ(t.insert1(dj::Row().set("id", 2).set("x", uint64_t{0})), 1u);
+    EXPECT_EQ(t.insert1(dj::Row().set("id", 3).set("x", 12345)), 1u);
+    // Batch path: a DJ_KIND_UINT64 buffer with a NULL.
+    dj::Batch b;
+    b.add("id", std::vector<int32_t>{4, 5, 6}).add("x", std::vector<uint64_t>{kU64Max, uint64_t{1} << 63, 7}, {true, true, false});
+    EXPECT_EQ(b.descriptors()[1].kind, DJ_KIND_UINT64);
+    EXPECT_EQ(t.insert(b), 3u);
+
+    const dj::Result r = t.fetch({{}, "id", -1, 0});
+    ASSERT_EQ(r.nrows(), 6u);
+    const auto col = r.column("x");
+    EXPECT_EQ(col.kind(), DJ_KIND_UINT64);
+    const auto x = col.values<uint64_t>();
+    EXPECT_EQ(x[0], kU64Max);
+    EXPECT_EQ(x[1], 0u);
+    EXPECT_EQ(x[2], 12345u);
+    EXPECT_EQ(x[3], kU64Max);
+    EXPECT_EQ(x[4], uint64_t{1} << 63);
+    EXPECT_TRUE(col.is_null(5));
+    EXPECT_FALSE(col.is_null(0));
+    EXPECT_EQ(col.to_string(0), "18446744073709551615");
+    EXPECT_THROW((void)col.values<int64_t>(), dj::TypeError);
+    // Restrictions by SQL and by key compare the full range.
+    EXPECT_EQ(t.restrict("x = 18446744073709551615").count(), 2u);
+    EXPECT_EQ(t.restrict(dj::Row().set("x", kU64Max)).count(), 2u);
+    EXPECT_EQ(t.restrict("x > 9223372036854775807").count(), 3u);
+    // Out of range: negative values through both paths; nothing is written.
+    EXPECT_EQ(error_code_of([&] { t.insert1(dj::Row().set("id", 7).set("x", -1)); }), DJ_E_TYPE);
+    EXPECT_EQ(error_code_of([&] { t.insert(dj::Batch().add("id", std::vector<int32_t>{7}).add("x", std::vector<int64_t>{-1})); }),
+              DJ_E_TYPE);
+    EXPECT_EQ(t.count(), 6u);
+    // The heading read back from the database keeps the kind.
+    EXPECT_EQ(db.connect().schema(schema_name, false).table("Unsigned").attributes()[1].kind, DJ_KIND_UINT64);
+}
+
+TEST_F(Types, Uint64BuffersAreRangeCheckedForSignedAttributes) {
+    auto t = schema.declare("Signed", dj::Tier::Manual, "id : int32\n---\nv : int64\nsmall : int8");
+    dj::Batch ok;
+    ok.add("id", std::vector<int32_t>{1, 2})
+        .add("v", std::vector<uint64_t>{0, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())})
+        .add("small", std::vector<uint64_t>{0, 127});
+    EXPECT_EQ(t.insert(ok), 2u);
+    const dj::Result r = t.fetch({{}, "id", -1, 0});
+    EXPECT_EQ(r.column("v").kind(), DJ_KIND_INT64);
+    EXPECT_EQ(r.column("v").values<int64_t>()[1], std::numeric_limits<int64_t>::max());
+    EXPECT_EQ(r.column("small").values<int8_t>()[1], 127);
+
+    dj::Batch big;
+    big.add("id", std::vector<int32_t>{3}).add("v", std::vector<uint64_t>{uint64_t{1} << 63}).add("small", std::vector<uint64_t>{0});
+    const std::string msg = error_message_of(DJ_E_TYPE, [&] { t.insert(big); });
+    EXPECT_NE(msg.find("'v'"), std::string::npos) << msg;
+    dj::Batch small;
+    small.add("id", std::vector<int32_t>{3}).add("v", std::vector<uint64_t>{1}).add("small", std::vector<uint64_t>{128});
+    EXPECT_EQ(error_code_of([&] { t.insert(small); }), DJ_E_TYPE);
+    EXPECT_THROW(t.insert1(dj::Row().set("id", 3).set("v", kU64Max).set("small", 0)), dj::TypeError);
+    EXPECT_EQ(t.count(), 2u);
 }
 
 // ---------------------------------------------------------------- value helpers

@@ -50,7 +50,7 @@ const libdatajoint = String(something(@load_preference("libdatajoint", nothing),
 "ABI major version; `dj_abi_version() >> 16` must equal it."
 const DJ_ABI_VERSION_MAJOR = UInt32(0)
 "ABI minor version (additions only)."
-const DJ_ABI_VERSION_MINOR = UInt32(1)
+const DJ_ABI_VERSION_MINOR = UInt32(2)
 "Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1."
 const DJ_KIND_BOOL = Int32(1)
 "Buffer kind: int8_t per value."
@@ -81,6 +81,8 @@ const DJ_KIND_DECIMAL = Int32(13)
 const DJ_KIND_JSON = Int32(14)
 "Input kind for `<npy@>` attributes in a columnar insert: `data` points to `nrows` `dj_array_in` structs (one array per row); `offsets` is unused."
 const DJ_KIND_ARRAY = Int32(15)
+"Buffer kind: uint64_t per value (native `bigint unsigned` columns of older MySQL pipelines; smaller unsigned native integers arrive in the next wider signed kind)."
+const DJ_KIND_UINT64 = Int32(16)
 "Array element type: numpy bool (1 byte)."
 const DJ_DTYPE_BOOL = Int32(1)
 "Array element type: int8."

@@ -276,6 +276,8 @@ function _column_values(r::Result, col::Int, cv::Lib.dj_column_view, exact_datet
         return _fixed_values(Int32, data, n, valid)
     elseif kind == Lib.DJ_KIND_INT64
         return _fixed_values(Int64, data, n, valid)
+    elseif kind == Lib.DJ_KIND_UINT64
+        return _fixed_values(UInt64, data, n, valid)
     elseif kind == Lib.DJ_KIND_FLOAT32
         return _fixed_values(Float32, data, n, valid)
     elseif kind == Lib.DJ_KIND_FLOAT64

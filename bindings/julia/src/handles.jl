@@ -178,6 +178,9 @@ directory), the `DJ_*` environment variables, then `overrides`: JSON text, or a 
 `Dict("database.backend" => "duckdb", "database.path" => "lab.duckdb")`. Object stores for
 `<npy@store>` attributes are configured the same way:
 `Dict("stores" => Dict("default" => "main", "main" => Dict("protocol" => "file", "location" => "/data/store")))`.
+`database.backend` selects `"duckdb"` (default), `"postgresql"` or `"mysql"`; a `datajoint.json`
+shared with DataJoint Python, e.g. `{"database": {"backend": "postgresql", "host": "db.lab",
+"user": "alice"}}`, works as is (password from `DJ_PASS` or `.secrets/database.password`).
 The do-block form closes the connection when `f` returns or throws.
 """
 function connect(configpath::Union{AbstractString,Nothing}=nothing, overrides=nothing)

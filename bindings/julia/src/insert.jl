@@ -41,8 +41,9 @@ of rows written.
   `DataJoint.JSONText`, `Vector{UInt8}` (bytes) and arrays or `NpyArray`s for `<npy@>`
   attributes.
 - **Columnar path**: `columns` is a `NamedTuple` of equally long vectors, one per attribute.
-  Element types: `Bool`, `Int8`…`Int64` (other integers are sent as `Int64`, range-checked by
-  the library), `Float32`, `Float64` (other reals as `Float64`), strings/`Symbol`s, `Date`,
+  Element types: `Bool`, `Int8`…`Int64`, `UInt64` (sent as `DJ_KIND_UINT64`: the whole range
+  for native `bigint unsigned` attributes, range-checked for the others; other integers are sent
+  as `Int64`, range-checked by the library), `Float32`, `Float64` (other reals as `Float64`), strings/`Symbol`s, `Date`,
   `DateTime`, `DateTimeMicros`, `UUID`, `Decimal`, `JSONText`, byte vectors, arrays (for
   `<npy@>` attributes). A `Vector{Union{Missing,T}}` (or `nothing` elements) marks NULLs.
 
@@ -155,7 +156,7 @@ end
 const _FIXED_WIDTH = Dict(Lib.DJ_KIND_BOOL => 1, Lib.DJ_KIND_INT8 => 1, Lib.DJ_KIND_INT16 => 2,
                           Lib.DJ_KIND_INT32 => 4, Lib.DJ_KIND_INT64 => 8, Lib.DJ_KIND_FLOAT32 => 4,
                           Lib.DJ_KIND_FLOAT64 => 8, Lib.DJ_KIND_DATE => 4, Lib.DJ_KIND_DATETIME => 8,
-                          Lib.DJ_KIND_UUID => 16)
+                          Lib.DJ_KIND_UUID => 16, Lib.DJ_KIND_UINT64 => 8)
 
 # The dj_column_in of one column; every buffer it points to is pushed to `keep`.
 function _column_in(name::String, v::AbstractVector, attr::Union{Nothing,Attribute}, keep::Vector{Any})
@@ -205,6 +206,8 @@ function _column_in(name::String, v::AbstractVector, attr::Union{Nothing,Attribu
         return fixed(Lib.DJ_KIND_INT16, _fixed_buffer(v, Int16, identity, Int16(0)))
     elseif T === Int32
         return fixed(Lib.DJ_KIND_INT32, _fixed_buffer(v, Int32, identity, Int32(0)))
+    elseif T === UInt64
+        return fixed(Lib.DJ_KIND_UINT64, _fixed_buffer(v, UInt64, identity, UInt64(0)))
     elseif T <: Integer
         return fixed(Lib.DJ_KIND_INT64, _fixed_buffer(v, Int64, _checked_int64(name), Int64(0)))
     elseif T === Float32

@@ -158,6 +158,23 @@ end
     end
 end
 
+@testset "bigint unsigned holds the whole UInt64 range" begin
+    with_db() do conn, s, dir
+        t = declare(s, "Unsigned", :manual, "id : int32\n---\nx = null : bigint unsigned")
+        @test attributes(t)[2].kind == Lib.DJ_KIND_UINT64
+        insert1!(t, (id=1, x=typemax(UInt64)))                 # row path beyond Int64
+        insert!(t, [(id=2, x=UInt64(0)), (id=3, x=12345)])
+        insert!(t, (id=Int32[4, 5, 6], x=Union{Missing,UInt64}[typemax(UInt64), UInt64(2)^63, missing]))
+        r = fetch(t; order_by="id")
+        @test r.x[1:5] == UInt64[typemax(UInt64), 0, 12345, typemax(UInt64), UInt64(2)^63]
+        @test eltype(r.x) == Union{Missing,UInt64}
+        @test ismissing(r.x[6])
+        @test count(restrict(t, (x=typemax(UInt64),))) == 2
+        @test code_of(() -> insert1!(t, (id=7, x=-1))) == Lib.DJ_E_TYPE
+        @test count(t) == 6
+    end
+end
+
 @testset "unicode is counted in characters" begin
     with_db() do conn, s, dir
         t = declare(s, "Text", :manual, "id : int32\n---\ns : varchar(4)\nc : char(2)")

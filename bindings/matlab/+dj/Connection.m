@@ -3,6 +3,9 @@ classdef Connection < dj.Handle
     %
     %   conn = dj.Connection.duckdb('/data/lab.duckdb');     % embedded DuckDB file (':memory:' too)
     %   conn = dj.Connection.connect('', '{"database.path": "lab.duckdb"}');
+    %   conn = dj.Connection.connect('datajoint.json');       % e.g. a PostgreSQL/MySQL server:
+    %          % {"database": {"backend": "postgresql", "host": "db.lab", "user": "alice"}}
+    %          % password from DJ_PASS or .secrets/database.password next to the file
     %   lab  = conn.schema('lab');                           % created if missing
     %   conn.close();                                        % releases the database at once
     %
@@ -64,8 +67,12 @@ classdef Connection < dj.Handle
         function c = connect(configPath, overrides)
             % dj.Connection.connect(configPath, overrides) reads settings like DataJoint Python:
             % OVERRIDES (a JSON object as char, or a struct that is JSON-encoded), environment
-            % variables (DJ_BACKEND, DJ_DATABASE_PATH, ...), then datajoint.json (CONFIGPATH, or
-            % searched upward from the current folder when CONFIGPATH is '').
+            % variables (DJ_BACKEND, DJ_HOST, DJ_USER, DJ_PASS, DJ_DATABASE_PATH, ...), then
+            % datajoint.json (CONFIGPATH, or searched upward from the current folder when
+            % CONFIGPATH is ''), then secret files (.secrets/database.password next to it).
+            % database.backend: 'duckdb' (default), 'postgresql' or 'mysql', e.g.
+            %   dj.Connection.connect('', struct('database', struct('backend', 'postgresql', ...
+            %                                    'host', 'db.lab', 'user', 'alice')))
             if nargin < 1
                 configPath = '';
             end

@@ -9,8 +9,8 @@ classdef Table < dj.Handle
     %   [name, id] = t.restrict(struct('id', 2)).fetch1('name', 'id');
     %   n = t.restrict(struct('id', {1, 2})).del();              % a struct array is an OR of keys
     %
-    % Value conversion (see bindings/matlab/README.md): integers come back as int8..int64,
-    % float32 as single, float64 as double, bool as logical, text/decimal/json/uuid as char,
+    % Value conversion (see bindings/matlab/README.md): integers come back as int8..int64
+    % (native bigint unsigned as uint64), float32 as single, float64 as double, bool as logical, text/decimal/json/uuid as char,
     % bytes as a uint8 row, date and datetime as datenum doubles (option 'temporal': 'text'
     % gives exact ISO text, 'raw' int32 days / int64 microseconds since 1970-01-01), NULL as []
     % (struct form) or NaN / false / 0 with a validity output (columns form), and <npy@>

@@ -918,6 +918,13 @@ void set_value(dj_row* row, const std::string& name, const mxArray* v, const Att
     if (is_integer_class(cls)) {
         bool ok = true;
         const int64_t x = int_at(v, 0, ok);
+        if (!ok && kind != DJ_KIND_DATE && kind != DJ_KIND_DATETIME) {
+            // A uint64 beyond int64: the C ABI has no unsigned row setter, so it travels as exact
+            // decimal text, range-checked by the library (native `bigint unsigned` takes it).
+            const std::string text = std::to_string(static_cast<const uint64_t*>(mxGetData(v))[0]);
+            check(dj_row_set_decimal(row, n, text.c_str()));
+            return;
+        }
         if (!ok) fail("Type", ctx + ": uint64 value exceeds the int64 range");
         if (kind == DJ_KIND_DATE) {  // integers are days since 1970-01-01
             if (x < INT32_MIN || x > INT32_MAX) fail("Type", ctx + ": day count out of range");
@@ -1051,8 +1058,8 @@ void column_numeric(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* m
     case mxDOUBLE_CLASS: b.kind = DJ_KIND_FLOAT64; b.data = mxGetData(c); return;   // NaN -> NULL (core rule)
     case mxUINT8_CLASS: fill_converted<int16_t>(b, c, nrows, DJ_KIND_INT16, ctx); return;
     case mxUINT16_CLASS: fill_converted<int32_t>(b, c, nrows, DJ_KIND_INT32, ctx); return;
-    case mxUINT32_CLASS:
-    case mxUINT64_CLASS: fill_converted<int64_t>(b, c, nrows, DJ_KIND_INT64, ctx); return;
+    case mxUINT32_CLASS: fill_converted<int64_t>(b, c, nrows, DJ_KIND_INT64, ctx); return;
+    case mxUINT64_CLASS: b.kind = DJ_KIND_UINT64; b.data = mxGetData(c); return;  // range-checked by the library
     default: fail("Type", ctx + ": unsupported column class " + std::string(mxGetClassName(c)));
     }
 }
@@ -1080,9 +1087,11 @@ void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta
     }
     // Decide the buffer kind from the elements: char -> text, uint8 -> bytes, numeric scalars -> number.
     enum { NONE, TEXT, BYTES, INTS, FLOATS } what = NONE;
+    bool all_uint64 = true;  // integer cells that are all uint64 go as a DJ_KIND_UINT64 buffer
     for (size_t i = 0; i < nrows; ++i) {
         const mxArray* e = mxGetCell(c, i);
         if (is_null_marker(e)) continue;
+        all_uint64 = all_uint64 && mxGetClassID(e) == mxUINT64_CLASS;
         int k;
         if (mxIsChar(e)) k = TEXT;
         else if (mxIsUint8(e) && (akind == DJ_KIND_BYTES || akind == DJ_KIND_UUID || mxGetNumberOfElements(e) != 1)) k = BYTES;
@@ -1121,7 +1130,8 @@ void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta
         b.data = b.own.empty() ? nullptr : b.own.data();
     } else {
         const bool date = akind == DJ_KIND_DATE, dt = akind == DJ_KIND_DATETIME;
-        b.kind = date ? DJ_KIND_DATE : dt ? DJ_KIND_DATETIME : what == INTS ? DJ_KIND_INT64 : DJ_KIND_FLOAT64;
+        const bool u64 = what == INTS && all_uint64 && !date && !dt;
+        b.kind = date ? DJ_KIND_DATE : dt ? DJ_KIND_DATETIME : u64 ? DJ_KIND_UINT64 : what == INTS ? DJ_KIND_INT64 : DJ_KIND_FLOAT64;
         b.own.assign(nrows * (date ? 4 : 8), 0);
         for (size_t i = 0; i < nrows; ++i) {
             const mxArray* e = mxGetCell(c, i);
@@ -1133,7 +1143,9 @@ void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta
             }
             const bool integral = !(mxIsDouble(e) || mxIsSingle(e));
             bool ok = true;
-            if (integral) {
+            if (u64) {
+                reinterpret_cast<uint64_t*>(b.own.data())[i] = static_cast<const uint64_t*>(mxGetData(e))[0];
+            } else if (integral) {
                 const int64_t x = int_at(e, 0, ok);
                 if (!ok) fail("Type", rctx + ": uint64 value exceeds the int64 range");
                 if (date) {
@@ -1195,6 +1207,7 @@ mxArray* mx_cell_value(const dj_column_view& v, size_t i, Temporal tmp) {
     case DJ_KIND_INT16: return mx_scalar(mxINT16_CLASS, static_cast<const int16_t*>(v.data)[i]);
     case DJ_KIND_INT32: return mx_scalar(mxINT32_CLASS, static_cast<const int32_t*>(v.data)[i]);
     case DJ_KIND_INT64: return mx_scalar(mxINT64_CLASS, static_cast<const int64_t*>(v.data)[i]);
+    case DJ_KIND_UINT64: return mx_scalar(mxUINT64_CLASS, static_cast<const uint64_t*>(v.data)[i]);
     case DJ_KIND_FLOAT32: return mx_scalar(mxSINGLE_CLASS, static_cast<const float*>(v.data)[i]);
     case DJ_KIND_FLOAT64: return mxCreateDoubleScalar(static_cast<const double*>(v.data)[i]);
     case DJ_KIND_STRING:
@@ -1270,6 +1283,7 @@ mxArray* mx_column(const dj_column_view& v, Temporal tmp) {
     case DJ_KIND_INT16: return mx_column_int<int16_t>(v, mxINT16_CLASS);
     case DJ_KIND_INT32: return mx_column_int<int32_t>(v, mxINT32_CLASS);
     case DJ_KIND_INT64: return mx_column_int<int64_t>(v, mxINT64_CLASS);
+    case DJ_KIND_UINT64: return mx_column_int<uint64_t>(v, mxUINT64_CLASS);
     case DJ_KIND_FLOAT32: return mx_column_float<float>(v, mxSINGLE_CLASS);
     case DJ_KIND_FLOAT64: return mx_column_float<double>(v, mxDOUBLE_CLASS);
     case DJ_KIND_DATE:

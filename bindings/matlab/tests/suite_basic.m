@@ -9,6 +9,7 @@ tests = {
     'insert_options', @t_insert_options
     'columnar_insert_and_fetch', @t_columnar
     'connect_with_config_file', @t_config
+    'connect_server_config_file', @t_server_config
     };
 end
 
@@ -23,10 +24,10 @@ end
 
 function t_declare(ctx)
 conn = test_conn(ctx);
-lab = conn.schema('lab');
-check_equal(lab.name(), 'lab', 'schema name');
-check_true(any(strcmp(conn.schemas(), 'lab')), 'schema listed');
-check_equal(conn.backend(), 'duckdb', 'backend');
+lab = conn.schema(sname(ctx, 'lab'));
+check_equal(lab.name(), sname(ctx, 'lab'), 'schema name');
+check_true(any(strcmp(conn.schemas(), sname(ctx, 'lab'))), 'schema listed');
+check_equal(conn.backend(), test_backend(), 'backend');
 m = lab.declare('Session', 'Manual', sprintf('# a session\nsession_id : int32\n---\nnote = "" : varchar(100)'));
 l = lab.declare('Rig', 'Lookup', sprintf('rig : varchar(8)'));
 i = lab.declare('Scan', 'Imported', sprintf('-> Session\nscan : int16'));
@@ -55,20 +56,20 @@ check_equal(hs(2).default, '', 'default: the literal (here the empty string)');
 check_equal(hs(1).default, [], 'no default is []');
 check_equal(dj.Table.fetchArgs('a', 'limit', 3), struct('limit', 3, 'attributes', {{'a'}}), 'fetch arg parsing');
 % drop a table, then a whole schema
-tmp = conn.schema('scratch');
+tmp = conn.schema(sname(ctx, 'scratch'));
 x = tmp.declare('X', 'Manual', 'x : int32');
 y = tmp.declare('Y', 'Manual', 'y : int32');
 x.drop();
 check_equal(tmp.tables(), {'y'}, 'table dropped');
 check_error(@() x.count(), 'DataJoint:NotFound', 'dropped table');
 tmp.drop();
-check_true(~any(strcmp(conn.schemas(), 'scratch')), 'schema dropped');
-check_true(any(strcmp(conn.schemas(), 'lab')), 'other schema kept');
+check_true(~any(strcmp(conn.schemas(), sname(ctx, 'scratch'))), 'schema dropped');
+check_true(any(strcmp(conn.schemas(), sname(ctx, 'lab'))), 'other schema kept');
 end
 
 function t = items(ctx)
 conn = test_conn(ctx);
-t = conn.schema('lab').declare('Item', 'Manual', sprintf('id : int32\n---\nname : varchar(30)\nx = null : float64'));
+t = conn.schema(sname(ctx, 'lab')).declare('Item', 'Manual', sprintf('id : int32\n---\nname : varchar(30)\nx = null : float64'));
 t.insert(struct('id', {1, 2, 3, 4, 5}, 'name', {'a', 'b', 'c', 'd', 'e'}, 'x', {0.5, 1.5, [], 3.5, 4.5}));
 end
 
@@ -171,18 +172,48 @@ check_error(@() t.insert(struct('id', [30; 31], 'name', {{'a'}}), 'format', 'col
 end
 
 function t_config(ctx)
+% About DuckDB itself: datajoint.json selects the embedded database, its path is relative to the
+% file, and overrides (here a struct) switch files.
 cfg = fullfile(ctx.dir, 'datajoint.json');
 fid = fopen(cfg, 'w');
 fprintf(fid, '{"database": {"backend": "duckdb", "path": "pipeline.duckdb"}}');
 fclose(fid);
 conn = dj.Connection.connect(cfg);
-conn.schema('cfg').declare('A', 'Manual', 'a : int32').insert1(struct('a', 1));
+conn.schema(sname(ctx, 'cfg')).declare('A', 'Manual', 'a : int32').insert1(struct('a', 1));
 check_true(exist(fullfile(ctx.dir, 'pipeline.duckdb'), 'file') == 2, 'database file next to datajoint.json');
 conn2 = dj.Connection.connect(cfg, struct('database', struct('path', 'other.duckdb')));
-check_true(~any(strcmp(conn2.schemas(), 'cfg')), 'overrides as a struct');
+check_true(~any(strcmp(conn2.schemas(), sname(ctx, 'cfg'))), 'overrides as a struct');
 conn.close();
 clear conn2
 conn3 = dj.Connection.connect(cfg);
-check_equal(conn3.schema('cfg', false).table('A').fetch1('a'), int32(1), 'reopened');
-check_error(@() conn3.schema('nope', false), 'DataJoint:NotFound', 'missing schema');
+check_equal(conn3.schema(sname(ctx, 'cfg'), false).table('A').fetch1('a'), int32(1), 'reopened');
+check_error(@() conn3.schema(sname(ctx, 'nope'), false), 'DataJoint:NotFound', 'missing schema');
+end
+
+function t_server_config(ctx)
+% datajoint.json naming the backend under test (DuckDB: a file next to it), read the way the
+% README shows for a shared server; a struct of overrides is applied on top of the file.
+cfg = fullfile(ctx.dir, 'datajoint.json');
+fid = fopen(cfg, 'w');
+if strcmp(test_backend(), 'duckdb')
+    fprintf(fid, '{"database": {"backend": "duckdb", "path": "server.duckdb"}}');
+else
+    fprintf(fid, '%s', test_config());
+end
+fclose(fid);
+conn = dj.Connection.connect(cfg);
+check_equal(conn.backend(), test_backend(), 'backend from datajoint.json');
+t = conn.schema(sname(ctx, 'srv')).declare('A', 'Manual', sprintf('a : int32\n---\nnote : varchar(10)'));
+t.insert1(struct('a', 1, 'note', 'one'));
+conn.close();   % (DuckDB: releases the file for the next connection)
+conn2 = dj.Connection.connect(cfg, '');
+check_equal(conn2.schema(sname(ctx, 'srv'), false).table('A').fetch1('note'), 'one', 'a second connection sees the row');
+if strcmp(test_backend(), 'duckdb')
+    check_true(exist(fullfile(ctx.dir, 'server.duckdb'), 'file') == 2, 'database file next to datajoint.json');
+    clear conn2
+else
+    % overrides (a struct) win over the file: a port nobody listens on
+    check_error(@() dj.Connection.connect(cfg, struct('database', struct('port', 1))), 'DataJoint:Connection', ...
+                'struct overrides over datajoint.json');
+end
 end

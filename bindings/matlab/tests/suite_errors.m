@@ -10,7 +10,7 @@ end
 
 function t_identifiers(ctx)
 conn = test_conn(ctx);
-lab = conn.schema('err');
+lab = conn.schema(sname(ctx, 'err'));
 e = check_error(@() lab.declare('Bad', 'Manual', 'x int32'), 'DataJoint:Definition', 'bad definition');
 check_true(~isempty(strfind(e.message, 'line')), 'the message names the line');
 check_error(@() lab.declare('Bad', 'Manual', 'x : notatype'), 'DataJoint:Definition', 'unknown type');
@@ -29,14 +29,17 @@ p.insert1(struct('pid', 2));
 check_error(@() p.fetch1(), 'DataJoint:NotUnique', 'fetch1 of two rows');
 check_error(@() p.insert1(struct('pid', 3, 'nope', 1)), 'DataJoint:UnknownAttribute', 'unknown attribute');
 check_error(@() p.fetch('nope'), 'DataJoint:UnknownAttribute', 'unknown fetch attribute');
-check_error(@() p.restrict('no_such_column = 1').count(), 'DataJoint:Backend', 'bad SQL');
+check_error(@() p.restrict('pid = 1 AND').count(), 'DataJoint:Backend', 'SQL syntax error');
+% An unknown column in an SQL restriction names it (every backend: UnknownAttribute)
+e = check_error(@() p.restrict('no_such_column = 1').count(), 'DataJoint:UnknownAttribute', 'unknown column in SQL');
+check_true(~isempty(strfind(e.message, 'no_such_column')), ['the message names the column: ' e.message]);
 check_error(@() lab.table('Nope'), 'DataJoint:NotFound', 'missing table');
 check_equal(p.count(), 2, 'state after errors');
 end
 
 function t_handles(ctx)
 conn = test_conn(ctx);
-t = conn.schema('err').declare('T', 'Manual', 'id : int32');
+t = conn.schema(sname(ctx, 'err')).declare('T', 'Manual', 'id : int32');
 tid = t.id;
 check_error(@() dj_mex('table_count', conn.id), 'DataJoint:InvalidHandle', 'connection id used as a table');
 check_error(@() dj_mex('table_count', 5), 'DataJoint:InvalidHandle', 'a double is not an id');
@@ -46,10 +49,10 @@ delete(t);   % frees the handle; the object now holds 0
 check_error(@() dj_mex('table_count', tid), 'DataJoint:InvalidHandle', 'stale id after delete');
 check_error(@() t.count(), 'DataJoint:InvalidHandle', 'deleted object');
 % stale objects after dj.reset: errors, and clearing them is harmless
-t2 = conn.schema('err').table('T');
+t2 = conn.schema(sname(ctx, 'err')).table('T');
 dj.reset();
 check_error(@() t2.count(), 'DataJoint:InvalidHandle', 'object after reset');
-check_error(@() conn.schema('err'), 'DataJoint:InvalidHandle', 'connection after reset');
+check_error(@() conn.schema(sname(ctx, 'err')), 'DataJoint:InvalidHandle', 'connection after reset');
 clear t2 conn
 check_equal(dj_mex('handle_count'), 0, 'no handles');
 dj_mex('free', uint64([0 1 2 tid]));   % unknown ids are ignored by free
@@ -57,7 +60,7 @@ end
 
 function t_closed(ctx)
 conn = test_conn(ctx);
-t = conn.schema('err').declare('T', 'Manual', 'id : int32');
+t = conn.schema(sname(ctx, 'err')).declare('T', 'Manual', 'id : int32');
 t.insert1(struct('id', 1));
 conn.close();
 conn.close();   % idempotent
@@ -67,11 +70,11 @@ end
 
 function t_arguments(ctx)
 conn = test_conn(ctx);
-t = conn.schema('err').declare('T', 'Manual', sprintf('id : int32\n---\nv = null : float64'));
+t = conn.schema(sname(ctx, 'err')).declare('T', 'Manual', sprintf('id : int32\n---\nv = null : float64'));
 check_error(@() dj_mex('no_such_command'), 'DataJoint:InvalidArgument', 'unknown command');
 check_error(@() dj_mex(), 'DataJoint:InvalidArgument', 'no command');
 check_error(@() dj_mex('table_count'), 'DataJoint:InvalidArgument', 'missing argument');
-check_error(@() conn.schema('err').declare('X', 'Sometimes', 'id : int32'), 'DataJoint:InvalidArgument', 'tier');
+check_error(@() conn.schema(sname(ctx, 'err')).declare('X', 'Sometimes', 'id : int32'), 'DataJoint:InvalidArgument', 'tier');
 check_error(@() t.insert(42), 'DataJoint:InvalidArgument', 'not a struct');
 check_error(@() t.restrict(42), 'DataJoint:InvalidArgument', 'bad restriction');
 check_error(@() t.fetch('format', 'table'), 'DataJoint:InvalidArgument', 'bad format');

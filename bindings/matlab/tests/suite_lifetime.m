@@ -10,7 +10,7 @@ end
 
 function make_and_drop(ctx)
 conn = test_conn(ctx);
-t = conn.schema('life').declare('T', 'Manual', sprintf('id : int32\n---\narr = null : <npy@>'));
+t = conn.schema(sname(ctx, 'life')).declare('T', 'Manual', sprintf('id : int32\n---\narr = null : <npy@>'));
 t.insert(struct('id', {1, 2, 3}, 'arr', {1:3, [], magic(3)}));
 s = t.restrict('id > 0').fetch();      %#ok<NASGU>  two NpyRefs
 [c, v] = t.fetch('format', 'columns');  %#ok<ASGLU>
@@ -22,7 +22,7 @@ check_equal(dj_mex('handle_count'), 0, 'before');
 make_and_drop(ctx);
 check_equal(dj_mex('handle_count'), 0, 'after the function returned');
 conn = test_conn(ctx, 'second');
-lab = conn.schema('life');
+lab = conn.schema(sname(ctx, 'life'));
 t = lab.declare('T', 'Manual', 'id : int32');
 r = t.restrict('id > 0');
 check_equal(dj_mex('handle_count'), 4, 'four objects');
@@ -43,7 +43,7 @@ end
 function t_order(ctx)
 % The database stays usable through any handle, in any free order.
 conn = test_conn(ctx);
-t = conn.schema('life').declare('T', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
+t = conn.schema(sname(ctx, 'life')).declare('T', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
 t.insert1(struct('id', 1, 'arr', 1:4));
 r = t.fetch1('arr');
 clear conn
@@ -55,7 +55,7 @@ end
 
 function t_reset(ctx)
 conn = test_conn(ctx);
-t = conn.schema('life').declare('T', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
+t = conn.schema(sname(ctx, 'life')).declare('T', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
 t.insert1(struct('id', 1, 'arr', 1:4));
 r = t.fetch1('arr');
 check_equal(dj.reset(), 4, 'reset frees every handle');
@@ -64,7 +64,7 @@ check_true(~dj_mex('is_locked'), 'unlocked after reset');
 check_error(@() r.load(), 'DataJoint:InvalidHandle', 'stale ref');
 % the database file was released: it can be opened again right away
 conn2 = test_conn(ctx);
-check_equal(conn2.schema('life').table('T').count(), 1, 'reopened after reset');
+check_equal(conn2.schema(sname(ctx, 'life')).table('T').count(), 1, 'reopened after reset');
 clear conn2
 clear r t conn   % stale objects: their delete ignores unknown ids
 check_equal(dj.handleCount(), 0, 'still empty');

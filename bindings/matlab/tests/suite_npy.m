@@ -54,7 +54,7 @@ end
 
 function t_dtypes(ctx)
 conn = test_conn(ctx);
-lab = conn.schema('npy');
+lab = conn.schema(sname(ctx, 'npy'));
 tr = lab.declare('ByRow', 'Manual', sprintf('id : int32\n---\narr = null : <npy@>'));
 tc = lab.declare('ByCol', 'Manual', sprintf('id : int32\n---\narr = null : <npy@>'));
 classes = mclasses();
@@ -101,7 +101,7 @@ function t_file_layout(ctx)
 % The stored file itself: a MATLAB 2x3x4 array is numpy (2,3,4) in Fortran order, so numpy's
 % a[i,j,k] is A(i+1,j+1,k+1); a C-order reader sees the same elements.
 conn = test_conn(ctx);
-t = conn.schema('npy').declare('Arr', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
+t = conn.schema(sname(ctx, 'npy')).declare('Arr', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
 [i, j, k] = ndgrid(0:1, 0:2, 0:3);
 A = int32(100 * i + 10 * j + k);
 t.insert1(struct('id', 1, 'arr', A));
@@ -134,7 +134,7 @@ end
 
 function t_refs(ctx)
 conn = test_conn(ctx);
-t = conn.schema('npy').declare('Arr', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
+t = conn.schema(sname(ctx, 'npy')).declare('Arr', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
 A = single(reshape(1:24, 4, 6));
 t.insert1(struct('id', 1, 'arr', A));
 r = t.fetch1('arr');
@@ -151,7 +151,7 @@ st = conn.storeStats();
 check_true(st.bytes_written >= 96 && st.requests >= 1, 'store stats');
 check_equal(conn.storeStats('main'), conn.storeStats(), 'named store');
 % dj.NpyRef values from a fetch can be inserted elsewhere (loaded first)
-t2 = conn.schema('npy').declare('Copy', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
+t2 = conn.schema(sname(ctx, 'npy')).declare('Copy', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
 s = t.fetch();
 t2.insert(s);
 check_equal(t2.fetch1('arr').load(), A, 'copied through a dj.NpyRef');
@@ -159,7 +159,7 @@ end
 
 function t_complex_nulls(ctx)
 conn = test_conn(ctx);
-t = conn.schema('npy').declare('Arr', 'Manual', sprintf('id : int32\n---\narr = null : <npy@>'));
+t = conn.schema(sname(ctx, 'npy')).declare('Arr', 'Manual', sprintf('id : int32\n---\narr = null : <npy@>'));
 Z = complex(reshape(1:6, 2, 3), -reshape(1:6, 2, 3));
 t.insert(struct('id', {1, 2, 3, 4}, 'arr', {Z, single(Z), [], complex([1 2], [0 0])}));
 s = t.fetch('order_by', 'id');
@@ -180,7 +180,7 @@ end
 
 function t_rows_local(ctx)
 conn = test_conn(ctx);
-t = conn.schema('npy').declare('Arr', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
+t = conn.schema(sname(ctx, 'npy')).declare('Arr', 'Manual', sprintf('id : int32\n---\narr : <npy@>'));
 v = int16(1:10) * 3;
 t.insert(struct('id', {1, 2}, 'arr', {dj.npy(v, 10), int16(magic(4))}));
 s = t.fetch('order_by', 'id');
