@@ -486,6 +486,10 @@ dj_status dj_row_set_bool(dj_row *row, const char *name, int32_t v);
 // Set an integer (fits any integer attribute it is in range of; also decimal and float).
 dj_status dj_row_set_int(dj_row *row, const char *name, int64_t v);
 
+// Set an unsigned integer: the whole uint64 range, for native `bigint unsigned` attributes
+// (any integer attribute it is in range of, as `dj_row_set_int`).
+dj_status dj_row_set_uint(dj_row *row, const char *name, uint64_t v);
+
 // Set a float (NaN means NULL; an integral value also fits integer attributes).
 dj_status dj_row_set_float(dj_row *row, const char *name, double v);
 

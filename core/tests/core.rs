@@ -415,12 +415,16 @@ fn restrictions_fetch_options_and_delete() {
             db.backend,
             e.message
         );
-        let e = t
-            .restrict_sql("item_id = = 1")
-            .unwrap()
-            .count()
-            .unwrap_err();
-        assert_eq!(e.code, ErrorCode::Backend, "{}: {}", db.backend, e.message);
+        for bad in ["item_id = = 1", "nosuchfn(item_id) = 1"] {
+            let e = t.restrict_sql(bad).unwrap().count().unwrap_err();
+            assert_eq!(
+                e.code,
+                ErrorCode::Backend,
+                "{}: {bad}: {}",
+                db.backend,
+                e.message
+            );
+        }
         // delete
         assert_eq!(by_sql.delete().unwrap(), 3);
         assert_eq!(t.count().unwrap(), 7);
@@ -1337,7 +1341,10 @@ fn a_batch_interrupted_by_a_lost_connection_leaves_nothing() {
         } else {
             format!("LOCK TABLES {full} WRITE; SELECT SLEEP(4); UNLOCK TABLES;")
         };
-        let mut locker = support::raw_command(&b, &lock).spawn().unwrap();
+        let mut locker = support::raw_command(&b, &lock)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(700));
         let sid = db.conn.session_id().unwrap();
         let killer = {

@@ -775,6 +775,22 @@ pub unsafe extern "C" fn dj_row_set_int(
     row_set(row, name, || Ok(Value::Int(v)))
 }
 
+/// Set an unsigned integer: the whole uint64 range, for native `bigint unsigned` attributes
+/// (any integer attribute it is in range of, as `dj_row_set_int`).
+#[no_mangle]
+pub unsafe extern "C" fn dj_row_set_uint(
+    row: *mut dj_row,
+    name: *const c_char,
+    v: u64,
+) -> dj_status {
+    row_set(row, name, || {
+        Ok(match i64::try_from(v) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::UInt(v),
+        })
+    })
+}
+
 /// Set a float (NaN means NULL; an integral value also fits integer attributes).
 #[no_mangle]
 pub unsafe extern "C" fn dj_row_set_float(
@@ -1727,6 +1743,8 @@ mod tests {
         ];
         for (c, k) in kinds {
             assert_eq!(Kind::from_i32(c), Some(k));
+            let name = unsafe { CStr::from_ptr(dj_kind_name(c)) };
+            assert_eq!(name.to_str().unwrap(), k.name(), "dj_kind_name({c})");
         }
         assert_eq!(DJ_TIER_COMPUTED, Tier::Computed as i32);
     }

@@ -199,7 +199,8 @@ pub fn static_cstr(s: &'static str) -> *const c_char {
 pub fn kind_name_ptr(k: datajoint_core::Kind) -> *const c_char {
     static NAMES: std::sync::OnceLock<Vec<(i32, CString)>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        (1..=14)
+        // every kind the core has (15 is DJ_KIND_ARRAY, an input-only kind)
+        (1..=32)
             .filter_map(datajoint_core::Kind::from_i32)
             .map(|k| (k as i32, CString::new(k.name()).unwrap_or_default()))
             .collect()

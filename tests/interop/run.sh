@@ -26,12 +26,18 @@ theirs="${tag}_py"
 ours="${tag}_us"
 store="$work/store"
 mkdir -p "$store"
+# the servers, as for the other suites (DJ_TEST_PG_* / DJ_TEST_MYSQL_*)
 if [[ "$backend" == postgresql ]]; then
-    server='"database.backend": "postgresql", "database.host": "127.0.0.1", "database.port": 5432, "database.user": "postgres"'
-    drop() { psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP SCHEMA IF EXISTS \"$1\" CASCADE" >/dev/null 2>&1; }
+    export DJ_TEST_HOST="${DJ_TEST_PG_HOST:-127.0.0.1}" DJ_TEST_PORT="${DJ_TEST_PG_PORT:-5432}"
+    export DJ_TEST_USER="${DJ_TEST_PG_USER:-postgres}" DJ_TEST_PASS=""
+    server="\"database.backend\": \"postgresql\", \"database.host\": \"$DJ_TEST_HOST\", \"database.port\": $DJ_TEST_PORT, \"database.user\": \"$DJ_TEST_USER\""
+    drop() { psql -h "$DJ_TEST_HOST" -p "$DJ_TEST_PORT" -U "$DJ_TEST_USER" -d postgres -qc "DROP SCHEMA IF EXISTS \"$1\" CASCADE" >/dev/null 2>&1; }
 else
-    server='"database.backend": "mysql", "database.host": "127.0.0.1", "database.port": 3306, "database.user": "root", "database.password": ""'
-    drop() { mariadb -h 127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS \`$1\`" >/dev/null 2>&1; }
+    export DJ_TEST_HOST="${DJ_TEST_MYSQL_HOST:-127.0.0.1}" DJ_TEST_PORT="${DJ_TEST_MYSQL_PORT:-3306}"
+    export DJ_TEST_USER="${DJ_TEST_MYSQL_USER:-root}" DJ_TEST_PASS="${DJ_TEST_MYSQL_PASS:-}"
+    server="\"database.backend\": \"mysql\", \"database.host\": \"$DJ_TEST_HOST\", \"database.port\": $DJ_TEST_PORT, \"database.user\": \"$DJ_TEST_USER\", \"database.password\": \"$DJ_TEST_PASS\""
+    client=$(command -v mariadb || command -v mysql)
+    drop() { "$client" -h "$DJ_TEST_HOST" -P "$DJ_TEST_PORT" -u"$DJ_TEST_USER" ${DJ_TEST_PASS:+-p"$DJ_TEST_PASS"} -e "DROP DATABASE IF EXISTS \`$1\`" >/dev/null 2>&1; }
 fi
 overrides="{$server, \"stores\": {\"default\": \"main\", \"main\": {\"protocol\": \"file\", \"location\": \"$store\"}}}"
 cleanup() { drop "$theirs"; drop "$ours"; rm -rf "$work"; }

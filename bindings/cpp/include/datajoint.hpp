@@ -749,15 +749,11 @@ private:
             check(dj_row_set_bool(r, name, v ? 1 : 0));
         } else if constexpr (std::is_integral_v<U>) {
             if constexpr (std::is_unsigned_v<U> && sizeof(U) >= sizeof(int64_t)) {
-                // The C ABI has no unsigned row setter: values beyond int64 travel as exact
-                // decimal text, which the library range-checks against the attribute (a native
-                // `bigint unsigned` takes them, every other integer type reports DJ_E_TYPE).
-                if (v > static_cast<U>(std::numeric_limits<int64_t>::max())) {
-                    check(dj_row_set_decimal(r, name, std::to_string(v).c_str()));
-                    return;
-                }
+                // the whole uint64 range (native `bigint unsigned`); the library range-checks
+                check(dj_row_set_uint(r, name, static_cast<uint64_t>(v)));
+            } else {
+                check(dj_row_set_int(r, name, static_cast<int64_t>(v)));
             }
-            check(dj_row_set_int(r, name, static_cast<int64_t>(v)));
         } else if constexpr (std::is_floating_point_v<U>) {
             check(dj_row_set_float(r, name, static_cast<double>(v)));
         } else if constexpr (std::is_same_v<U, const char*> || std::is_same_v<U, char*>) {

@@ -721,6 +721,16 @@ dj_row_set_int(row, name, v) =
     ccall((:dj_row_set_int, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Int64), row, name, v)
 
 """
+    dj_row_set_uint(row, name, v)
+
+`dj_status dj_row_set_uint(dj_row *row, const char *name, uint64_t v)`
+
+Set an unsigned integer: the whole uint64 range, for native `bigint unsigned` attributes (any integer attribute it is in range of, as `dj_row_set_int`).
+"""
+dj_row_set_uint(row, name, v) =
+    ccall((:dj_row_set_uint, libdatajoint), Cint, (Ptr{dj_row}, Cstring, UInt64), row, name, v)
+
+"""
     dj_row_set_float(row, name, v)
 
 `dj_status dj_row_set_float(dj_row *row, const char *name, double v)`

@@ -5,7 +5,7 @@
 #   missing, nothing                 dj_row_set_null          any nullable attribute
 #   Bool                             dj_row_set_bool          bool
 #   Integer                          dj_row_set_int           integers (range-checked), float, decimal
-#   Integer in (typemax(Int64), typemax(UInt64)]  dj_row_set_decimal  native `bigint unsigned` (exact text)
+#   Integer in (typemax(Int64), typemax(UInt64)]  dj_row_set_uint  native `bigint unsigned`
 #   AbstractFloat / other Real       dj_row_set_float         float, integral values for integers; NaN = NULL
 #   AbstractString, Symbol           dj_row_set_string_n      text; parsed for date, datetime, uuid, decimal, json, enum
 #   Date                             dj_row_set_date
@@ -82,10 +82,8 @@ end
 
 function _set_value!(row::Row, name::String, v::Integer, ::Bool)
     if typemax(Int64) < v <= typemax(UInt64)
-        # The C ABI has no unsigned row setter: an unsigned value beyond Int64 travels as exact
-        # decimal text, range-checked by the library (native `bigint unsigned` takes it).
-        s = string(v)
-        GC.@preserve row s @dj_check Lib.dj_row_set_decimal(row.ptr, name, s)
+        # native `bigint unsigned`; the library range-checks it
+        GC.@preserve row @dj_check Lib.dj_row_set_uint(row.ptr, name, UInt64(v))
         return
     end
     typemin(Int64) <= v <= typemax(Int64) ||

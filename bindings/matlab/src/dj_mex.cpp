@@ -919,10 +919,8 @@ void set_value(dj_row* row, const std::string& name, const mxArray* v, const Att
         bool ok = true;
         const int64_t x = int_at(v, 0, ok);
         if (!ok && kind != DJ_KIND_DATE && kind != DJ_KIND_DATETIME) {
-            // A uint64 beyond int64: the C ABI has no unsigned row setter, so it travels as exact
-            // decimal text, range-checked by the library (native `bigint unsigned` takes it).
-            const std::string text = std::to_string(static_cast<const uint64_t*>(mxGetData(v))[0]);
-            check(dj_row_set_decimal(row, n, text.c_str()));
+            // a uint64 beyond int64 (native `bigint unsigned`); the library range-checks it
+            check(dj_row_set_uint(row, n, static_cast<const uint64_t*>(mxGetData(v))[0]));
             return;
         }
         if (!ok) fail("Type", ctx + ": uint64 value exceeds the int64 range");

@@ -44,7 +44,10 @@ fn map_err(e: duckdb::Error, ctx: &str) -> Error {
         ErrorCode::Integrity
     } else if lower.contains("referenced column") && lower.contains("not found") {
         ErrorCode::UnknownAttribute
-    } else if lower.contains("catalog error") && lower.contains("does not exist") {
+    } else if lower.contains("catalog error")
+        && lower.contains("does not exist")
+        && (lower.contains("table with name") || lower.contains("schema with name"))
+    {
         ErrorCode::NotFound
     } else if lower.contains("conversion error") || lower.contains("could not convert") {
         ErrorCode::Type
