@@ -9,6 +9,7 @@ use std::time::Instant;
 
 mod common;
 mod npy;
+mod sql;
 
 const N: usize = 100_000;
 const REPEAT: usize = 5;
@@ -102,8 +103,30 @@ fn main() {
         );
         return;
     }
+    if mode == "sql" {
+        let dir = std::path::PathBuf::from(
+            args.get(2)
+                .expect("usage: dj-bench sql <dir> [prefix [backend...]]"),
+        );
+        let prefix = args
+            .get(3)
+            .cloned()
+            .unwrap_or_else(|| format!("djb{}", std::process::id()));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&sql::run(
+                &dir,
+                &prefix,
+                args.get(4..).unwrap_or_default()
+            ))
+            .unwrap()
+        );
+        return;
+    }
     if mode != "skeleton" {
-        eprintln!("usage: dj-bench skeleton | dj-bench npy <dir> [s3-endpoint bucket]");
+        eprintln!(
+            "usage: dj-bench skeleton | dj-bench npy <dir> [s3-endpoint bucket] | dj-bench sql <dir> [prefix [backend...]]"
+        );
         std::process::exit(2);
     }
     let ids: Vec<i64> = (0..N as i64).collect();
