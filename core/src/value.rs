@@ -672,17 +672,21 @@ impl ColumnBuilder {
     }
 
     pub fn int(&mut self, v: i128) -> Result<()> {
-        let bad = Error::new(
-            ErrorCode::Type,
-            format!(
-                "attribute '{}': the server returned the integer {v}, which does not fit a {} buffer",
-                self.attr,
-                self.data.kind().name()
-            ),
-        );
+        // built only on failure: this runs for every integer cell of a fetch
+        let kind = self.data.kind();
+        let attr = &self.attr;
+        let bad = || {
+            Error::new(
+                ErrorCode::Type,
+                format!(
+                    "attribute '{attr}': the server returned the integer {v}, which does not fit a {} buffer",
+                    kind.name()
+                ),
+            )
+        };
         macro_rules! fit {
             ($o:expr, $t:ty) => {{
-                let x = <$t>::try_from(v).map_err(|_| bad)?;
+                let x = <$t>::try_from(v).map_err(|_| bad())?;
                 $o.push(x)
             }};
         }
@@ -698,7 +702,7 @@ impl ColumnBuilder {
             ColumnData::String(o) | ColumnData::Decimal(o) | ColumnData::Json(o) => {
                 o.push(v.to_string().as_bytes())
             }
-            _ => return Err(bad),
+            _ => return Err(bad()),
         }
         self.ok()
     }

@@ -565,26 +565,46 @@ impl Backend for PgBackend {
         attrs: &[&Attribute],
         ctx: &str,
     ) -> Result<Vec<Column>> {
-        let rows = self.rows(sql, params, ctx)?;
+        let client = self.client(ctx)?;
+        let p: Vec<PgParam> = params.iter().map(|v| PgParam(v.as_elem())).collect();
         let mut builders: Vec<ColumnBuilder> = attrs
             .iter()
-            .map(|a| ColumnBuilder::new(a.ty.kind(), rows.len(), &a.name))
+            .map(|a| ColumnBuilder::new(a.ty.kind(), 0, &a.name))
             .collect();
-        if let Some(first) = rows.first() {
-            let types: Vec<Type> = first.columns().iter().map(|c| c.type_().clone()).collect();
-            for row in &rows {
+        // rows are decoded as they arrive, while the server is still sending
+        let r = block_on(async {
+            use futures::TryStreamExt;
+            let stream = client.query_raw(sql, p.iter()).await?;
+            futures::pin_mut!(stream);
+            let mut types: Vec<Type> = Vec::new();
+            while let Some(row) = stream.try_next().await? {
+                if types.is_empty() {
+                    types = row.columns().iter().map(|c| c.type_().clone()).collect();
+                }
                 for (i, b) in builders.iter_mut().enumerate() {
-                    let raw: Option<Raw> = row.try_get(i).map_err(|e| map_err(e, ctx))?;
-                    match raw {
-                        None => b.null(),
-                        Some(Raw(bytes)) => {
-                            decode(b, &types[i], bytes).map_err(|e| e.context(ctx))?
+                    let raw: Option<Raw> = match row.try_get(i) {
+                        Ok(r) => r,
+                        Err(e) => return Ok(Err(map_err(e, ctx))),
+                    };
+                    let res = match raw {
+                        None => {
+                            b.null();
+                            Ok(())
                         }
+                        Some(Raw(bytes)) => decode(b, &types[i], bytes),
+                    };
+                    if let Err(e) = res {
+                        return Ok(Err(e.context(ctx)));
                     }
                 }
             }
+            Ok::<_, tokio_postgres::Error>(Ok(()))
+        });
+        match r {
+            Err(e) => Err(self.fail(e, ctx)),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Ok(builders.into_iter().map(|b| b.finish()).collect()),
         }
-        Ok(builders.into_iter().map(|b| b.finish()).collect())
     }
 
     fn append(
