@@ -1,19 +1,18 @@
 //! DataJoint Object-Augmented Schema core: table definitions, core types, insert / fetch /
-//! restrict / delete over a pluggable relational backend (DuckDB embedded by default).
+//! restrict / delete over three relational backends (DuckDB embedded by default, PostgreSQL,
+//! MySQL/MariaDB) and object stores.
 //!
-//! Pure Rust with no FFI; the C ABI lives in the `datajoint-ffi` crate.
+//! Pure Rust with no FFI; the C ABI lives in the `datajoint-ffi` crate. Folders:
+//! `schema/` (definitions, headings, naming, declaration), `sql/` (the one SQL compiler),
+//! `backend/` (the backends and DataJoint's operations over them), `store/` (object stores,
+//! paths, the download cache), `codecs/` (one codec per file).
 
 pub mod backend;
-pub mod cache;
 pub mod codecs;
 pub mod config;
 pub mod connection;
-pub mod declare;
 pub mod error;
-pub mod heading;
-pub mod naming;
 pub mod npy;
-pub mod objpath;
 pub mod runtime;
 pub mod schema;
 pub mod sql;
@@ -21,6 +20,10 @@ pub mod store;
 pub mod table;
 pub mod types;
 pub mod value;
+
+// Paths of the modules before they were grouped into folders.
+pub use schema::{declare, heading, naming};
+pub use store::{cache, objpath};
 
 pub use config::Config;
 pub use connection::Connection;

@@ -1,11 +1,15 @@
 //! Schemas and table declaration: resolving a parsed definition (foreign keys, projections,
 //! indexes) against the tables already in the schema.
 
+pub mod declare;
+pub mod heading;
+pub mod naming;
+
 use crate::connection::ConnInner;
 use crate::declare::{parse_definition, Default, ItemKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::{Attribute, Heading};
-use crate::naming::{self, Tier};
+use crate::naming::Tier;
 use crate::sql::ddl::{ForeignKeySpec, IndexSpec, TableSpec};
 use crate::table::Table;
 use crate::types::AttrType;

@@ -4,6 +4,9 @@
 //! Every object request goes through [`Store`], which counts requests and bytes so tests and
 //! benchmarks can assert what was transferred.
 
+pub mod cache;
+pub mod objpath;
+
 use crate::cache::CacheSettings;
 use crate::error::{Error, ErrorCode, Result};
 use bytes::Bytes;
