@@ -30,7 +30,7 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 pub struct PgBackend {
     settings: ServerSettings,
-    client: Option<tokio_postgres::Client>,
+    client: Option<Arc<tokio_postgres::Client>>,
 }
 
 fn map_err(e: tokio_postgres::Error, ctx: &str) -> Error {
@@ -184,11 +184,11 @@ impl PgBackend {
         for stmt in Dialect::Postgres.session_setup() {
             block_on(client.batch_execute(&stmt)).map_err(|e| map_err(e, &ctx))?;
         }
-        self.client = Some(client);
+        self.client = Some(Arc::new(client));
         Ok(())
     }
 
-    fn client(&self, ctx: &str) -> Result<&tokio_postgres::Client> {
+    fn client(&self, ctx: &str) -> Result<&Arc<tokio_postgres::Client>> {
         self.client.as_ref().ok_or_else(|| {
             Error::new(
                 ErrorCode::Connection,
@@ -565,16 +565,25 @@ impl Backend for PgBackend {
         attrs: &[&Attribute],
         ctx: &str,
     ) -> Result<Vec<Column>> {
-        let client = self.client(ctx)?;
-        let p: Vec<PgParam> = params.iter().map(|v| PgParam(v.as_elem())).collect();
-        let mut builders: Vec<ColumnBuilder> = attrs
+        let client = self.client(ctx)?.clone();
+        let sql = sql.to_string();
+        let params = params.to_vec();
+        let specs: Vec<(crate::types::Kind, String)> = attrs
             .iter()
-            .map(|a| ColumnBuilder::new(a.ty.kind(), 0, &a.name))
+            .map(|a| (a.ty.kind(), a.name.clone()))
             .collect();
-        // rows are decoded as they arrive, while the server is still sending
-        let r = block_on(async {
+        let ctx_owned = ctx.to_string();
+        // On a runtime worker, next to the connection task that parses the server's messages:
+        // rows are decoded as they arrive, without a thread hop per batch of messages.
+        let task = crate::runtime::runtime().spawn(async move {
             use futures::TryStreamExt;
-            let stream = client.query_raw(sql, p.iter()).await?;
+            let ctx = ctx_owned.as_str();
+            let mut builders: Vec<ColumnBuilder> = specs
+                .iter()
+                .map(|(k, n)| ColumnBuilder::new(*k, 0, n))
+                .collect();
+            let p: Vec<PgParam> = params.iter().map(|v| PgParam(v.as_elem())).collect();
+            let stream = client.query_raw(sql.as_str(), p.iter()).await?;
             futures::pin_mut!(stream);
             let mut types: Vec<Type> = Vec::new();
             while let Some(row) = stream.try_next().await? {
@@ -598,12 +607,14 @@ impl Backend for PgBackend {
                     }
                 }
             }
-            Ok::<_, tokio_postgres::Error>(Ok(()))
+            Ok::<_, tokio_postgres::Error>(Ok(builders))
         });
+        let r = block_on(task)
+            .map_err(|e| Error::internal(format!("{ctx}: the fetch task failed: {e}")))?;
         match r {
             Err(e) => Err(self.fail(e, ctx)),
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Ok(builders.into_iter().map(|b| b.finish()).collect()),
+            Ok(Ok(builders)) => Ok(builders.into_iter().map(|b| b.finish()).collect()),
         }
     }
 
