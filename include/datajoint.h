@@ -35,11 +35,14 @@ typedef struct dj_result dj_result;
 typedef struct dj_strlist dj_strlist;
 typedef struct dj_npyref dj_npyref;
 
+/* A <blob> value tree node: owned (dj_value_new_*, dj_value_clone; dj_value_free) or borrowed. */
+typedef struct dj_value dj_value;
+
 // ABI major version; `dj_abi_version() >> 16` must equal it.
 #define DJ_ABI_VERSION_MAJOR 0
 
 // ABI minor version (additions only).
-#define DJ_ABI_VERSION_MINOR 2
+#define DJ_ABI_VERSION_MINOR 3
 
 // Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 #define DJ_KIND_BOOL 1
@@ -90,6 +93,10 @@ typedef struct dj_npyref dj_npyref;
 // Buffer kind: uint64_t per value (native `bigint unsigned` columns of older MySQL pipelines;
 // smaller unsigned native integers arrive in the next wider signed kind).
 #define DJ_KIND_UINT64 16
+
+// `<blob>` values: one `const dj_value*` per row (results: borrowed from the result; columnar
+// inserts: read during the call).
+#define DJ_KIND_BLOB 17
 
 // Array element type: numpy bool (1 byte).
 #define DJ_DTYPE_BOOL 1
@@ -169,6 +176,96 @@ typedef struct dj_npyref dj_npyref;
 // Table tier Computed (SQL name `__snake_case`).
 #define DJ_TIER_COMPUTED 3
 
+// No value (Python `None`); also a NULL attribute.
+#define DJ_VALUE_NONE 0
+
+#define DJ_VALUE_BOOL 1
+
+// A Python int within 64 bits.
+#define DJ_VALUE_INT 2
+
+// A Python int beyond 64 bits: little-endian two's complement bytes (`dj_value_get_bytes`).
+#define DJ_VALUE_BIGINT 3
+
+#define DJ_VALUE_FLOAT 4
+
+#define DJ_VALUE_COMPLEX 5
+
+// UTF-8 text (Python `str`).
+#define DJ_VALUE_STRING 6
+
+#define DJ_VALUE_BYTES 7
+
+// Exact decimal text (`dj_value_get_string`).
+#define DJ_VALUE_DECIMAL 8
+
+// Days since 1970-01-01.
+#define DJ_VALUE_DATE 9
+
+// Microseconds since midnight.
+#define DJ_VALUE_TIME 10
+
+// Microseconds since 1970-01-01T00:00:00.
+#define DJ_VALUE_DATETIME 11
+
+#define DJ_VALUE_UUID 12
+
+#define DJ_VALUE_TUPLE 13
+
+#define DJ_VALUE_LIST 14
+
+#define DJ_VALUE_SET 15
+
+// A mapping: `dj_value_dict_key(v, i)` / `dj_value_item(v, i)`.
+#define DJ_VALUE_DICT 16
+
+// A numeric / logical / char N-d array (`dj_value_array`).
+#define DJ_VALUE_ARRAY 17
+
+// A MATLAB struct array (`dj_value_struct_get`).
+#define DJ_VALUE_STRUCT 18
+
+// A MATLAB cell array.
+#define DJ_VALUE_CELL 19
+
+// A numpy object array (items like a cell; written only in the dj0 protocol).
+#define DJ_VALUE_OBJECT_ARRAY 20
+
+// A numpy structured array: named fields (`dj_value_field_name`, `dj_value_item`).
+#define DJ_VALUE_RECORD 21
+
+// A MATLAB sparse matrix (`dj_value_sparse`).
+#define DJ_VALUE_SPARSE 22
+
+// Array element classes: MATLAB's mxClassID numbers.
+#define DJ_CLASS_LOGICAL 3
+
+// UTF-16 code units, 2 bytes each.
+#define DJ_CLASS_CHAR 4
+
+#define DJ_CLASS_DOUBLE 6
+
+#define DJ_CLASS_SINGLE 7
+
+#define DJ_CLASS_INT8 8
+
+#define DJ_CLASS_UINT8 9
+
+#define DJ_CLASS_INT16 10
+
+#define DJ_CLASS_UINT16 11
+
+#define DJ_CLASS_INT32 12
+
+#define DJ_CLASS_UINT32 13
+
+#define DJ_CLASS_INT64 14
+
+#define DJ_CLASS_UINT64 15
+
+// numpy datetime64: `DJ_CLASS_DATETIME64 + k`, k the unit in Y,M,W,D,h,m,s,ms,us,ns,ps,fs,as.
+#define DJ_CLASS_DATETIME64 65536
+
 // Status code returned by every fallible function: DJ_OK or a negative DJ_E_* code.
 typedef int32_t dj_status;
 
@@ -196,6 +293,11 @@ typedef struct dj_fetch_opts {
   int64_t limit;
   // Rows to skip, or 0.
   int64_t offset;
+  // Non-zero: codec columns as stored (JSON metadata such as hash and size, in-table bytes),
+  // with no download and no decoding. (ABI 0.3)
+  int32_t raw;
+  // Folder for fetched attachments; NULL: the `download_path` setting, else ".". (ABI 0.3)
+  const char *download_path;
 } dj_fetch_opts;
 
 // Description of one attribute of a table's heading. Strings are borrowed from the table handle.
@@ -288,6 +390,39 @@ typedef struct dj_array_view {
   void (*release)(struct dj_array_view *view);
   void *private_data;
 } dj_array_view;
+
+// A borrowed view of an array value. Pointers live as long as the value.
+typedef struct dj_blob_array {
+  // DJ_CLASS_*.
+  int32_t class_id;
+  // Non-zero when `imag` holds imaginary parts.
+  int32_t is_complex;
+  int32_t ndim;
+  // `ndim` extents (MATLAB/numpy shape; data is column-major).
+  const int64_t *shape;
+  // Number of elements (product of the shape).
+  uint64_t length;
+  // Bytes per element (of the real part).
+  int64_t itemsize;
+  // `length` elements, column-major, aligned for their type.
+  const void *real;
+  // `length` imaginary parts, or NULL.
+  const void *imag;
+} dj_blob_array;
+
+// A borrowed view of a sparse matrix (compressed columns).
+typedef struct dj_blob_sparse {
+  uint64_t rows;
+  uint64_t cols;
+  // Number of stored elements.
+  uint64_t nnz;
+  // `cols + 1` column starts.
+  const uint64_t *jc;
+  // `nnz` row indexes.
+  const uint64_t *ir;
+  // The `nnz` stored elements (an nnz×1 array).
+  struct dj_blob_array values;
+} dj_blob_sparse;
 
 // Success.
 #define DJ_OK 0
@@ -629,6 +764,145 @@ dj_status dj_datetime_format(int64_t micros, char *buf, size_t len, size_t *out_
 
 // Format days since the epoch as "YYYY-MM-DD" (buffer rules as dj_datetime_format).
 dj_status dj_date_format(int32_t days, char *buf, size_t len, size_t *out_needed);
+
+// Free an owned value (NULL is ignored). Never free a borrowed node.
+void dj_value_free(dj_value *v);
+
+// A deep copy (arrays share their immutable buffers) that the caller owns.
+dj_status dj_value_clone(const dj_value *v, dj_value **out_value);
+
+dj_status dj_value_new_none(dj_value **out_value);
+
+dj_status dj_value_new_bool(int32_t v, dj_value **out_value);
+
+dj_status dj_value_new_int(int64_t v, dj_value **out_value);
+
+// An integer of any size from `n` little-endian two's complement bytes.
+dj_status dj_value_new_bigint(const uint8_t *le, size_t n, dj_value **out_value);
+
+dj_status dj_value_new_float(double v, dj_value **out_value);
+
+dj_status dj_value_new_complex(double re, double im, dj_value **out_value);
+
+// A Python `str` from `len` bytes of UTF-8.
+dj_status dj_value_new_string(const char *s, size_t len, dj_value **out_value);
+
+dj_status dj_value_new_bytes(const void *data, size_t len, dj_value **out_value);
+
+// An exact decimal from its text (e.g. "-12.50").
+dj_status dj_value_new_decimal(const char *text, dj_value **out_value);
+
+dj_status dj_value_new_date(int32_t days, dj_value **out_value);
+
+dj_status dj_value_new_time(int64_t micros, dj_value **out_value);
+
+dj_status dj_value_new_datetime(int64_t micros, dj_value **out_value);
+
+dj_status dj_value_new_uuid(const uint8_t *bytes16, dj_value **out_value);
+
+// An N-d array of DJ_CLASS_* `class_id`, copying `real` (and `imag` when not NULL, making it
+// complex): `prod(shape)` elements each, column-major. Char arrays hold UTF-16 code units.
+dj_status dj_value_new_array(int32_t class_id, int32_t ndim, const int64_t *shape, const void *real, const void *imag, dj_value **out_value);
+
+// A 1×n MATLAB char row from `len` bytes of UTF-8.
+dj_status dj_value_new_char(const char *s, size_t len, dj_value **out_value);
+
+// An empty DJ_VALUE_TUPLE, DJ_VALUE_LIST, DJ_VALUE_SET or DJ_VALUE_DICT.
+dj_status dj_value_new_container(int32_t value_type, dj_value **out_value);
+
+// Append `item` (an owned value, consumed even on failure) to a tuple, list or set.
+dj_status dj_value_append(dj_value *seq, dj_value *item);
+
+// Add `key` → `value` (owned values, consumed even on failure) to a dict.
+dj_status dj_value_dict_insert(dj_value *dict, dj_value *key, dj_value *value);
+
+// Add field `name` = `value` (an owned array or record, consumed) to a record.
+dj_status dj_value_record_add(dj_value *rec, const char *name, dj_value *value);
+
+// A DJ_VALUE_CELL (or DJ_VALUE_OBJECT_ARRAY) of `shape` whose items are all `[]`.
+dj_status dj_value_new_cell(int32_t value_type, int32_t ndim, const int64_t *shape, dj_value **out_value);
+
+// Set item `i` (column-major) of a cell or object array to `item` (owned, consumed).
+dj_status dj_value_cell_set(dj_value *cell, size_t i, dj_value *item);
+
+// A struct array of `shape` with `nfields` fields named `names`; every value starts as `[]`.
+dj_status dj_value_new_struct(int32_t ndim, const int64_t *shape, size_t nfields, const char *const *names, dj_value **out_value);
+
+// Set field `field` of element `elem` (column-major) of a struct array (`value` owned, consumed).
+dj_status dj_value_struct_set(dj_value *s, size_t elem, const char *field, dj_value *value);
+
+// DJ_VALUE_* of a value; -1 for NULL.
+int32_t dj_value_type(const dj_value *v);
+
+// DJ_VALUE_BOOL, and 1×1 logical arrays.
+dj_status dj_value_get_bool(const dj_value *v, int32_t *out_bool);
+
+// DJ_VALUE_INT (and DJ_VALUE_BOOL as 0/1).
+dj_status dj_value_get_int(const dj_value *v, int64_t *out_int);
+
+// DJ_VALUE_FLOAT, DJ_VALUE_INT, and real 1×1 double/single arrays (MATLAB's scalars).
+dj_status dj_value_get_float(const dj_value *v, double *out_float);
+
+dj_status dj_value_get_complex(const dj_value *v, double *out_re, double *out_im);
+
+// The UTF-8 bytes (not NUL-terminated) of DJ_VALUE_STRING or DJ_VALUE_DECIMAL, borrowed.
+dj_status dj_value_get_string(const dj_value *v, const char **out_data, size_t *out_len);
+
+// The bytes of DJ_VALUE_BYTES, or the little-endian bytes of DJ_VALUE_BIGINT, borrowed.
+dj_status dj_value_get_bytes(const dj_value *v, const void **out_data, size_t *out_len);
+
+// DJ_VALUE_DATE (days), DJ_VALUE_TIME and DJ_VALUE_DATETIME (µs) as one integer.
+dj_status dj_value_get_temporal(const dj_value *v, int64_t *out_value);
+
+// The 16 bytes of a DJ_VALUE_UUID, borrowed.
+dj_status dj_value_get_uuid(const dj_value *v, const uint8_t **out_bytes16);
+
+// Number of items: of a tuple/list/set/cell/object array, entries of a dict, elements of a
+// struct array, fields of a record; 0 for anything else.
+size_t dj_value_len(const dj_value *v);
+
+// Item `i` (borrowed): of a sequence or cell (column-major), the value of dict entry `i`, or
+// field `i` of a record. NULL when out of range or not a container.
+const dj_value *dj_value_item(const dj_value *v, size_t i);
+
+// The key of dict entry `i` (borrowed), or NULL.
+const dj_value *dj_value_dict_key(const dj_value *v, size_t i);
+
+// The shape of an array, cell, object array or struct array (borrowed extents).
+dj_status dj_value_shape(const dj_value *v, int32_t *out_ndim, const int64_t **out_shape);
+
+// A view of a DJ_VALUE_ARRAY: the decoded buffer itself, no copy.
+dj_status dj_value_array(const dj_value *v, struct dj_blob_array *out_array);
+
+// A view of a DJ_VALUE_SPARSE.
+dj_status dj_value_sparse(const dj_value *v, struct dj_blob_sparse *out_sparse);
+
+// Number of fields of a struct array or record; 0 otherwise.
+size_t dj_value_field_count(const dj_value *v);
+
+// Name of field `i` of a struct array or record (UTF-8, not NUL-terminated, borrowed).
+dj_status dj_value_field_name(const dj_value *v, size_t i, const char **out_name, size_t *out_len);
+
+// Field `field` (index) of element `elem` (column-major) of a struct array (borrowed), or NULL.
+const dj_value *dj_value_struct_get(const dj_value *v, size_t elem, size_t field);
+
+// Pack a value into DataJoint blob bytes (`mYm` when MATLAB can read it, `dj0` otherwise;
+// compressed when that pays). Copies into `buf` when `len` suffices; `out_needed` gets the size.
+dj_status dj_value_pack(const dj_value *v, void *buf, size_t len, size_t *out_needed);
+
+// Unpack DataJoint blob bytes (mYm or dj0, compressed or not) into an owned value.
+dj_status dj_value_unpack(const void *data, size_t len, dj_value **out_value);
+
+// Set a `<blob>` attribute to a value tree (copied; the caller keeps and frees `value`).
+dj_status dj_row_set_value(dj_row *row, const char *name, const dj_value *value);
+
+// Set an `<attach>` attribute to a file given by its name and content (copied). A path to a
+// file is set with `dj_row_set_string`.
+dj_status dj_row_set_attachment(dj_row *row, const char *name, const char *filename, const void *data, size_t len);
+
+// The `<blob>` value in column `col`, row `row` of a result, borrowed from the result (valid
+// until it is freed). DJ_E_NOT_FOUND when NULL; DJ_E_TYPE when the column is not a blob.
+dj_status dj_result_value(const dj_result *result, size_t col, size_t row, const dj_value **out_value);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,6 +8,7 @@
 //! paths, the download cache), `codecs/` (one codec per file).
 
 pub mod backend;
+pub mod blob;
 pub mod codecs;
 pub mod config;
 pub mod connection;

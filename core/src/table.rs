@@ -32,6 +32,11 @@ pub struct FetchOptions {
     pub order_by: Option<String>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Return codec columns as stored: JSON metadata (hash, size, path) and in-table bytes,
+    /// with no download and no decoding.
+    pub raw: bool,
+    /// Folder for fetched attachments (default: the `download_path` setting, else `.`).
+    pub download_path: Option<String>,
 }
 
 /// A row (or key): attribute names with values, in the order they were set.
@@ -365,47 +370,76 @@ impl Table {
             .filter(|(_, idx)| is_codec(*idx))
             .collect();
         if codec_plan.is_empty() {
-            return self.run_insert(columns, nrows, opts);
+            return self.run_insert(columns, nrows, opts, None);
         }
-        // Codec values: check them all before writing anything.
-        let mut arrays: Vec<Vec<Option<&ArrayValue>>> = Vec::new();
+        // Codec values: check and encode them all before writing anything. `<npy@>` paths
+        // need the primary key, so those arrays are only checked here.
+        enum Pending<'a> {
+            Npy(&'a ArrayValue),
+            Ready(codecs::Encoded),
+        }
+        let mut pending: Vec<Vec<Option<Pending>>> = Vec::new();
         for &(pos, idx) in &codec_plan {
             let attr = &self.heading.attributes[idx];
-            let AttrType::Codec { name, .. } = &attr.ty else {
+            let AttrType::Codec { name, store } = &attr.ty else {
                 unreachable!()
             };
             codecs::check_writable(name, &attr.name).map_err(|e| e.context(&tname))?;
+            let store = match store {
+                Some(s) => Some(
+                    self.conn
+                        .stores
+                        .get(s)
+                        .map_err(|e| e.context(format!("{tname}, attribute '{}'", attr.name)))?,
+                ),
+                None => None,
+            };
+            let bad = |k: usize, m: String| {
+                Error::type_err(format!(
+                    "{tname}, attribute '{}' ({}) (row {k}): {m}",
+                    attr.name, attr.declared_type
+                ))
+            };
             let mut col = Vec::with_capacity(nrows);
             for k in 0..nrows {
-                match elem(pos, k)? {
-                    Elem::Array(a) => {
-                        a.validate().map_err(|m| {
-                            Error::type_err(format!("{tname}, attribute '{}' (row {k}): {m}", attr.name))
-                        })?;
-                        col.push(Some(a));
+                let e = elem(pos, k)?;
+                if let Elem::Null = e {
+                    if !attr.nullable {
+                        return Err(bad(
+                            k,
+                            "NULL is not allowed (the attribute is not nullable)".into(),
+                        ));
                     }
-                    Elem::Null if attr.nullable => col.push(None),
-                    Elem::Null => {
-                        return Err(Error::type_err(format!(
-                            "{tname}, attribute '{}' (row {k}): NULL is not allowed (the attribute is not nullable)",
-                            attr.name
-                        )))
-                    }
-                    other => {
-                        return Err(Error::type_err(format!(
-                            "{tname}, attribute '{}' ({}) (row {k}): expects an array, got {}",
-                            attr.name,
-                            attr.declared_type,
-                            match other {
-                                Elem::Str(_) | Elem::Json(_) | Elem::Decimal(_) => "text",
-                                Elem::Bytes(_) => "bytes",
-                                _ => "a scalar",
-                            }
-                        )))
-                    }
+                    col.push(None);
+                    continue;
                 }
+                col.push(Some(if name == "npy" {
+                    match e {
+                        Elem::Array(a) => {
+                            a.validate().map_err(|m| bad(k, m))?;
+                            Pending::Npy(a)
+                        }
+                        other => {
+                            return Err(bad(
+                                k,
+                                format!(
+                                    "expects an array, got {}",
+                                    match other {
+                                        Elem::Str(_) | Elem::Json(_) | Elem::Decimal(_) => "text",
+                                        Elem::Bytes(_) => "bytes",
+                                        _ => "a scalar",
+                                    }
+                                ),
+                            ))
+                        }
+                    }
+                } else {
+                    let enc = codecs::encode(attr, store.as_ref(), &self.schema, &e)
+                        .map_err(|m| bad(k, m))?;
+                    Pending::Ready(enc)
+                }));
             }
-            arrays.push(col);
+            pending.push(col);
         }
         // The primary key of every row, for the object paths.
         let pk: Vec<(usize, &Column)> = self
@@ -446,7 +480,7 @@ impl Table {
                 .collect(),
         };
         // Rows whose key exists are left out entirely when skipping (nothing is uploaded for
-        // them); when replacing, the objects of the replaced rows are deleted after the commit.
+        // them); when replacing, the objects of the replaced rows are released after the commit.
         let existing: Vec<ResultSet> = if opts.skip_duplicates || opts.replace {
             let keys: Vec<Row> = (0..nrows).map(key_row).collect();
             let mut found = Vec::new();
@@ -459,7 +493,7 @@ impl Table {
                             .map(|(_, idx)| self.heading.attributes[*idx].name.clone()),
                     );
                 }
-                found.push(self.restrict_keys(chunk)?.fetch(&FetchOptions {
+                found.push(self.restrict_keys(chunk)?.fetch_stored(&FetchOptions {
                     attributes: Some(attrs),
                     ..Default::default()
                 })?);
@@ -469,7 +503,7 @@ impl Table {
             Vec::new()
         };
         let mut keep: Vec<bool> = vec![true; nrows];
-        let mut replaced: Vec<(String, String)> = Vec::new();
+        let mut replaced = StoredObjects::default();
         if !existing.is_empty() {
             let existing_keys: std::collections::HashSet<Vec<String>> = existing
                 .iter()
@@ -483,17 +517,8 @@ impl Table {
             }
             if opts.replace {
                 for rs in &existing {
-                    for (_, idx) in &codec_plan {
-                        let name = &self.heading.attributes[*idx].name;
-                        if let Some(c) = rs.column(name) {
-                            for i in 0..rs.nrows {
-                                if let Value::Json(j) = c.value(i) {
-                                    if let Ok(m) = codecs::npy::NpyMeta::from_json(&j) {
-                                        replaced.push((m.store, m.path));
-                                    }
-                                }
-                            }
-                        }
+                    for (i, a) in rs.attributes.iter().enumerate() {
+                        replaced.collect(a, &rs.columns[i]);
                     }
                 }
             }
@@ -522,21 +547,52 @@ impl Table {
             .collect();
         let mut written: Vec<(Arc<Store>, String)> = Vec::new();
         let mut jobs: Vec<(Arc<Store>, String, Vec<bytes::Bytes>)> = Vec::new();
+        // hash objects of the batch, once each: (store, path, parts)
+        let mut hashed: Vec<(Arc<Store>, String, Vec<bytes::Bytes>)> = Vec::new();
+        let mut uploaded: Vec<(Arc<Store>, String)> = Vec::new();
         let result = (|| -> Result<u64> {
+            let mut seen_hash = std::collections::HashSet::new();
             for (j, &(_, idx)) in codec_plan.iter().enumerate() {
                 let attr = &self.heading.attributes[idx];
                 let AttrType::Codec {
-                    store: declared, ..
+                    name,
+                    store: declared,
                 } = &attr.ty
                 else {
                     unreachable!()
                 };
+                if name != "npy" && declared.is_none() {
+                    // in-table bytes (`<blob>`, `<attach>`)
+                    let mut v = crate::value::VarData::with_capacity(kept.len(), 0);
+                    let mut validity = Vec::with_capacity(kept.len());
+                    for &k in &kept {
+                        match &pending[j][k] {
+                            Some(Pending::Ready(codecs::Encoded::InTable(b))) => {
+                                v.push(b);
+                                validity.push(1);
+                            }
+                            _ => {
+                                v.push(b"");
+                                validity.push(0);
+                            }
+                        }
+                    }
+                    let has_null = validity.contains(&0);
+                    columns.push((
+                        idx,
+                        Column {
+                            data: crate::value::ColumnData::Bytes(v),
+                            validity: has_null.then_some(validity),
+                        },
+                    ));
+                    continue;
+                }
                 let store = self.conn.stores.get(declared.as_deref().unwrap_or(""))?;
                 let mut conv = Converter::new(&tname, attr, kept.len());
                 for &k in &kept {
-                    match arrays[j][k] {
+                    match pending[j][k].take() {
                         None => conv.push(Elem::Null, Some(k))?,
-                        Some(a) => {
+                        Some(Pending::Npy(a)) => {
                             let (meta, parts) = codecs::npy::prepare(
                                 &store,
                                 &self.schema,
@@ -550,27 +606,69 @@ impl Table {
                             jobs.push((store.clone(), meta.path.clone(), parts));
                             conv.push(Elem::Json(&meta.to_json()), Some(k))?;
                         }
+                        Some(Pending::Ready(codecs::Encoded::Hashed(p))) => {
+                            conv.push(Elem::Json(&p.meta.to_json()), Some(k))?;
+                            if seen_hash.insert((p.meta.store.clone(), p.meta.path.clone())) {
+                                hashed.push((store.clone(), p.meta.path, p.parts));
+                            }
+                        }
+                        Some(Pending::Ready(codecs::Encoded::InTable(_))) => {
+                            return Err(Error::internal("in-table value for a store codec"))
+                        }
                     }
                 }
                 columns.push((idx, conv.finish()));
             }
-            // Objects first (concurrently), then the rows in one transaction.
+            // Objects first (concurrently; hash objects only when missing), then the rows in
+            // one transaction that checks, under the schema's object lock, that every hash
+            // object is still there (a concurrent delete may have removed a shared one).
+            let upload_missing = |uploaded: &mut Vec<(Arc<Store>, String)>| -> Result<()> {
+                let there = Store::exist_all(
+                    hashed
+                        .iter()
+                        .map(|(s, p, _)| (s.clone(), p.clone()))
+                        .collect(),
+                )?;
+                let missing: Vec<_> = hashed
+                    .iter()
+                    .zip(there)
+                    .filter(|(_, t)| !t)
+                    .map(|((s, p, parts), _)| (s.clone(), p.clone(), parts.clone()))
+                    .collect();
+                uploaded.extend(missing.iter().map(|(s, p, _)| (s.clone(), p.clone())));
+                Store::put_all(missing)
+            };
+            if !hashed.is_empty() {
+                upload_missing(&mut uploaded)?;
+            }
             Store::put_all(std::mem::take(&mut jobs))?;
-            self.run_insert(columns, kept.len(), opts)
+            if hashed.is_empty() {
+                return self.run_insert(columns, kept.len(), opts, None);
+            }
+            let mut again = Vec::new();
+            let mut check = || upload_missing(&mut again);
+            let n = self.run_insert(columns, kept.len(), opts, Some(&mut check));
+            uploaded.extend(again);
+            n
         })();
         match result {
             Ok(n) => {
-                for (store, path) in replaced {
-                    if let Ok(s) = self.conn.stores.get(&store) {
-                        let _ = s.delete(&path);
-                    }
-                }
+                replaced.release(self);
                 Ok(n)
             }
             Err(e) => {
                 for (store, path) in written {
                     let _ = store.delete(&path);
                 }
+                // new hash objects go again unless another row now shares them
+                StoredObjects {
+                    schema_addressed: Vec::new(),
+                    hashed: uploaded
+                        .into_iter()
+                        .map(|(s, p)| (s.name().to_string(), p))
+                        .collect(),
+                }
+                .release(self);
                 Err(e)
             }
         }
@@ -616,8 +714,7 @@ impl Table {
             let given = plan
                 .iter()
                 .any(|(_, idx)| self.heading.attributes[*idx].name == a.name);
-            let generated =
-                matches!(&a.ty, AttrType::Native(n) if n.sql.contains("auto_increment"));
+            let generated = matches!(&a.ty, AttrType::Native(n) if n.is_auto_increment());
             if !given && a.default.is_none() && !a.nullable && !generated {
                 return Err(Error::invalid_arg(format!(
                     "{}: attribute '{}' is missing and has no default",
@@ -634,6 +731,7 @@ impl Table {
         columns: Vec<(usize, Column)>,
         nrows: usize,
         opts: InsertOptions,
+        before_commit: Option<&mut dyn FnMut() -> Result<()>>,
     ) -> Result<u64> {
         let mode = if opts.replace {
             InsertMode::Replace
@@ -654,7 +752,8 @@ impl Table {
             columns,
             nrows,
         };
-        self.conn.with(move |b| b.insert(batch, mode))
+        self.conn
+            .with(move |b| b.insert_checked(batch, mode, before_commit))
     }
 
     /// Within one batch a repeated primary key keeps its first row when skipping (like INSERT
@@ -791,7 +890,38 @@ impl Table {
         Ok(out)
     }
 
+    /// Fetch the matching rows; `<blob>` values come back as value trees, `<hash@>` values as
+    /// bytes and attachments as local paths (written into the download folder), each object's
+    /// hash checked. Other codecs return their JSON metadata (e.g. for [`Table::npyref`]).
     pub fn fetch(&self, opts: &FetchOptions) -> Result<ResultSet> {
+        let mut rs = self.fetch_stored(opts)?;
+        if opts.raw {
+            return Ok(rs);
+        }
+        let download_path = match &opts.download_path {
+            Some(p) => std::path::PathBuf::from(p),
+            None => std::path::PathBuf::from(
+                self.conn
+                    .config
+                    .get_str("download_path")
+                    .unwrap_or_else(|| ".".into()),
+            ),
+        };
+        let tname = self.full_name();
+        let ctx = codecs::DecodeContext {
+            stores: &self.conn.stores,
+            download_path,
+            table: &tname,
+        };
+        let cols = std::mem::take(&mut rs.columns);
+        for (a, c) in rs.attributes.iter().zip(cols) {
+            rs.columns.push(codecs::decode_column(a, c, &ctx)?);
+        }
+        Ok(rs)
+    }
+
+    /// Fetch the values as the database stores them (codec columns undecoded).
+    fn fetch_stored(&self, opts: &FetchOptions) -> Result<ResultSet> {
         let attrs = self.resolve_attrs(&opts.attributes)?;
         let order_by = self.parse_order_by(&opts.order_by)?;
         let cond = self.condition();
@@ -868,26 +998,19 @@ impl Table {
             .attributes
             .iter()
             .enumerate()
-            .filter(
-                |(_, a)| matches!(&a.ty, AttrType::Codec { name, store: Some(_) } if name == "npy"),
-            )
+            .filter(|(_, a)| StoredObjects::holds_objects(a))
             .map(|(i, _)| i)
             .collect();
         let (n, cols) = self
             .conn
             .with(|b| b.delete(&self.schema, &self.name, &self.heading, &cond, &stored))?;
-        // After the commit: remove the deleted rows' objects (a failure leaves an orphan for gc).
-        for c in &cols {
-            for i in 0..c.len() {
-                if let Value::Json(j) = c.value(i) {
-                    if let Ok(m) = codecs::npy::NpyMeta::from_json(&j) {
-                        if let Ok(s) = self.conn.stores.get(&m.store) {
-                            let _ = s.delete(&m.path);
-                        }
-                    }
-                }
-            }
+        // After the commit: remove the deleted rows' objects that no row needs any more (a
+        // failure leaves an orphan for gc, never a row without its object).
+        let mut objs = StoredObjects::default();
+        for (&i, c) in stored.iter().zip(&cols) {
+            objs.collect(&self.heading.attributes[i], c);
         }
+        objs.release(self);
         Ok(n)
     }
 
@@ -979,5 +1102,79 @@ impl std::fmt::Debug for Table {
             .field("name", &self.name)
             .field("restrictions", &self.restrictions)
             .finish()
+    }
+}
+
+/// Objects that rows being deleted or replaced pointed to.
+#[derive(Default)]
+struct StoredObjects {
+    /// `<npy@>` objects: one row's own (store, path)
+    schema_addressed: Vec<(String, String)>,
+    /// hash-addressed objects, possibly shared: (store, path)
+    hashed: Vec<(String, String)>,
+}
+
+impl StoredObjects {
+    fn holds_objects(a: &Attribute) -> bool {
+        a.ty.is_hash_object()
+            || matches!(&a.ty, AttrType::Codec { name, store: Some(_) } if name == "npy")
+    }
+
+    /// Collect the objects of a stored (raw) column.
+    fn collect(&mut self, a: &Attribute, c: &Column) {
+        if !Self::holds_objects(a) {
+            return;
+        }
+        for i in 0..c.len() {
+            let Value::Json(j) = c.value(i) else { continue };
+            if a.ty.is_hash_object() {
+                if let Ok(m) = codecs::hash::HashMeta::from_json(&j) {
+                    self.hashed.push((m.store, m.path));
+                }
+            } else if let Ok(m) = codecs::npy::NpyMeta::from_json(&j) {
+                self.schema_addressed.push((m.store, m.path));
+            }
+        }
+    }
+
+    /// Delete the schema-addressed objects, and each hash object no committed row of the
+    /// schema references any more (checked and deleted under the schema's object lock, so an
+    /// insert that shares the object either commits first and keeps it, or finds it gone and
+    /// uploads it again). Best effort: what fails here is left for gc.
+    fn release(mut self, t: &Table) {
+        for (store, path) in &self.schema_addressed {
+            if let Ok(s) = t.conn.stores.get(store) {
+                let _ = s.delete(path);
+            }
+        }
+        self.hashed.sort();
+        self.hashed.dedup();
+        if self.hashed.is_empty() {
+            return;
+        }
+        let stores = &t.conn.stores;
+        let objs: Vec<(String, String)> = self
+            .hashed
+            .iter()
+            .map(|(s, p)| {
+                (
+                    stores.resolve_name(s).unwrap_or_else(|_| s.clone()),
+                    p.clone(),
+                )
+            })
+            .collect();
+        let _ = t.conn.with(|db| {
+            db.with_object_lock(&t.schema, |db| {
+                let refd = db.referenced_objects(&t.schema, &objs)?;
+                for ((store, path), r) in objs.iter().zip(refd) {
+                    if !r {
+                        if let Ok(s) = stores.get(store) {
+                            let _ = s.delete(path);
+                        }
+                    }
+                }
+                Ok(())
+            })
+        });
     }
 }

@@ -104,6 +104,11 @@ impl NativeType {
         }
     }
 
+    /// A key the server generates when it is left out (MySQL `auto_increment`).
+    pub fn is_auto_increment(&self) -> bool {
+        self.sql.ends_with("auto_increment")
+    }
+
     /// The inclusive value range of an integer type.
     pub fn int_range(&self) -> Option<(i128, i128)> {
         match self.repr {
@@ -338,6 +343,8 @@ pub enum Kind {
     Json = 14,
     /// unsigned 64-bit integers (native `bigint unsigned` columns of older MySQL pipelines)
     UInt64 = 16,
+    /// decoded `<blob>` value trees (one `dj_value` per row)
+    Blob = 17,
 }
 
 impl Kind {
@@ -358,6 +365,7 @@ impl Kind {
             13 => Kind::Decimal,
             14 => Kind::Json,
             16 => Kind::UInt64,
+            17 => Kind::Blob,
             _ => return None,
         })
     }
@@ -396,6 +404,7 @@ impl Kind {
             Kind::Decimal => "decimal",
             Kind::Json => "json",
             Kind::UInt64 => "uint64",
+            Kind::Blob => "blob",
         }
     }
 }
@@ -459,6 +468,30 @@ impl AttrType {
             AttrType::Codec { store: Some(_), .. } => Kind::Json,
             AttrType::Codec { store: None, .. } => Kind::Bytes,
             AttrType::Native(n) => n.kind(),
+        }
+    }
+    /// The buffer kind a fetch returns, after codecs decode: `<blob>` value trees, `<hash@>`
+    /// bytes, `<attach>` local paths; the other codecs keep their JSON metadata.
+    pub fn result_kind(&self) -> Kind {
+        match self {
+            AttrType::Codec { name, .. } => match name.as_str() {
+                "blob" => Kind::Blob,
+                "hash" => Kind::Bytes,
+                "attach" => Kind::String,
+                _ => self.kind(),
+            },
+            _ => self.kind(),
+        }
+    }
+    /// A codec whose values are hash-addressed objects in a store (`<blob@>`, `<attach@>`,
+    /// `<hash@>`).
+    pub fn is_hash_object(&self) -> bool {
+        matches!(self, AttrType::Codec { name, store: Some(_) } if matches!(name.as_str(), "blob" | "attach" | "hash"))
+    }
+    pub fn codec_name(&self) -> Option<&str> {
+        match self {
+            AttrType::Codec { name, .. } => Some(name),
+            _ => None,
         }
     }
     pub fn core(&self) -> Option<&CoreType> {

@@ -3,10 +3,12 @@
 //! Every insert (single row or columnar batch) and every key restriction goes through one
 //! element converter, so validation is identical on all paths.
 
+use crate::blob::BlobValue;
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::Attribute;
 use crate::types::{AttrType, CoreType, Kind, NativeRepr, NativeType};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use std::sync::Arc;
 
 /// Variable-width buffer: `offsets` has n+1 entries, value i is `bytes[offsets[i]..offsets[i+1]]`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -64,6 +66,8 @@ pub enum ColumnData {
     Decimal(VarData),
     Json(VarData),
     UInt64(Vec<u64>),
+    /// decoded `<blob>` values (NULL rows hold `None` and are marked in the validity)
+    Blob(Vec<Arc<BlobValue>>),
 }
 
 impl ColumnData {
@@ -84,6 +88,7 @@ impl ColumnData {
             Kind::Decimal => ColumnData::Decimal(VarData::with_capacity(capacity, 0)),
             Kind::Json => ColumnData::Json(VarData::with_capacity(capacity, 0)),
             Kind::UInt64 => ColumnData::UInt64(Vec::with_capacity(capacity)),
+            Kind::Blob => ColumnData::Blob(Vec::with_capacity(capacity)),
         }
     }
     pub fn kind(&self) -> Kind {
@@ -103,6 +108,7 @@ impl ColumnData {
             ColumnData::Decimal(_) => Kind::Decimal,
             ColumnData::Json(_) => Kind::Json,
             ColumnData::UInt64(_) => Kind::UInt64,
+            ColumnData::Blob(_) => Kind::Blob,
         }
     }
     pub fn len(&self) -> usize {
@@ -118,6 +124,7 @@ impl ColumnData {
             ColumnData::Datetime(v) => v.len(),
             ColumnData::Uuid(v) => v.len(),
             ColumnData::UInt64(v) => v.len(),
+            ColumnData::Blob(v) => v.len(),
             ColumnData::String(v)
             | ColumnData::Bytes(v)
             | ColumnData::Decimal(v)
@@ -141,6 +148,7 @@ impl ColumnData {
             ColumnData::Datetime(v) => v.push(0),
             ColumnData::Uuid(v) => v.push([0; 16]),
             ColumnData::UInt64(v) => v.push(0),
+            ColumnData::Blob(v) => v.push(Arc::new(BlobValue::None)),
             ColumnData::String(v)
             | ColumnData::Bytes(v)
             | ColumnData::Decimal(v)
@@ -165,6 +173,7 @@ impl ColumnData {
             ColumnData::Decimal(v) => Value::Decimal(v.get_str(i).to_string()),
             ColumnData::Json(v) => Value::Json(v.get_str(i).to_string()),
             ColumnData::UInt64(v) => Value::UInt(v[i]),
+            ColumnData::Blob(v) => Value::Blob(v[i].clone()),
         }
     }
 }
@@ -223,6 +232,7 @@ impl Column {
             ColumnData::Uuid(v) => Elem::Uuid(&v[i]),
             ColumnData::Decimal(v) => Elem::Decimal(v.get_str(i)),
             ColumnData::Json(v) => Elem::Json(v.get_str(i)),
+            ColumnData::Blob(v) => Elem::Blob(&v[i]),
         }
     }
 
@@ -253,6 +263,7 @@ impl Column {
             ColumnData::Datetime(v) => ColumnData::Datetime(pick(v, idx)),
             ColumnData::Uuid(v) => ColumnData::Uuid(pick(v, idx)),
             ColumnData::UInt64(v) => ColumnData::UInt64(pick(v, idx)),
+            ColumnData::Blob(v) => ColumnData::Blob(idx.iter().map(|&k| v[k].clone()).collect()),
             ColumnData::String(v) => ColumnData::String(pick_var(v, idx)),
             ColumnData::Bytes(v) => ColumnData::Bytes(pick_var(v, idx)),
             ColumnData::Decimal(v) => ColumnData::Decimal(pick_var(v, idx)),
@@ -357,6 +368,23 @@ impl PartialEq for ArrayValue {
     }
 }
 
+/// A file for an `<attach>` attribute: its name and content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub name: String,
+    pub data: bytes::Bytes,
+}
+
+impl Value {
+    /// An attachment value from a file name and its bytes.
+    pub fn attachment(name: &str, data: bytes::Bytes) -> Value {
+        Value::Attach(Arc::new(Attachment {
+            name: name.to_string(),
+            data,
+        }))
+    }
+}
+
 /// One value, as set on a row builder or used in a key restriction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -379,6 +407,10 @@ pub enum Value {
     Json(String),
     /// An array for an `<npy@>` attribute.
     Array(ArrayValue),
+    /// A `<blob>` value tree.
+    Blob(Arc<BlobValue>),
+    /// An `<attach>` file given by name and content.
+    Attach(Arc<Attachment>),
 }
 
 impl Value {
@@ -396,6 +428,8 @@ impl Value {
             Value::Decimal(_) => "decimal",
             Value::Json(_) => "json",
             Value::Array(_) => "array",
+            Value::Blob(_) => "blob",
+            Value::Attach(_) => "attachment",
         }
     }
     pub fn as_elem(&self) -> Elem<'_> {
@@ -413,6 +447,8 @@ impl Value {
             Value::Decimal(s) => Elem::Decimal(s),
             Value::Json(s) => Elem::Json(s),
             Value::Array(a) => Elem::Array(a),
+            Value::Blob(b) => Elem::Blob(b),
+            Value::Attach(a) => Elem::Attach(&a.name, &a.data),
         }
     }
 }
@@ -433,6 +469,8 @@ pub enum Elem<'a> {
     Decimal(&'a str),
     Json(&'a str),
     Array(&'a ArrayValue),
+    Blob(&'a BlobValue),
+    Attach(&'a str, &'a bytes::Bytes),
 }
 
 impl Elem<'_> {
@@ -451,6 +489,8 @@ impl Elem<'_> {
             Elem::Decimal(s) => format!("decimal '{}'", truncate(s)),
             Elem::Json(s) => format!("json '{}'", truncate(s)),
             Elem::Array(a) => format!("{a:?}"),
+            Elem::Blob(b) => format!("a {} blob value", b.type_name()),
+            Elem::Attach(n, d) => format!("attachment '{n}' ({} bytes)", d.len()),
         }
     }
 }
@@ -496,6 +536,8 @@ pub enum InputData<'a> {
     /// One array per row (for `<npy@>` attributes).
     Array(&'a [ArrayValue]),
     UInt64(&'a [u64]),
+    /// One value tree per row (for `<blob>` attributes).
+    Blob(&'a [&'a BlobValue]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -535,6 +577,8 @@ impl<'a> InputData<'a> {
                 bytes: &v.bytes,
             },
             ColumnData::UInt64(v) => InputData::UInt64(v),
+            // owned blob columns are inserted row by row
+            ColumnData::Blob(_) => InputData::Blob(&[]),
         }
     }
 
@@ -578,6 +622,7 @@ impl<'a> InputData<'a> {
             InputData::Uuid(v) => v.len(),
             InputData::Array(v) => v.len(),
             InputData::UInt64(v) => v.len(),
+            InputData::Blob(v) => v.len(),
             InputData::String { offsets, bytes }
             | InputData::Bytes { offsets, bytes }
             | InputData::Decimal { offsets, bytes }
@@ -612,6 +657,7 @@ impl<'a> InputData<'a> {
             InputData::Datetime(v) => Elem::Datetime(v[i]),
             InputData::Uuid(v) => Elem::Uuid(&v[i]),
             InputData::Array(v) => Elem::Array(&v[i]),
+            InputData::Blob(v) => Elem::Blob(v[i]),
             InputData::UInt64(v) => match i64::try_from(v[i]) {
                 Ok(x) => Elem::Int(x),
                 Err(_) => Elem::UInt(v[i]),
@@ -663,6 +709,13 @@ impl ColumnBuilder {
 
     pub fn kind(&self) -> Kind {
         self.data.kind()
+    }
+
+    /// One value, decoded by `f`, as text (the cells of catalog queries).
+    pub fn text_of(f: impl FnOnce(&mut ColumnBuilder) -> Result<()>) -> Result<Option<String>> {
+        let mut b = ColumnBuilder::new(Kind::String, 1, "catalog");
+        f(&mut b)?;
+        Ok(b.finish().text(0))
     }
 
     pub fn null(&mut self) {
@@ -757,6 +810,7 @@ impl ColumnBuilder {
                     .map_err(|_| self.bad(format!("'{}'", truncate(s))))?;
                 return self.uuid(*u.as_bytes());
             }
+            Kind::Blob => return Err(self.bad("a blob value from text")),
         }
         self.ok()
     }
@@ -1249,18 +1303,9 @@ impl<'h> Converter<'h> {
                     o.push(text.as_bytes())
                 }
             }
-            NativeRepr::Text(max) => {
+            NativeRepr::Text(Some(n)) => self.push_core(&CoreType::Varchar(*n), e, row)?,
+            NativeRepr::Text(None) => {
                 let s = self.as_text(&e, row)?;
-                let len = s.chars().count();
-                if let Some(n) = max {
-                    if len > *n as usize {
-                        return Err(self.err(
-                            ErrorCode::Type,
-                            row,
-                            format!("string of {len} characters exceeds the length {n}"),
-                        ));
-                    }
-                }
                 if let ColumnData::String(o) = &mut self.out {
                     o.push(s.as_bytes())
                 }

@@ -344,6 +344,7 @@ fn restrictions_fetch_options_and_delete() {
                 order_by: Some("name DESC, item_id".into()),
                 limit: Some(3),
                 offset: Some(1),
+                ..Default::default()
             })
             .unwrap();
         assert_eq!(

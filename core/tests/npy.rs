@@ -807,3 +807,339 @@ fn s3_store() {
         assert_eq!(dead.count().unwrap(), 0);
     }
 }
+
+// ---------------------------------------------------------------- hash codecs and <blob>
+
+use datajoint_core::blob::{self, BlobValue, NdArray};
+use std::sync::Arc;
+
+fn blob_table(env: &Env) -> Table {
+    let s = env.conn.schema(&env.schema, true).unwrap();
+    s.declare(
+        "Doc",
+        Tier::Manual,
+        "id : int32\n---\nmeta = null : <blob>\nraw = null : <blob@main>\nh = null : <hash@main>\natt = null : <attach>\natt2 = null : <attach@main>",
+    )
+    .unwrap()
+}
+
+fn tree(seed: f64) -> BlobValue {
+    let a = NdArray::from_slice(vec![3, 2], &[seed, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+    BlobValue::Dict(vec![
+        (BlobValue::Str("x".into()), BlobValue::Array(a)),
+        (
+            BlobValue::Str("name".into()),
+            BlobValue::Str("mouse ✓".into()),
+        ),
+    ])
+}
+
+fn hash_objects(env: &Env) -> Vec<PathBuf> {
+    files_under(&env.store_dir.join("_hash").join(&env.schema))
+}
+
+fn blob_at(rs: &ResultSet, col: &str, row: usize) -> Option<Arc<BlobValue>> {
+    match rs.column(col).unwrap().value(row) {
+        Value::Blob(b) => Some(b),
+        Value::Null => None,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Every hash codec and in-table codec on every backend: values, JSON, paths, dedup, delete.
+#[test]
+fn hash_codecs_round_trip_dedup_and_delete() {
+    for b in support::backends() {
+        let env = file_env(&b);
+        let t = blob_table(&env);
+        let dl = env._dir.path().join("downloads");
+        let src = env._dir.path().join("notes.txt");
+        std::fs::write(&src, b"attached text").unwrap();
+        let row = |id: i64, seed: f64| {
+            Row::new()
+                .with("id", id)
+                .with("meta", Value::Blob(Arc::new(tree(seed))))
+                .with("raw", Value::Blob(Arc::new(BlobValue::scalar(7.0))))
+                .with("h", Value::Bytes(b"raw bytes".to_vec()))
+                .with("att", src.to_str().unwrap())
+                .with(
+                    "att2",
+                    Value::attachment("data.bin", bytes::Bytes::from_static(b"\0\x01\x02")),
+                )
+        };
+        let mut empty = Row::new().with("id", 3i64);
+        for c in ["meta", "raw", "h", "att", "att2"] {
+            empty.set(c, Value::Null);
+        }
+        t.insert_rows(&[row(1, 0.5), row(2, 9.0), empty], Default::default())
+            .unwrap();
+        // equal bytes share one object: raw (same blob), h, att2 → 3 objects
+        assert_eq!(hash_objects(&env).len(), 3, "{b}");
+        let opts = FetchOptions {
+            order_by: Some("id".into()),
+            download_path: Some(dl.to_str().unwrap().into()),
+            ..Default::default()
+        };
+        let rs = t.fetch(&opts).unwrap();
+        assert_eq!(*blob_at(&rs, "meta", 0).unwrap(), tree(0.5), "{b}");
+        assert_eq!(*blob_at(&rs, "meta", 1).unwrap(), tree(9.0));
+        assert!(blob_at(&rs, "meta", 2).is_none());
+        assert_eq!(*blob_at(&rs, "raw", 0).unwrap(), BlobValue::scalar(7.0));
+        assert_eq!(
+            rs.column("h").unwrap().value(0),
+            Value::Bytes(b"raw bytes".to_vec())
+        );
+        assert_eq!(rs.column("h").unwrap().value(2), Value::Null);
+        let Value::String(p) = rs.column("att").unwrap().value(0) else {
+            panic!()
+        };
+        assert_eq!(Path::new(&p), dl.join("notes.txt"));
+        assert_eq!(std::fs::read(&p).unwrap(), b"attached text");
+        let Value::String(p2) = rs.column("att2").unwrap().value(1) else {
+            panic!()
+        };
+        assert_eq!(std::fs::read(&p2).unwrap(), b"\0\x01\x02");
+        // the column JSON, exactly the reference's keys; the object at its path hashes to it
+        let raw = t
+            .fetch(&FetchOptions {
+                raw: true,
+                ..opts.clone()
+            })
+            .unwrap();
+        let Value::Json(j) = raw.column("h").unwrap().value(0) else {
+            panic!()
+        };
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        if b == "postgresql" {
+            keys.sort(); // jsonb keeps keys in its own order
+            assert_eq!(keys, ["hash", "path", "schema", "size", "store"]);
+        } else {
+            assert_eq!(keys, ["hash", "path", "schema", "store", "size"], "{b}");
+        }
+        let h = v["hash"].as_str().unwrap();
+        assert_eq!(v["path"], format!("_hash/{}/{h}", env.schema));
+        assert_eq!(v["store"], "main");
+        assert_eq!(v["size"], 9);
+        assert_eq!(datajoint_core::codecs::hash::content_hash(b"raw bytes"), h);
+        let Value::Bytes(inline) = raw.column("meta").unwrap().value(0) else {
+            panic!()
+        };
+        assert_eq!(blob::unpack(inline.into()).unwrap(), tree(0.5));
+        // delete one of two rows sharing the objects: they stay; delete the other: gone
+        assert_eq!(t.restrict_sql("id = 1").unwrap().delete().unwrap(), 1);
+        assert_eq!(
+            hash_objects(&env).len(),
+            3,
+            "{b}: shared objects were deleted"
+        );
+        assert_eq!(t.restrict_sql("id = 2").unwrap().delete().unwrap(), 1);
+        assert_eq!(
+            hash_objects(&env).len(),
+            0,
+            "{b}: unreferenced objects were kept"
+        );
+        // replace: the old object goes when no row needs it
+        t.insert1(
+            &Row::new()
+                .with("id", 5i64)
+                .with("h", Value::Bytes(b"old".to_vec())),
+            Default::default(),
+        )
+        .unwrap();
+        t.insert1(
+            &Row::new()
+                .with("id", 5i64)
+                .with("h", Value::Bytes(b"new".to_vec())),
+            InsertOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let left = hash_objects(&env);
+        assert_eq!(left.len(), 1, "{b}");
+        assert_eq!(std::fs::read(&left[0]).unwrap(), b"new");
+    }
+}
+
+/// Corrupt, missing and bad values are clear errors; a failed batch leaves no new objects.
+#[test]
+fn hash_codec_faults() {
+    for b in support::backends() {
+        let env = file_env(&b);
+        let t = blob_table(&env);
+        t.insert1(
+            &Row::new()
+                .with("id", 1i64)
+                .with("h", Value::Bytes(b"keep".to_vec())),
+            Default::default(),
+        )
+        .unwrap();
+        let before = hash_objects(&env);
+        // a duplicate key in row 2: no rows, the new object is removed, the shared one stays
+        let rows = vec![
+            Row::new()
+                .with("id", 2i64)
+                .with("h", Value::Bytes(b"keep".to_vec())),
+            Row::new()
+                .with("id", 3i64)
+                .with("h", Value::Bytes(b"fresh".to_vec())),
+            Row::new()
+                .with("id", 1i64)
+                .with("h", Value::Bytes(b"x".to_vec())),
+        ];
+        let e = t.insert_rows(&rows, Default::default()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Duplicate, "{b}: {}", e.message);
+        assert_eq!(t.count().unwrap(), 1);
+        assert_eq!(hash_objects(&env), before, "{b}");
+        // bad inputs name the attribute and row
+        let bad = [
+            (
+                "att",
+                Value::String("/nonexistent/file.txt".into()),
+                "nonexistent",
+            ),
+            (
+                "att",
+                Value::String(env._dir.path().to_str().unwrap().into()),
+                "folder",
+            ),
+            (
+                "att2",
+                Value::attachment("../x", bytes::Bytes::new()),
+                "path separator",
+            ),
+            ("h", Value::String("text".into()), "expects bytes"),
+            ("raw", Value::Json("{}".into()), "JSON"),
+        ];
+        for (col, v, want) in bad {
+            let e = t
+                .insert1(
+                    &Row::new().with("id", 9i64).with(col, v),
+                    Default::default(),
+                )
+                .unwrap_err();
+            assert_eq!(e.code, ErrorCode::Type, "{b} {col}");
+            assert!(
+                e.message.contains(want) && e.message.contains(col),
+                "{b}: {}",
+                e.message
+            );
+        }
+        assert_eq!(hash_objects(&env), before);
+        // a changed object: hash mismatch naming the row; a missing one: NotFound
+        std::fs::write(&before[0], b"tampered").unwrap();
+        let e = t.fetch(&FetchOptions::default()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Codec, "{b}");
+        assert!(
+            e.message.contains("hash mismatch") && e.message.contains("row 0"),
+            "{}",
+            e.message
+        );
+        std::fs::remove_file(&before[0]).unwrap();
+        let e = t.fetch(&FetchOptions::default()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound, "{b}: {}", e.message);
+        // a corrupt in-table blob
+        t.delete().unwrap();
+        t.insert1(
+            &Row::new()
+                .with("id", 4i64)
+                .with("meta", Value::Blob(Arc::new(tree(1.0)))),
+            Default::default(),
+        )
+        .unwrap();
+        let tn = t.name().to_string();
+        let sql = match b.as_str() {
+            "postgresql" => format!(
+                "UPDATE \"{}\".\"{tn}\" SET meta = '\\x6d596d0041ff'::bytea",
+                env.schema
+            ),
+            "mysql" => format!("UPDATE `{}`.`{tn}` SET meta = X'6d596d0041ff'", env.schema),
+            _ => String::new(),
+        };
+        if !sql.is_empty() {
+            support::raw_sql(&b, &sql);
+            let e = t.fetch(&FetchOptions::default()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Codec, "{b}");
+            assert!(e.message.contains("'meta'"), "{}", e.message);
+        }
+    }
+}
+
+/// Child of `delete_and_insert_of_shared_content_race`: rounds of insert → fetch → delete of
+/// rows with the same content as the other process.
+#[test]
+fn child_sharer() {
+    let Ok(spec) = std::env::var("DJ_CHILD_SHARE") else {
+        return;
+    };
+    let p: Vec<String> = spec.split('|').map(String::from).collect();
+    let (backend, schema, store, base) = (&p[0], &p[1], &p[2], p[3].parse::<i64>().unwrap());
+    let extra = serde_json::json!({"stores": {"main": {"protocol": "file", "location": store}}});
+    let c = support::connect(backend, &extra.to_string());
+    let t = c.schema(schema, false).unwrap().table("Doc").unwrap();
+    for round in 0..60 {
+        let id = base + round;
+        t.insert1(
+            &Row::new()
+                .with("id", id)
+                .with("h", Value::Bytes(b"shared content".to_vec())),
+            Default::default(),
+        )
+        .unwrap();
+        // a committed row never points to a missing object
+        let rs = t
+            .restrict_sql(&format!("id = {id}"))
+            .unwrap()
+            .fetch(&FetchOptions::default())
+            .unwrap();
+        assert_eq!(
+            rs.column("h").unwrap().value(0),
+            Value::Bytes(b"shared content".to_vec())
+        );
+        t.restrict_sql(&format!("id = {id}"))
+            .unwrap()
+            .delete()
+            .unwrap();
+    }
+}
+
+/// Two processes insert and delete rows holding the same content at the same time, many rounds:
+/// no committed row ever lacks its object, and nothing is left at the end.
+#[test]
+fn delete_and_insert_of_shared_content_race() {
+    for b in support::backends().into_iter().filter(|b| b != "duckdb") {
+        let env = file_env(&b);
+        let _t = blob_table(&env);
+        let exe = std::env::current_exe().unwrap();
+        let spawn = |base: i64| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "child_sharer",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
+                .env(
+                    "DJ_CHILD_SHARE",
+                    format!(
+                        "{b}|{}|{}|{base}",
+                        env.schema,
+                        env.store_dir.to_str().unwrap()
+                    ),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let (mut p1, mut p2) = (spawn(1000), spawn(2000));
+        assert!(p1.wait().unwrap().success(), "{b}: a child failed");
+        assert!(p2.wait().unwrap().success(), "{b}: a child failed");
+        assert!(
+            hash_objects(&env).is_empty(),
+            "{b}: an unreferenced object was left"
+        );
+    }
+}

@@ -147,6 +147,8 @@ pub struct dj_result {
     types: Vec<CString>,
     /// Stores of the table the result came from (for `<npy@>` refs).
     pub stores: Option<Arc<Stores>>,
+    /// For blob columns: one `const dj_value*` per row (addresses into `rs`).
+    blob_ptrs: Vec<Vec<usize>>,
 }
 handle_type!(dj_result, 0x646a_7265_7375_0005, "dj_result");
 
@@ -162,12 +164,21 @@ impl dj_result {
             .iter()
             .map(|a| cstring_lossy(&a.declared_type))
             .collect();
+        let blob_ptrs = rs
+            .columns
+            .iter()
+            .map(|c| match &c.data {
+                ColumnData::Blob(v) => v.iter().map(|b| Arc::as_ptr(b) as usize).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         Box::new(dj_result {
             tag: Self::TAG,
             rs,
             names,
             types,
             stores,
+            blob_ptrs,
         })
     }
 
@@ -195,6 +206,7 @@ impl dj_result {
             | ColumnData::Bytes(v)
             | ColumnData::Decimal(v)
             | ColumnData::Json(v) => (v.bytes.as_ptr() as _, v.offsets.as_ptr()),
+            ColumnData::Blob(_) => (self.blob_ptrs[i].as_ptr() as _, ptr::null()),
         };
         Ok(dj_column_view {
             name: self.names[i].as_ptr(),

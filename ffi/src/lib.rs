@@ -7,9 +7,11 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod blobvalue;
 mod handles;
 mod util;
 
+pub use blobvalue::*;
 use datajoint_core::codecs::npy::ArrayView;
 use datajoint_core::npy::Dtype;
 use datajoint_core::value::ArrayValue;
@@ -69,7 +71,7 @@ pub const DJ_E_INTERNAL: dj_status = -99;
 /// ABI major version; `dj_abi_version() >> 16` must equal it.
 pub const DJ_ABI_VERSION_MAJOR: u32 = 0;
 /// ABI minor version (additions only).
-pub const DJ_ABI_VERSION_MINOR: u32 = 2;
+pub const DJ_ABI_VERSION_MINOR: u32 = 3;
 
 /// Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 pub const DJ_KIND_BOOL: i32 = 1;
@@ -105,6 +107,9 @@ pub const DJ_KIND_ARRAY: i32 = 15;
 /// Buffer kind: uint64_t per value (native `bigint unsigned` columns of older MySQL pipelines;
 /// smaller unsigned native integers arrive in the next wider signed kind).
 pub const DJ_KIND_UINT64: i32 = 16;
+/// `<blob>` values: one `const dj_value*` per row (results: borrowed from the result; columnar
+/// inserts: read during the call).
+pub const DJ_KIND_BLOB: i32 = 17;
 
 /// Array element type: numpy bool (1 byte).
 pub const DJ_DTYPE_BOOL: i32 = 1;
@@ -188,7 +193,15 @@ pub struct dj_fetch_opts {
     pub limit: i64,
     /// Rows to skip, or 0.
     pub offset: i64,
+    /// Non-zero: codec columns as stored (JSON metadata such as hash and size, in-table bytes),
+    /// with no download and no decoding. (ABI 0.3)
+    pub raw: i32,
+    /// Folder for fetched attachments; NULL: the `download_path` setting, else ".". (ABI 0.3)
+    pub download_path: *const c_char,
 }
+
+/// Size of `dj_fetch_opts` before ABI 0.3 added `raw` and `download_path`.
+const FETCH_OPTS_V2_SIZE: usize = std::mem::offset_of!(dj_fetch_opts, raw);
 
 /// One input column of a columnar insert. Buffers are read during the call only.
 #[repr(C)]
@@ -360,6 +373,8 @@ pub unsafe extern "C" fn dj_fetch_opts_init(opts: *mut dj_fetch_opts) -> dj_stat
             order_by: ptr::null(),
             limit: -1,
             offset: 0,
+            raw: 0,
+            download_path: ptr::null(),
         };
         Ok(())
     })
@@ -622,7 +637,7 @@ pub unsafe extern "C" fn dj_table_attr(
                 .as_ref()
                 .map(|d| d.as_ptr())
                 .unwrap_or(ptr::null()),
-            kind: h.ty.kind() as i32,
+            kind: h.ty.result_kind() as i32,
             in_key: h.in_key as u8,
             nullable: h.nullable as u8,
         };
@@ -736,7 +751,7 @@ pub unsafe extern "C" fn dj_row_len(row: *const dj_row) -> usize {
     guard_value(0, || Ok(handle_ref(row)?.row.values.len()))
 }
 
-unsafe fn row_set(
+pub(crate) unsafe fn row_set(
     row: *mut dj_row,
     name: *const c_char,
     v: impl FnOnce() -> datajoint_core::Result<Value>,
@@ -1000,10 +1015,51 @@ pub unsafe extern "C" fn dj_table_insert_columns(
                 arrays.push(v);
             }
         }
+        // Blob columns: one `const dj_value*` per row (a NULL pointer or validity 0: NULL).
+        let none = datajoint_core::blob::BlobValue::None;
+        let mut trees: Vec<(Vec<&datajoint_core::blob::BlobValue>, Option<Vec<u8>>)> = Vec::new();
+        for c in cols.iter().filter(|c| c.kind == DJ_KIND_BLOB) {
+            let name = req_str(c.name, "dj_column_in.name")?;
+            if nrows > 0 && c.data.is_null() {
+                return Err(datajoint_core::Error::invalid_arg(format!(
+                    "column '{name}': data is NULL"
+                )));
+            }
+            let ptrs = if nrows == 0 {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(c.data as *const *const dj_value, nrows)
+            };
+            let valid =
+                |i: usize| !ptrs[i].is_null() && (c.validity.is_null() || *c.validity.add(i) != 0);
+            let validity = (0..nrows)
+                .any(|i| !valid(i))
+                .then(|| (0..nrows).map(|i| valid(i) as u8).collect());
+            let values = ptrs
+                .iter()
+                .map(|&p| {
+                    if p.is_null() {
+                        &none
+                    } else {
+                        &*(p as *const datajoint_core::blob::BlobValue)
+                    }
+                })
+                .collect();
+            trees.push((values, validity));
+        }
         let mut inputs = Vec::with_capacity(ncols);
         let mut next_array = 0;
+        let mut next_tree = 0;
         for c in cols {
-            if c.kind == DJ_KIND_ARRAY {
+            if c.kind == DJ_KIND_BLOB {
+                let (values, validity) = &trees[next_tree];
+                inputs.push(InputColumn {
+                    name: req_str(c.name, "dj_column_in.name")?,
+                    data: InputData::Blob(values),
+                    validity: validity.as_deref(),
+                });
+                next_tree += 1;
+            } else if c.kind == DJ_KIND_ARRAY {
                 let validity = if c.validity.is_null() {
                     None
                 } else {
@@ -1093,7 +1149,8 @@ unsafe fn fetch_options(opts: *const dj_fetch_opts) -> datajoint_core::Result<Fe
         return Ok(FetchOptions::default());
     }
     let o = &*opts;
-    if (o.struct_size as usize) < std::mem::size_of::<dj_fetch_opts>() {
+    let size = o.struct_size as usize;
+    if size < FETCH_OPTS_V2_SIZE {
         return Err(datajoint_core::Error::invalid_arg(
             "dj_fetch_opts.struct_size is too small (initialise with dj_fetch_opts_init)",
         ));
@@ -1129,6 +1186,12 @@ unsafe fn fetch_options(opts: *const dj_fetch_opts) -> datajoint_core::Result<Fe
             None
         } else {
             Some(o.offset as u64)
+        },
+        raw: size >= std::mem::size_of::<dj_fetch_opts>() && o.raw != 0,
+        download_path: if size >= std::mem::size_of::<dj_fetch_opts>() {
+            opt_str(o.download_path, "download_path")?.map(|s| s.to_string())
+        } else {
+            None
         },
     })
 }

@@ -10,7 +10,41 @@ use crate::sql::dml::{self, Condition, InsertMode, SelectSpec};
 use crate::sql::{Dialect, Target};
 use crate::types::{AttrType, CoreType};
 use crate::value::{Column, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Condvar, Mutex};
+
+/// DuckDB's object locks: one process writes a DuckDB file, so a lock in the process orders
+/// its connections.
+static DUCK_LOCKS: (Mutex<Option<HashSet<String>>>, Condvar) = (Mutex::new(None), Condvar::new());
+
+struct DuckLock(String);
+
+impl DuckLock {
+    fn acquire(name: &str) -> DuckLock {
+        let (m, cv) = &DUCK_LOCKS;
+        let mut held = m.lock().unwrap_or_else(|p| p.into_inner());
+        while held.get_or_insert_with(HashSet::new).contains(name) {
+            held = cv.wait(held).unwrap_or_else(|p| p.into_inner());
+        }
+        held.get_or_insert_with(HashSet::new)
+            .insert(name.to_string());
+        DuckLock(name.to_string())
+    }
+}
+
+impl Drop for DuckLock {
+    fn drop(&mut self) {
+        let (m, cv) = &DUCK_LOCKS;
+        let mut held = m.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = held.as_mut() {
+            h.remove(&self.0);
+        }
+        cv.notify_all();
+    }
+}
+
+/// A hash-addressed object a row may reference: (store, path).
+pub type ObjectKey = (String, String);
 
 /// Schema names DuckDB resolves specially.
 const DUCKDB_RESERVED_SCHEMAS: [&str; 6] = [
@@ -381,6 +415,17 @@ impl Db {
     /// Insert a batch atomically; returns the number of rows written. Skip-duplicates and
     /// replace stage the rows in a temporary table and merge them with one statement.
     pub fn insert(&mut self, batch: InsertBatch, mode: InsertMode) -> Result<u64> {
+        self.insert_checked(batch, mode, None)
+    }
+
+    /// Insert a batch; `before_commit` (when given) runs under the schema's object lock just
+    /// before the commit (it makes sure the batch's hash objects exist).
+    pub fn insert_checked(
+        &mut self,
+        batch: InsertBatch,
+        mode: InsertMode,
+        before_commit: Option<&mut dyn FnMut() -> Result<()>>,
+    ) -> Result<u64> {
         self.b.ensure_connected()?;
         let InsertBatch {
             schema,
@@ -393,7 +438,7 @@ impl Db {
         if nrows == 0 {
             return Ok(0);
         }
-        let d = self.dialect();
+
         let attrs: Vec<&Attribute> = columns
             .iter()
             .map(|(i, _)| &heading.attributes[*i])
@@ -404,27 +449,162 @@ impl Db {
         if pk.is_empty() {
             pk.push("_singleton".into());
         }
-        self.tx(&ctx, |db| match mode {
+        let mut duck_guard: Option<DuckLock> = None;
+        let mut locked = false;
+        let res = self.tx(&ctx, |db| {
+            let n = db.write_batch(schema, table, &attrs, &names, &pk, cols, nrows, mode, &ctx)?;
+            if let Some(f) = before_commit {
+                duck_guard = db.object_lock(schema, &ctx)?;
+                locked = true;
+                f()?;
+            }
+            Ok(n)
+        });
+        if locked {
+            self.object_unlock(schema, &ctx);
+        }
+        drop(duck_guard);
+        res
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_batch(
+        &mut self,
+        schema: &str,
+        table: &str,
+        attrs: &[&Attribute],
+        names: &[&str],
+        pk: &[String],
+        cols: Vec<Column>,
+        nrows: usize,
+        mode: InsertMode,
+        ctx: &str,
+    ) -> Result<u64> {
+        let d = self.dialect();
+        let (db, attrs, names, pk, ctx) = (self, attrs, names, pk, ctx);
+        match mode {
             InsertMode::Error => {
-                db.b.append(Target::Table { schema, table }, &attrs, cols, nrows, &ctx)
+                db.b.append(Target::Table { schema, table }, attrs, cols, nrows, ctx)
             }
             _ => {
-                db.b.execute(&dml::drop_stage(d, schema), &[], &ctx)?;
-                db.b.execute(&dml::create_stage(d, schema, table, &names), &[], &ctx)?;
-                db.b.append(Target::Stage { schema }, &attrs, cols, nrows, &ctx)?;
+                db.b.execute(&dml::drop_stage(d, schema), &[], ctx)?;
+                db.b.execute(&dml::create_stage(d, schema, table, names), &[], ctx)?;
+                db.b.append(Target::Stage { schema }, attrs, cols, nrows, ctx)?;
                 let n = db.b.execute(
-                    &dml::merge_stage(d, schema, table, &names, &pk, mode),
+                    &dml::merge_stage(d, schema, table, names, pk, mode),
                     &[],
-                    &ctx,
+                    ctx,
                 )?;
-                db.b.execute(&dml::drop_stage(d, schema), &[], &ctx)?;
+                db.b.execute(&dml::drop_stage(d, schema), &[], ctx)?;
                 Ok(if mode == InsertMode::Replace {
                     nrows as u64
                 } else {
                     n
                 })
             }
-        })
+        }
+    }
+
+    /// Take the schema's object lock (inside a transaction; see [`Dialect::object_lock`]).
+    fn object_lock(&mut self, schema: &str, ctx: &str) -> Result<Option<DuckLock>> {
+        let d = self.dialect();
+        match d.object_lock(schema) {
+            None => Ok(Some(DuckLock::acquire(schema))),
+            Some(sql) => {
+                if self.scalar(&sql, &[], ctx)? != 1 {
+                    return Err(Error::new(
+                        crate::error::ErrorCode::Backend,
+                        format!(
+                            "{ctx}: timed out waiting for the object lock of schema `{schema}`"
+                        ),
+                    ));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn object_unlock(&mut self, schema: &str, ctx: &str) {
+        if let Some(sql) = self.dialect().object_unlock(schema) {
+            let _ = self.b.query_text(&sql, &[], ctx);
+        }
+    }
+
+    /// Run `f` in one transaction holding the schema's object lock.
+    pub fn with_object_lock<T>(
+        &mut self,
+        schema: &str,
+        f: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
+        self.b.ensure_connected()?;
+        let ctx = format!("locking the objects of schema `{schema}`");
+        if self.dialect() == Dialect::Postgres {
+            // READ COMMITTED: statements after the lock see every commit before it
+            return self.tx(&ctx, |db| {
+                db.object_lock(schema, &ctx)?;
+                f(db)
+            });
+        }
+        // MySQL and DuckDB read from a snapshot taken when the transaction starts, so the lock
+        // comes first and the work runs in autocommit statements that see the latest commits.
+        let guard = self.object_lock(schema, &ctx)?;
+        let res = f(self);
+        self.object_unlock(schema, &ctx);
+        drop(guard);
+        res
+    }
+
+    /// Which of `objects` a row of any table of `schema` still references (committed rows;
+    /// a row whose JSON has no store name counts for every store).
+    pub fn referenced_objects(&mut self, schema: &str, objects: &[ObjectKey]) -> Result<Vec<bool>> {
+        let mut found = vec![false; objects.len()];
+        if objects.is_empty() {
+            return Ok(found);
+        }
+        let by_path: HashMap<&str, Vec<usize>> =
+            objects
+                .iter()
+                .enumerate()
+                .fold(HashMap::new(), |mut m, (i, (_, p))| {
+                    m.entry(p.as_str()).or_default().push(i);
+                    m
+                });
+        let d = self.dialect();
+        for table in self.list_tables(schema)? {
+            let Some(h) = self.read_heading(schema, &table)? else {
+                continue;
+            };
+            for a in h.attributes.iter().filter(|a| a.ty.is_hash_object()) {
+                let ctx = format!("checking references in `{schema}`.`{table}`.`{}`", a.name);
+                for chunk in objects.chunks(50) {
+                    let needles: Vec<Value> = chunk
+                        .iter()
+                        .map(|(_, p)| {
+                            let leaf = p.rsplit('/').next().unwrap_or(p);
+                            text(&format!("%{leaf}%"))
+                        })
+                        .collect();
+                    let sql = dml::json_containing(d, schema, &table, &a.name, needles.len());
+                    for row in self.b.query_text(&sql, &needles, &ctx)? {
+                        let Some(Some(j)) = row.into_iter().next() else {
+                            continue;
+                        };
+                        let Ok(v) = serde_json::from_str::<serde_json::Value>(&j) else {
+                            continue;
+                        };
+                        let path = v.get("path").and_then(|x| x.as_str()).unwrap_or("");
+                        let store = v.get("store").and_then(|x| x.as_str()).unwrap_or("");
+                        for &i in by_path.get(path).into_iter().flatten() {
+                            if store.is_empty() || objects[i].0.is_empty() || objects[i].0 == store
+                            {
+                                found[i] = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     pub fn select(&mut self, spec: &SelectSpec) -> Result<Vec<Column>> {
@@ -437,9 +617,8 @@ impl Db {
             .map(|&i| &spec.heading.attributes[i])
             .collect();
         if attrs.is_empty() {
-            let one = int64_attr("one");
-            let cols = self.b.query(&sql, &params, &[&one], &ctx)?;
-            let _ = cols;
+            // `SELECT 1 …`: runs the restriction (and reports its errors), returns no columns
+            self.b.query(&sql, &params, &[&int64_attr("one")], &ctx)?;
             return Ok(Vec::new());
         }
         self.b.query(&sql, &params, &attrs, &ctx)

@@ -105,7 +105,7 @@ fn to_duck_value(v: &Value) -> duckdb::types::Value {
         Value::Date(d) => D::Date32(*d),
         Value::Datetime(us) => D::Timestamp(duckdb::types::TimeUnit::Microsecond, *us),
         Value::Uuid(u) => D::Text(uuid::Uuid::from_bytes(*u).to_string()),
-        Value::Array(_) => D::Null,
+        Value::Array(_) | Value::Blob(_) | Value::Attach(_) => D::Null,
     }
 }
 
@@ -147,6 +147,11 @@ fn to_arrow(name: &str, col: Column) -> Result<(Field, ArrayRef)> {
         ColumnData::UInt64(v) => (DataType::UInt64, prim::<UInt64Type>(v, nulls(validity))),
         ColumnData::Float32(v) => (DataType::Float32, prim::<Float32Type>(v, nulls(validity))),
         ColumnData::Float64(v) => (DataType::Float64, prim::<Float64Type>(v, nulls(validity))),
+        ColumnData::Blob(_) => {
+            return Err(Error::internal(format!(
+                "column '{name}': blob values are packed before they reach the backend"
+            )))
+        }
         ColumnData::Date(v) => (DataType::Date32, prim::<Date32Type>(v, nulls(validity))),
         ColumnData::Datetime(v) => (
             DataType::Timestamp(TimeUnit::Microsecond, None),
@@ -231,6 +236,7 @@ impl Collector {
             ColumnData::Float64(v) => primitive!(v, Float64Type),
             ColumnData::Date(v) => primitive!(v, Date32Type),
             ColumnData::Datetime(v) => primitive!(v, TimestampMicrosecondType),
+            ColumnData::Blob(_) => return Err(mismatch()),
             ColumnData::String(v) | ColumnData::Decimal(v) | ColumnData::Json(v) => {
                 match arr.data_type() {
                     DataType::Utf8 => {

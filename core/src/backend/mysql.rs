@@ -75,7 +75,9 @@ fn to_my(e: Elem) -> std::result::Result<MyValue, String> {
             let (y, m, d, h, mi, s, u) = civil_of(us).ok_or("datetime out of range")?;
             MyValue::Date(y as u16, m as u8, d as u8, h as u8, mi as u8, s as u8, u)
         }
-        Elem::Array(_) => return Err("arrays are stored through their codec".into()),
+        Elem::Array(_) | Elem::Blob(_) | Elem::Attach(..) => {
+            return Err("codec values are stored through their codec".into())
+        }
     })
 }
 
@@ -278,9 +280,7 @@ impl Backend for MySqlBackend {
                     r.push(None);
                     continue;
                 }
-                let mut b = ColumnBuilder::new(Kind::String, 1, "catalog");
-                decode(&mut b, v)?;
-                r.push(b.finish().text(0));
+                r.push(ColumnBuilder::text_of(|b| decode(b, v))?);
             }
             out.push(r);
         }

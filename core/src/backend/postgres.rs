@@ -302,7 +302,9 @@ fn encode(e: &Elem, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull
             _ if is_text(ty) => out.put_slice(uuid::Uuid::from_bytes(*u).to_string().as_bytes()),
             _ => return Err(format!("cannot send a uuid as {ty}").into()),
         },
-        Elem::Array(_) => return Err("arrays are stored through their codec".into()),
+        Elem::Array(_) | Elem::Blob(_) | Elem::Attach(..) => {
+            return Err("codec values are stored through their codec".into())
+        }
     }
     Ok(IsNull::No)
 }
@@ -546,11 +548,7 @@ impl Backend for PgBackend {
                 let raw: Option<Raw> = row.try_get(i).map_err(|e| map_err(e, ctx))?;
                 r.push(match raw {
                     None => None,
-                    Some(Raw(bytes)) => {
-                        let mut b = ColumnBuilder::new(crate::types::Kind::String, 1, col.name());
-                        decode(&mut b, col.type_(), bytes)?;
-                        b.finish().text(0)
-                    }
+                    Some(Raw(bytes)) => ColumnBuilder::text_of(|b| decode(b, col.type_(), bytes))?,
                 });
             }
             out.push(r);

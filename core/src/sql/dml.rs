@@ -320,3 +320,17 @@ pub fn merge_stage(
         }
     }
 }
+
+/// Rows of a JSON column whose text contains any of `needles` (one parameter each).
+pub fn json_containing(d: Dialect, schema: &str, table: &str, col: &str, needles: usize) -> String {
+    let text = d.json_text(col);
+    let ors: Vec<String> = (0..needles)
+        .map(|i| format!("{text} LIKE {}", d.placeholder(i, None)))
+        .collect();
+    format!(
+        "SELECT {} FROM {} WHERE {}",
+        d.json_text(col),
+        d.table(schema, table),
+        ors.join(" OR ")
+    )
+}

@@ -129,6 +129,45 @@ impl Dialect {
         "ROLLBACK"
     }
 
+    /// Take the schema's object lock, which orders "is this hash object still referenced?
+    /// then delete it" against "check the object is there, then commit rows that point to it"
+    /// (datajoint-storage.md §4.4 has no such lock; deletes here remove unreferenced objects).
+    /// PostgreSQL: a transaction-scoped advisory lock; MySQL: a named lock released by
+    /// [`Dialect::object_unlock`]; DuckDB: a lock in the process (one writer process per file).
+    pub fn object_lock(self, schema: &str) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                // a void function, wrapped so the statement returns 1 like GET_LOCK
+                "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock({})) AS l",
+                object_lock_key(schema)
+            )),
+            Dialect::MySql => Some(format!(
+                "SELECT CAST(GET_LOCK('{}', 300) AS SIGNED)",
+                object_lock_name(schema)
+            )),
+            Dialect::DuckDb => None,
+        }
+    }
+
+    pub fn object_unlock(self, schema: &str) -> Option<String> {
+        match self {
+            Dialect::MySql => Some(format!(
+                "SELECT RELEASE_LOCK('{}')",
+                object_lock_name(schema)
+            )),
+            _ => None,
+        }
+    }
+
+    /// A JSON column as text (for a containment search).
+    pub fn json_text(self, col: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{}::text", self.quote(col)),
+            Dialect::MySql => format!("CAST({} AS CHAR)", self.quote(col)),
+            Dialect::DuckDb => format!("CAST({} AS VARCHAR)", self.quote(col)),
+        }
+    }
+
     /// MySQL's floating-point columns cannot hold ±inf.
     pub fn stores_infinity(self) -> bool {
         self != Dialect::MySql
@@ -334,6 +373,18 @@ pub fn pg_enum_name(values: &[String]) -> String {
     sorted.sort();
     let digest = hex::encode(Md5::digest(sorted.join("_").as_bytes()));
     format!("enum_{}", &digest[..8])
+}
+
+/// The advisory-lock key of a schema's objects: 63 bits of the MD5 of a fixed prefix + name.
+pub fn object_lock_key(schema: &str) -> i64 {
+    use md5::{Digest, Md5};
+    let d = Md5::digest(format!("datajoint-objects:{schema}").as_bytes());
+    (u64::from_le_bytes(d[..8].try_into().expect("8 bytes")) >> 1) as i64
+}
+
+/// A MySQL lock name (at most 64 characters) for a schema's objects.
+pub fn object_lock_name(schema: &str) -> String {
+    format!("dj_objects_{:016x}", object_lock_key(schema))
 }
 
 #[cfg(test)]

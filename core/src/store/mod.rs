@@ -458,6 +458,44 @@ impl Store {
         })
     }
 
+    /// Read many objects, up to 8 at a time, in order.
+    pub fn get_all(jobs: Vec<(Arc<Store>, String)>) -> Result<Vec<Bytes>> {
+        use futures::{StreamExt, TryStreamExt};
+        block_on(async move {
+            futures::stream::iter(jobs)
+                .map(|(store, rel)| async move {
+                    let key = store.key(&rel)?;
+                    let r = async { store.inner.get(&key).await?.bytes().await }.await;
+                    let b = r.map_err(|e| store.map_err(&rel, e))?;
+                    store.count(b.len() as u64, 0);
+                    Ok::<Bytes, Error>(b)
+                })
+                .buffered(8)
+                .try_collect()
+                .await
+        })
+    }
+
+    /// Whether each object exists (one HEAD each, up to 8 at a time), in order.
+    pub fn exist_all(jobs: Vec<(Arc<Store>, String)>) -> Result<Vec<bool>> {
+        use futures::{StreamExt, TryStreamExt};
+        block_on(async move {
+            futures::stream::iter(jobs)
+                .map(|(store, rel)| async move {
+                    let key = store.key(&rel)?;
+                    store.count(0, 0);
+                    match store.inner.head(&key).await {
+                        Ok(_) => Ok(true),
+                        Err(object_store::Error::NotFound { .. }) => Ok(false),
+                        Err(e) => Err(store.map_err(&rel, e)),
+                    }
+                })
+                .buffered(8)
+                .try_collect()
+                .await
+        })
+    }
+
     pub fn get(&self, rel: &str) -> Result<Bytes> {
         let key = self.key(rel)?;
         let store = self.inner.clone();

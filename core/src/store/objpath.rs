@@ -87,7 +87,7 @@ pub fn encode_pk_value(ty: &AttrType, v: &Value) -> String {
         Value::Uuid(u) => uuid::Uuid::from_bytes(*u).to_string(),
         Value::String(s) | Value::Decimal(s) | Value::Json(s) => s.clone(),
         Value::Bytes(b) => hex::encode(b),
-        Value::Array(_) => "array".to_string(),
+        Value::Array(_) | Value::Blob(_) | Value::Attach(_) => v.kind_name().to_string(),
     };
     if matches!(v, Value::String(_)) {
         return encode_string(&text);
