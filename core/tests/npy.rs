@@ -1143,3 +1143,179 @@ fn delete_and_insert_of_shared_content_race() {
         );
     }
 }
+
+fn arr<T: blob::Element>(shape: Vec<u64>, v: &[T]) -> BlobValue {
+    BlobValue::Array(NdArray::from_slice(shape, v).unwrap())
+}
+
+/// The values of core/tests/data/blob_interop.py, as the core holds them.
+fn interop_values() -> Vec<(&'static str, BlobValue)> {
+    use blob::ArrayClass;
+    let le =
+        |v: &[f64]| bytes::Bytes::from(v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>());
+    let s = |x: &str| BlobValue::Str(x.into());
+    vec![
+        ("float", BlobValue::Float(3.5)),
+        (
+            "bigint",
+            BlobValue::BigInt(vec![203, 68, 66, 113, 118, 78, 182, 66, 157, 2]),
+        ),
+        ("neg", BlobValue::Int(-5)),
+        ("bool", BlobValue::Bool(true)),
+        ("none", BlobValue::None),
+        ("str", s("héllo ✓")),
+        (
+            "bytes",
+            BlobValue::Bytes(bytes::Bytes::from_static(b"\0\x01\xff")),
+        ),
+        (
+            "list",
+            BlobValue::List(vec![BlobValue::Int(1), s("a"), BlobValue::Float(2.5)]),
+        ),
+        (
+            "tuple",
+            BlobValue::Tuple(vec![BlobValue::Int(1), BlobValue::Int(2)]),
+        ),
+        ("set", BlobValue::Set(vec![BlobValue::Int(3)])),
+        (
+            "dict",
+            BlobValue::Dict(vec![
+                (s("a"), BlobValue::Int(1)),
+                (s("b"), BlobValue::List(vec![BlobValue::Float(1.0)])),
+            ]),
+        ),
+        ("complex", BlobValue::Complex(1.0, 2.0)),
+        ("decimal", BlobValue::Decimal("1.250".into())),
+        ("date", BlobValue::Date(19724)),
+        (
+            "datetime",
+            BlobValue::Datetime(datajoint_core::value::micros_of(2024, 1, 2, 3, 4, 5, 6).unwrap()),
+        ),
+        ("time", BlobValue::Time(11_045_000_006)),
+        (
+            "uuid",
+            BlobValue::Uuid([
+                1, 35, 69, 103, 137, 171, 205, 239, 1, 35, 69, 103, 137, 171, 205, 239,
+            ]),
+        ),
+        ("arr1d", arr(vec![3], &[1.0f64, 2.0, 3.0])),
+        ("arr2d", arr(vec![2, 3], &[0i32, 3, 1, 4, 2, 5])),
+        (
+            "logical",
+            BlobValue::Array(
+                NdArray::new(
+                    ArrayClass::Logical,
+                    vec![1, 2],
+                    false,
+                    bytes::Bytes::from_static(&[1, 0]),
+                )
+                .unwrap(),
+            ),
+        ),
+        (
+            "carr",
+            BlobValue::Array(
+                NdArray::new(
+                    ArrayClass::Double,
+                    vec![2],
+                    true,
+                    le(&[1.0, 2.0, 1.0, -1.0]),
+                )
+                .unwrap(),
+            ),
+        ),
+        ("scalar32", arr(vec![], &[2.5f32])),
+        (
+            "dt64",
+            BlobValue::Array(
+                NdArray::new(
+                    ArrayClass::Datetime64(3),
+                    vec![2],
+                    false,
+                    bytes::Bytes::from(
+                        [19723i64, 19724]
+                            .iter()
+                            .flat_map(|x| x.to_le_bytes())
+                            .collect::<Vec<u8>>(),
+                    ),
+                )
+                .unwrap(),
+            ),
+        ),
+        (
+            "rec",
+            BlobValue::Record(vec![
+                ("a".into(), arr(vec![1], &[1i32])),
+                ("b".into(), arr(vec![1], &[2.0f64])),
+            ]),
+        ),
+        (
+            "unicode",
+            BlobValue::ObjectArray(blob::CellArray {
+                shape: vec![2],
+                items: vec![s("ab"), s("c")],
+            }),
+        ),
+        (
+            "cell",
+            BlobValue::Cell(blob::CellArray {
+                shape: vec![1, 2],
+                items: vec![arr(vec![1, 1], &[1.0f64]), arr(vec![1, 2], &[2.0f64, 3.0])],
+            }),
+        ),
+        ("zeros", arr(vec![100_000], &vec![0.0f64; 100_000])),
+    ]
+}
+
+/// Blobs both ways with pip-installed DataJoint Python 2.3.5: it unpacks what we pack to equal
+/// values (and our uncompressed mYm bytes equal its own), and we unpack what it packs.
+#[test]
+fn blob_interop_with_datajoint_python() {
+    let Some(python) = std::env::var_os("DJ_TEST_PYTHON") else {
+        assert!(
+            !ci(),
+            "CI must run the blob interop test: set DJ_TEST_PYTHON"
+        );
+        eprintln!("skipping blob interop: DJ_TEST_PYTHON is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let values = interop_values();
+    for sub in ["ours", "ours_raw"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    for (name, v) in &values {
+        std::fs::write(
+            dir.path().join(format!("ours/{name}.blob")),
+            blob::pack(v).unwrap(),
+        )
+        .unwrap();
+        let raw = blob::pack_with(v, blob::PackOptions { compress: false }).unwrap();
+        std::fs::write(dir.path().join(format!("ours_raw/{name}.blob")), raw).unwrap();
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/blob_interop.py");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with(" 0 failed"),
+        "DataJoint Python disagrees:\n{stdout}"
+    );
+    eprintln!("datajoint 2.3.5 read our blobs: {last}");
+    for (name, want) in &values {
+        for sub in ["theirs", "theirs_raw"] {
+            let b = std::fs::read(dir.path().join(format!("{sub}/{name}.blob"))).unwrap();
+            let got = blob::unpack(b.into()).unwrap_or_else(|e| panic!("{sub}/{name}: {e}"));
+            assert_eq!(&got, want, "{sub}/{name}");
+        }
+    }
+}
