@@ -7,6 +7,7 @@ use std::ffi::CString;
 use std::ptr;
 use std::time::Instant;
 
+mod blob;
 mod common;
 mod npy;
 mod sql;
@@ -84,6 +85,19 @@ fn fresh_db() -> Db {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).cloned().unwrap_or_else(|| "skeleton".into());
+    if mode == "blob" {
+        let dir =
+            std::path::PathBuf::from(args.get(2).expect("usage: dj-bench blob <dir> <schema>"));
+        let schema = args
+            .get(3)
+            .cloned()
+            .unwrap_or_else(|| "djbench_blob".into());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&blob::run(&dir, &schema)).unwrap()
+        );
+        return;
+    }
     if mode == "npy" {
         let dir = std::path::PathBuf::from(
             args.get(2)

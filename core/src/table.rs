@@ -376,6 +376,7 @@ impl Table {
         // need the primary key, so those arrays are only checked here.
         enum Pending<'a> {
             Npy(&'a ArrayValue),
+            Todo(Elem<'a>),
             Ready(codecs::Encoded),
         }
         let mut pending: Vec<Vec<Option<Pending>>> = Vec::new();
@@ -434,10 +435,22 @@ impl Table {
                         }
                     }
                 } else {
-                    let enc = codecs::encode(attr, store.as_ref(), &self.schema, &e)
-                        .map_err(|m| bad(k, m))?;
-                    Pending::Ready(enc)
+                    Pending::Todo(e)
                 }));
+            }
+            // pack, read and hash the values on every core
+            let todo: Vec<(usize, Elem)> = col
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| match p {
+                    Some(Pending::Todo(e)) => Some((k, *e)),
+                    _ => None,
+                })
+                .collect();
+            let elems: Vec<Elem> = todo.iter().map(|(_, e)| *e).collect();
+            let done = codecs::encode_all(attr, store.as_ref(), &self.schema, &elems);
+            for ((k, _), enc) in todo.iter().zip(done) {
+                col[*k] = Some(Pending::Ready(enc.map_err(|m| bad(*k, m))?));
             }
             pending.push(col);
         }
@@ -612,8 +625,9 @@ impl Table {
                                 hashed.push((store.clone(), p.meta.path, p.parts));
                             }
                         }
-                        Some(Pending::Ready(codecs::Encoded::InTable(_))) => {
-                            return Err(Error::internal("in-table value for a store codec"))
+                        Some(Pending::Ready(codecs::Encoded::InTable(_)))
+                        | Some(Pending::Todo(_)) => {
+                            return Err(Error::internal("unencoded value for a store codec"))
                         }
                     }
                 }

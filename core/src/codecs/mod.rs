@@ -87,6 +87,39 @@ pub fn encode(
     })
 }
 
+/// `f` over `items` on up to 8 threads (packing, hashing and decoding are CPU work); results in
+/// input order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// [`encode`] for many values, in parallel; results in input order.
+pub fn encode_all(
+    attr: &Attribute,
+    store: Option<&Arc<Store>>,
+    schema: &str,
+    elems: &[Elem],
+) -> Vec<std::result::Result<Encoded, String>> {
+    par_map(elems, |e| encode(attr, store, schema, e))
+}
+
 fn other_kind(e: &Elem) -> &'static str {
     match e {
         Elem::Str(_) | Elem::Json(_) | Elem::Decimal(_) => "text",
@@ -166,8 +199,8 @@ pub fn decode_column(attr: &Attribute, col: Column, ctx: &DecodeContext) -> Resu
                     err(row, e.message)
                 }
             })?;
-            for ((i, m), b) in metas.into_iter().zip(got) {
-                let h = hash::content_hash(&b);
+            let sums = par_map(&got, |b| hash::content_hash(b));
+            for (((i, m), b), h) in metas.into_iter().zip(got).zip(sums) {
                 if h != m.hash {
                     return Err(err(
                         i,
@@ -189,16 +222,19 @@ pub fn decode_column(attr: &Attribute, col: Column, ctx: &DecodeContext) -> Resu
         }
     }
     let data = match name {
-        "blob" => ColumnData::Blob(
-            stored
-                .into_iter()
-                .enumerate()
-                .map(|(i, b)| match b {
+        "blob" => {
+            let indexed: Vec<(usize, Option<Bytes>)> = stored.into_iter().enumerate().collect();
+            ColumnData::Blob(
+                par_map(&indexed, |(i, b)| match b {
                     None => Ok(Arc::new(crate::blob::BlobValue::None)),
-                    Some(b) => crate::blob::unpack(b).map(Arc::new).map_err(|m| err(i, m)),
+                    Some(b) => crate::blob::unpack(b.clone())
+                        .map(Arc::new)
+                        .map_err(|m| err(*i, m)),
                 })
+                .into_iter()
                 .collect::<Result<_>>()?,
-        ),
+            )
+        }
         "hash" => {
             let mut v = VarData::with_capacity(n, 0);
             for b in &stored {
