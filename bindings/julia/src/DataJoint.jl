@@ -40,12 +40,13 @@ const Lib = LibDataJoint
 
 export DataJointError, Connection, Schema, Table, Result, NpyRef, ArrayView, NpyArray,
        schema, declare, declare_part, table, tables, restrict, exclude, insert1!, fetch1,
-       npyref, isloaded, drop!
+       npyref, isloaded, drop!, to_dj_value, from_dj_value, pack_blob, unpack_blob, blob_value
 
 include("errors.jl")
 include("values.jl")
 include("handles.jl")
 include("arrays.jl")
+include("blob.jl")
 include("rows.jl")
 include("insert.jl")
 include("fetch.jl")

@@ -25,7 +25,8 @@
 
 Low-level bindings of libdatajoint: one `ccall` wrapper per function of `datajoint.h` (same
 name and parameters), the C structs (`dj_insert_opts`, `dj_fetch_opts`, `dj_attr_info`,
-`dj_column_in`, `dj_column_view`, `dj_array_in`, `dj_array_view`), the opaque handle types and
+`dj_column_in`, `dj_column_view`, `dj_array_in`, `dj_array_view`, `dj_blob_array`,
+`dj_blob_sparse`), the opaque handle types (including the `<blob>` value node `dj_value`) and
 all `DJ_*` constants. Errors are returned as `dj_status` codes; see `DataJoint` for the
 checked, garbage-collected API.
 
@@ -50,7 +51,7 @@ const libdatajoint = String(something(@load_preference("libdatajoint", nothing),
 "ABI major version; `dj_abi_version() >> 16` must equal it."
 const DJ_ABI_VERSION_MAJOR = UInt32(0)
 "ABI minor version (additions only)."
-const DJ_ABI_VERSION_MINOR = UInt32(2)
+const DJ_ABI_VERSION_MINOR = UInt32(3)
 "Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1."
 const DJ_KIND_BOOL = Int32(1)
 "Buffer kind: int8_t per value."
@@ -83,6 +84,8 @@ const DJ_KIND_JSON = Int32(14)
 const DJ_KIND_ARRAY = Int32(15)
 "Buffer kind: uint64_t per value (native `bigint unsigned` columns of older MySQL pipelines; smaller unsigned native integers arrive in the next wider signed kind)."
 const DJ_KIND_UINT64 = Int32(16)
+"Buffer kind: `<blob>` values, one `const dj_value*` per row (results: borrowed from the result; columnar inserts: read during the call)."
+const DJ_KIND_BLOB = Int32(17)
 "Array element type: numpy bool (1 byte)."
 const DJ_DTYPE_BOOL = Int32(1)
 "Array element type: int8."
@@ -135,6 +138,78 @@ const DJ_TIER_LOOKUP = Int32(1)
 const DJ_TIER_IMPORTED = Int32(2)
 "Table tier Computed (SQL name `__snake_case`)."
 const DJ_TIER_COMPUTED = Int32(3)
+"No value (Python `None`); also a NULL attribute."
+const DJ_VALUE_NONE = Int32(0)
+"Value type: a boolean."
+const DJ_VALUE_BOOL = Int32(1)
+"Value type: a Python int within 64 bits."
+const DJ_VALUE_INT = Int32(2)
+"Value type: a Python int beyond 64 bits (little-endian two's complement bytes, `dj_value_get_bytes`)."
+const DJ_VALUE_BIGINT = Int32(3)
+"Value type: a double."
+const DJ_VALUE_FLOAT = Int32(4)
+"Value type: a complex double."
+const DJ_VALUE_COMPLEX = Int32(5)
+"Value type: UTF-8 text (Python `str`)."
+const DJ_VALUE_STRING = Int32(6)
+"Value type: bytes."
+const DJ_VALUE_BYTES = Int32(7)
+"Value type: exact decimal text (`dj_value_get_string`)."
+const DJ_VALUE_DECIMAL = Int32(8)
+"Value type: days since 1970-01-01."
+const DJ_VALUE_DATE = Int32(9)
+"Value type: microseconds since midnight."
+const DJ_VALUE_TIME = Int32(10)
+"Value type: microseconds since 1970-01-01T00:00:00."
+const DJ_VALUE_DATETIME = Int32(11)
+"Value type: a UUID (16 bytes)."
+const DJ_VALUE_UUID = Int32(12)
+"Value type: a tuple."
+const DJ_VALUE_TUPLE = Int32(13)
+"Value type: a list."
+const DJ_VALUE_LIST = Int32(14)
+"Value type: a set."
+const DJ_VALUE_SET = Int32(15)
+"Value type: a mapping (`dj_value_dict_key(v, i)` / `dj_value_item(v, i)`)."
+const DJ_VALUE_DICT = Int32(16)
+"Value type: a numeric / logical / char N-d array (`dj_value_array`)."
+const DJ_VALUE_ARRAY = Int32(17)
+"Value type: a MATLAB struct array (`dj_value_struct_get`)."
+const DJ_VALUE_STRUCT = Int32(18)
+"Value type: a MATLAB cell array."
+const DJ_VALUE_CELL = Int32(19)
+"Value type: a numpy object array (items like a cell; written only in the dj0 protocol)."
+const DJ_VALUE_OBJECT_ARRAY = Int32(20)
+"Value type: a numpy structured array (`dj_value_field_name`, `dj_value_item`)."
+const DJ_VALUE_RECORD = Int32(21)
+"Value type: a MATLAB sparse matrix (`dj_value_sparse`)."
+const DJ_VALUE_SPARSE = Int32(22)
+"Array element class (MATLAB mxClassID): logical, 1 byte."
+const DJ_CLASS_LOGICAL = Int32(3)
+"Array element class: UTF-16 code units, 2 bytes each."
+const DJ_CLASS_CHAR = Int32(4)
+"Array element class: double."
+const DJ_CLASS_DOUBLE = Int32(6)
+"Array element class: single (float)."
+const DJ_CLASS_SINGLE = Int32(7)
+"Array element class: int8."
+const DJ_CLASS_INT8 = Int32(8)
+"Array element class: uint8."
+const DJ_CLASS_UINT8 = Int32(9)
+"Array element class: int16."
+const DJ_CLASS_INT16 = Int32(10)
+"Array element class: uint16."
+const DJ_CLASS_UINT16 = Int32(11)
+"Array element class: int32."
+const DJ_CLASS_INT32 = Int32(12)
+"Array element class: uint32."
+const DJ_CLASS_UINT32 = Int32(13)
+"Array element class: int64."
+const DJ_CLASS_INT64 = Int32(14)
+"Array element class: uint64."
+const DJ_CLASS_UINT64 = Int32(15)
+"numpy datetime64: `DJ_CLASS_DATETIME64 + k`, k the unit in Y,M,W,D,h,m,s,ms,us,ns,ps,fs,as."
+const DJ_CLASS_DATETIME64 = Int32(65536)
 "Success."
 const DJ_OK = Int32(0)
 "A function argument is invalid (NULL where not allowed, bad UTF-8, bad option)."
@@ -192,6 +267,8 @@ mutable struct dj_result end
 mutable struct dj_strlist end
 "Opaque lazy reference to an `<npy@>` value."
 mutable struct dj_npyref end
+"A `<blob>` value tree node: owned (`dj_value_new_*`, `dj_value_clone`; free with `dj_value_free`) or borrowed."
+mutable struct dj_value end
 
 # -------------------------------------------------------------------------------- structs
 
@@ -217,6 +294,8 @@ struct dj_fetch_opts
     order_by::Ptr{UInt8}
     limit::Int64
     offset::Int64
+    raw::Int32                  # ABI 0.3: non-zero: codec columns as stored, no download/decoding
+    download_path::Ptr{UInt8}   # ABI 0.3: folder for fetched attachments (NULL: the setting, else ".")
 end
 
 "Description of one attribute of a heading; strings are borrowed from the table handle."
@@ -283,6 +362,34 @@ struct dj_array_view
     private_data::Ptr{Cvoid}
 end
 
+"A borrowed view of a `<blob>` array value (`dj_value_array`); pointers live as long as the value."
+struct dj_blob_array
+    class_id::Int32
+    is_complex::Int32
+    ndim::Int32
+    shape::Ptr{Int64}
+    length::UInt64
+    itemsize::Int64
+    real::Ptr{Cvoid}
+    imag::Ptr{Cvoid}
+end
+
+"A borrowed view of a `<blob>` sparse matrix (compressed columns; `dj_value_sparse`)."
+struct dj_blob_sparse
+    rows::UInt64
+    cols::UInt64
+    nnz::UInt64
+    jc::Ptr{UInt64}
+    ir::Ptr{UInt64}
+    values::dj_blob_array
+end
+
+"An all-zero `dj_blob_array`, for out parameters."
+dj_blob_array() = dj_blob_array(0, 0, 0, C_NULL, 0, 0, C_NULL, C_NULL)
+
+"An all-zero `dj_blob_sparse`, for out parameters."
+dj_blob_sparse() = dj_blob_sparse(0, 0, 0, C_NULL, C_NULL, dj_blob_array())
+
 "An all-zero (released) `dj_array_view`, for out parameters."
 dj_array_view() = dj_array_view(C_NULL, 0, 0, 0, C_NULL, C_NULL, 0, 0, C_NULL, C_NULL)
 
@@ -296,7 +403,7 @@ dj_attr_info() = dj_attr_info(C_NULL, C_NULL, C_NULL, C_NULL, 0, 0, 0)
 dj_insert_opts() = dj_insert_opts(0, 0, 0, 0)
 
 "Zero `dj_fetch_opts` (call `dj_fetch_opts_init` before use)."
-dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0)
+dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0, 0, C_NULL)
 
 # -------------------------------------------------------------------------------- functions
 
@@ -1143,6 +1250,467 @@ Format days since the epoch as "YYYY-MM-DD" (buffer rules as dj_datetime_format)
 """
 dj_date_format(days, buf, len, out_needed) =
     ccall((:dj_date_format, libdatajoint), Cint, (Int32, Ptr{UInt8}, Csize_t, Ptr{Csize_t}), days, buf, len, out_needed)
+
+# -------------------------------------------------------------------------------- <blob> values (ABI 0.3)
+
+"""
+    dj_value_free(v)
+
+`void dj_value_free(dj_value *v)`
+
+Free an owned value (NULL is ignored). Never free a borrowed node.
+"""
+dj_value_free(v) =
+    ccall((:dj_value_free, libdatajoint), Cvoid, (Ptr{dj_value},), v)
+
+"""
+    dj_value_clone(v, out_value)
+
+`dj_status dj_value_clone(const dj_value *v, dj_value **out_value)`
+
+A deep copy (arrays share their immutable buffers) that the caller owns.
+"""
+dj_value_clone(v, out_value) =
+    ccall((:dj_value_clone, libdatajoint), Cint, (Ptr{dj_value}, Ref{Ptr{dj_value}}), v, out_value)
+
+"""
+    dj_value_new_none(out_value)
+
+`dj_status dj_value_new_none(dj_value **out_value)`
+"""
+dj_value_new_none(out_value) =
+    ccall((:dj_value_new_none, libdatajoint), Cint, (Ref{Ptr{dj_value}},), out_value)
+
+"""
+    dj_value_new_bool(v, out_value)
+
+`dj_status dj_value_new_bool(int32_t v, dj_value **out_value)`
+"""
+dj_value_new_bool(v, out_value) =
+    ccall((:dj_value_new_bool, libdatajoint), Cint, (Int32, Ref{Ptr{dj_value}}), v, out_value)
+
+"""
+    dj_value_new_int(v, out_value)
+
+`dj_status dj_value_new_int(int64_t v, dj_value **out_value)`
+"""
+dj_value_new_int(v, out_value) =
+    ccall((:dj_value_new_int, libdatajoint), Cint, (Int64, Ref{Ptr{dj_value}}), v, out_value)
+
+"""
+    dj_value_new_bigint(le, n, out_value)
+
+`dj_status dj_value_new_bigint(const uint8_t *le, size_t n, dj_value **out_value)`
+
+An integer of any size from `n` little-endian two's complement bytes.
+"""
+dj_value_new_bigint(le, n, out_value) =
+    ccall((:dj_value_new_bigint, libdatajoint), Cint, (Ptr{UInt8}, Csize_t, Ref{Ptr{dj_value}}), le, n, out_value)
+
+"""
+    dj_value_new_float(v, out_value)
+
+`dj_status dj_value_new_float(double v, dj_value **out_value)`
+"""
+dj_value_new_float(v, out_value) =
+    ccall((:dj_value_new_float, libdatajoint), Cint, (Cdouble, Ref{Ptr{dj_value}}), v, out_value)
+
+"""
+    dj_value_new_complex(re, im, out_value)
+
+`dj_status dj_value_new_complex(double re, double im, dj_value **out_value)`
+"""
+dj_value_new_complex(re, im, out_value) =
+    ccall((:dj_value_new_complex, libdatajoint), Cint, (Cdouble, Cdouble, Ref{Ptr{dj_value}}), re, im, out_value)
+
+"""
+    dj_value_new_string(s, len, out_value)
+
+`dj_status dj_value_new_string(const char *s, size_t len, dj_value **out_value)`
+
+A Python `str` from `len` bytes of UTF-8.
+"""
+dj_value_new_string(s, len, out_value) =
+    ccall((:dj_value_new_string, libdatajoint), Cint, (Ptr{UInt8}, Csize_t, Ref{Ptr{dj_value}}), s, len, out_value)
+
+"""
+    dj_value_new_bytes(data, len, out_value)
+
+`dj_status dj_value_new_bytes(const void *data, size_t len, dj_value **out_value)`
+"""
+dj_value_new_bytes(data, len, out_value) =
+    ccall((:dj_value_new_bytes, libdatajoint), Cint, (Ptr{Cvoid}, Csize_t, Ref{Ptr{dj_value}}), data, len, out_value)
+
+"""
+    dj_value_new_decimal(text, out_value)
+
+`dj_status dj_value_new_decimal(const char *text, dj_value **out_value)`
+
+An exact decimal from its text (e.g. "-12.50").
+"""
+dj_value_new_decimal(text, out_value) =
+    ccall((:dj_value_new_decimal, libdatajoint), Cint, (Cstring, Ref{Ptr{dj_value}}), text, out_value)
+
+"""
+    dj_value_new_date(days, out_value)
+
+`dj_status dj_value_new_date(int32_t days, dj_value **out_value)`
+"""
+dj_value_new_date(days, out_value) =
+    ccall((:dj_value_new_date, libdatajoint), Cint, (Int32, Ref{Ptr{dj_value}}), days, out_value)
+
+"""
+    dj_value_new_time(micros, out_value)
+
+`dj_status dj_value_new_time(int64_t micros, dj_value **out_value)`
+"""
+dj_value_new_time(micros, out_value) =
+    ccall((:dj_value_new_time, libdatajoint), Cint, (Int64, Ref{Ptr{dj_value}}), micros, out_value)
+
+"""
+    dj_value_new_datetime(micros, out_value)
+
+`dj_status dj_value_new_datetime(int64_t micros, dj_value **out_value)`
+"""
+dj_value_new_datetime(micros, out_value) =
+    ccall((:dj_value_new_datetime, libdatajoint), Cint, (Int64, Ref{Ptr{dj_value}}), micros, out_value)
+
+"""
+    dj_value_new_uuid(bytes16, out_value)
+
+`dj_status dj_value_new_uuid(const uint8_t *bytes16, dj_value **out_value)`
+"""
+dj_value_new_uuid(bytes16, out_value) =
+    ccall((:dj_value_new_uuid, libdatajoint), Cint, (Ptr{UInt8}, Ref{Ptr{dj_value}}), bytes16, out_value)
+
+"""
+    dj_value_new_array(class_id, ndim, shape, real, imag, out_value)
+
+`dj_status dj_value_new_array(int32_t class_id, int32_t ndim, const int64_t *shape, const void *real, const void *imag, dj_value **out_value)`
+
+An N-d array of DJ_CLASS_* `class_id`, copying `real` (and `imag` when not NULL, making it complex): `prod(shape)` elements each, column-major. Char arrays hold UTF-16 code units.
+"""
+dj_value_new_array(class_id, ndim, shape, real, imag, out_value) =
+    ccall((:dj_value_new_array, libdatajoint), Cint, (Int32, Int32, Ptr{Int64}, Ptr{Cvoid}, Ptr{Cvoid}, Ref{Ptr{dj_value}}), class_id, ndim, shape, real, imag, out_value)
+
+"""
+    dj_value_new_char(s, len, out_value)
+
+`dj_status dj_value_new_char(const char *s, size_t len, dj_value **out_value)`
+
+A 1×n MATLAB char row from `len` bytes of UTF-8.
+"""
+dj_value_new_char(s, len, out_value) =
+    ccall((:dj_value_new_char, libdatajoint), Cint, (Ptr{UInt8}, Csize_t, Ref{Ptr{dj_value}}), s, len, out_value)
+
+"""
+    dj_value_new_container(value_type, out_value)
+
+`dj_status dj_value_new_container(int32_t value_type, dj_value **out_value)`
+
+An empty DJ_VALUE_TUPLE, DJ_VALUE_LIST, DJ_VALUE_SET or DJ_VALUE_DICT.
+"""
+dj_value_new_container(value_type, out_value) =
+    ccall((:dj_value_new_container, libdatajoint), Cint, (Int32, Ref{Ptr{dj_value}}), value_type, out_value)
+
+"""
+    dj_value_append(seq, item)
+
+`dj_status dj_value_append(dj_value *seq, dj_value *item)`
+
+Append `item` (an owned value, consumed even on failure) to a tuple, list or set.
+"""
+dj_value_append(seq, item) =
+    ccall((:dj_value_append, libdatajoint), Cint, (Ptr{dj_value}, Ptr{dj_value}), seq, item)
+
+"""
+    dj_value_dict_insert(dict, key, value)
+
+`dj_status dj_value_dict_insert(dj_value *dict, dj_value *key, dj_value *value)`
+
+Add `key` → `value` (owned values, consumed even on failure) to a dict.
+"""
+dj_value_dict_insert(dict, key, value) =
+    ccall((:dj_value_dict_insert, libdatajoint), Cint, (Ptr{dj_value}, Ptr{dj_value}, Ptr{dj_value}), dict, key, value)
+
+"""
+    dj_value_record_add(rec, name, value)
+
+`dj_status dj_value_record_add(dj_value *rec, const char *name, dj_value *value)`
+
+Add field `name` = `value` (an owned array or record, consumed) to a record.
+"""
+dj_value_record_add(rec, name, value) =
+    ccall((:dj_value_record_add, libdatajoint), Cint, (Ptr{dj_value}, Cstring, Ptr{dj_value}), rec, name, value)
+
+"""
+    dj_value_new_cell(value_type, ndim, shape, out_value)
+
+`dj_status dj_value_new_cell(int32_t value_type, int32_t ndim, const int64_t *shape, dj_value **out_value)`
+
+A DJ_VALUE_CELL (or DJ_VALUE_OBJECT_ARRAY) of `shape` whose items are all `[]`.
+"""
+dj_value_new_cell(value_type, ndim, shape, out_value) =
+    ccall((:dj_value_new_cell, libdatajoint), Cint, (Int32, Int32, Ptr{Int64}, Ref{Ptr{dj_value}}), value_type, ndim, shape, out_value)
+
+"""
+    dj_value_cell_set(cell, i, item)
+
+`dj_status dj_value_cell_set(dj_value *cell, size_t i, dj_value *item)`
+
+Set item `i` (column-major) of a cell or object array to `item` (owned, consumed).
+"""
+dj_value_cell_set(cell, i, item) =
+    ccall((:dj_value_cell_set, libdatajoint), Cint, (Ptr{dj_value}, Csize_t, Ptr{dj_value}), cell, i, item)
+
+"""
+    dj_value_new_struct(ndim, shape, nfields, names, out_value)
+
+`dj_status dj_value_new_struct(int32_t ndim, const int64_t *shape, size_t nfields, const char *const *names, dj_value **out_value)`
+
+A struct array of `shape` with `nfields` fields named `names`; every value starts as `[]`.
+"""
+dj_value_new_struct(ndim, shape, nfields, names, out_value) =
+    ccall((:dj_value_new_struct, libdatajoint), Cint, (Int32, Ptr{Int64}, Csize_t, Ptr{Ptr{UInt8}}, Ref{Ptr{dj_value}}), ndim, shape, nfields, names, out_value)
+
+"""
+    dj_value_struct_set(s, elem, field, value)
+
+`dj_status dj_value_struct_set(dj_value *s, size_t elem, const char *field, dj_value *value)`
+
+Set field `field` of element `elem` (column-major) of a struct array (`value` owned, consumed).
+"""
+dj_value_struct_set(s, elem, field, value) =
+    ccall((:dj_value_struct_set, libdatajoint), Cint, (Ptr{dj_value}, Csize_t, Cstring, Ptr{dj_value}), s, elem, field, value)
+
+"""
+    dj_value_type(v)
+
+`int32_t dj_value_type(const dj_value *v)`
+
+DJ_VALUE_* of a value; -1 for NULL.
+"""
+dj_value_type(v) =
+    ccall((:dj_value_type, libdatajoint), Int32, (Ptr{dj_value},), v)
+
+"""
+    dj_value_get_bool(v, out_bool)
+
+`dj_status dj_value_get_bool(const dj_value *v, int32_t *out_bool)`
+
+DJ_VALUE_BOOL, and 1×1 logical arrays.
+"""
+dj_value_get_bool(v, out_bool) =
+    ccall((:dj_value_get_bool, libdatajoint), Cint, (Ptr{dj_value}, Ref{Int32}), v, out_bool)
+
+"""
+    dj_value_get_int(v, out_int)
+
+`dj_status dj_value_get_int(const dj_value *v, int64_t *out_int)`
+
+DJ_VALUE_INT (and DJ_VALUE_BOOL as 0/1).
+"""
+dj_value_get_int(v, out_int) =
+    ccall((:dj_value_get_int, libdatajoint), Cint, (Ptr{dj_value}, Ref{Int64}), v, out_int)
+
+"""
+    dj_value_get_float(v, out_float)
+
+`dj_status dj_value_get_float(const dj_value *v, double *out_float)`
+
+DJ_VALUE_FLOAT, DJ_VALUE_INT, and real 1×1 double/single arrays (MATLAB's scalars).
+"""
+dj_value_get_float(v, out_float) =
+    ccall((:dj_value_get_float, libdatajoint), Cint, (Ptr{dj_value}, Ref{Cdouble}), v, out_float)
+
+"""
+    dj_value_get_complex(v, out_re, out_im)
+
+`dj_status dj_value_get_complex(const dj_value *v, double *out_re, double *out_im)`
+"""
+dj_value_get_complex(v, out_re, out_im) =
+    ccall((:dj_value_get_complex, libdatajoint), Cint, (Ptr{dj_value}, Ref{Cdouble}, Ref{Cdouble}), v, out_re, out_im)
+
+"""
+    dj_value_get_string(v, out_data, out_len)
+
+`dj_status dj_value_get_string(const dj_value *v, const char **out_data, size_t *out_len)`
+
+The UTF-8 bytes (not NUL-terminated) of DJ_VALUE_STRING or DJ_VALUE_DECIMAL, borrowed.
+"""
+dj_value_get_string(v, out_data, out_len) =
+    ccall((:dj_value_get_string, libdatajoint), Cint, (Ptr{dj_value}, Ref{Ptr{UInt8}}, Ref{Csize_t}), v, out_data, out_len)
+
+"""
+    dj_value_get_bytes(v, out_data, out_len)
+
+`dj_status dj_value_get_bytes(const dj_value *v, const void **out_data, size_t *out_len)`
+
+The bytes of DJ_VALUE_BYTES, or the little-endian bytes of DJ_VALUE_BIGINT, borrowed.
+"""
+dj_value_get_bytes(v, out_data, out_len) =
+    ccall((:dj_value_get_bytes, libdatajoint), Cint, (Ptr{dj_value}, Ref{Ptr{Cvoid}}, Ref{Csize_t}), v, out_data, out_len)
+
+"""
+    dj_value_get_temporal(v, out_value)
+
+`dj_status dj_value_get_temporal(const dj_value *v, int64_t *out_value)`
+
+DJ_VALUE_DATE (days), DJ_VALUE_TIME and DJ_VALUE_DATETIME (µs) as one integer.
+"""
+dj_value_get_temporal(v, out_value) =
+    ccall((:dj_value_get_temporal, libdatajoint), Cint, (Ptr{dj_value}, Ref{Int64}), v, out_value)
+
+"""
+    dj_value_get_uuid(v, out_bytes16)
+
+`dj_status dj_value_get_uuid(const dj_value *v, const uint8_t **out_bytes16)`
+
+The 16 bytes of a DJ_VALUE_UUID, borrowed.
+"""
+dj_value_get_uuid(v, out_bytes16) =
+    ccall((:dj_value_get_uuid, libdatajoint), Cint, (Ptr{dj_value}, Ref{Ptr{UInt8}}), v, out_bytes16)
+
+"""
+    dj_value_len(v)
+
+`size_t dj_value_len(const dj_value *v)`
+
+Number of items: of a tuple/list/set/cell/object array, entries of a dict, elements of a struct array, fields of a record; 0 for anything else.
+"""
+dj_value_len(v) =
+    ccall((:dj_value_len, libdatajoint), Csize_t, (Ptr{dj_value},), v)
+
+"""
+    dj_value_item(v, i)
+
+`const dj_value *dj_value_item(const dj_value *v, size_t i)`
+
+Item `i` (borrowed): of a sequence or cell (column-major), the value of dict entry `i`, or field `i` of a record. NULL when out of range or not a container.
+"""
+dj_value_item(v, i) =
+    ccall((:dj_value_item, libdatajoint), Ptr{dj_value}, (Ptr{dj_value}, Csize_t), v, i)
+
+"""
+    dj_value_dict_key(v, i)
+
+`const dj_value *dj_value_dict_key(const dj_value *v, size_t i)`
+
+The key of dict entry `i` (borrowed), or NULL.
+"""
+dj_value_dict_key(v, i) =
+    ccall((:dj_value_dict_key, libdatajoint), Ptr{dj_value}, (Ptr{dj_value}, Csize_t), v, i)
+
+"""
+    dj_value_shape(v, out_ndim, out_shape)
+
+`dj_status dj_value_shape(const dj_value *v, int32_t *out_ndim, const int64_t **out_shape)`
+
+The shape of an array, cell, object array or struct array (borrowed extents).
+"""
+dj_value_shape(v, out_ndim, out_shape) =
+    ccall((:dj_value_shape, libdatajoint), Cint, (Ptr{dj_value}, Ref{Int32}, Ref{Ptr{Int64}}), v, out_ndim, out_shape)
+
+"""
+    dj_value_array(v, out_array)
+
+`dj_status dj_value_array(const dj_value *v, struct dj_blob_array *out_array)`
+
+A view of a DJ_VALUE_ARRAY: the decoded buffer itself, no copy.
+"""
+dj_value_array(v, out_array) =
+    ccall((:dj_value_array, libdatajoint), Cint, (Ptr{dj_value}, Ref{dj_blob_array}), v, out_array)
+
+"""
+    dj_value_sparse(v, out_sparse)
+
+`dj_status dj_value_sparse(const dj_value *v, struct dj_blob_sparse *out_sparse)`
+
+A view of a DJ_VALUE_SPARSE.
+"""
+dj_value_sparse(v, out_sparse) =
+    ccall((:dj_value_sparse, libdatajoint), Cint, (Ptr{dj_value}, Ref{dj_blob_sparse}), v, out_sparse)
+
+"""
+    dj_value_field_count(v)
+
+`size_t dj_value_field_count(const dj_value *v)`
+
+Number of fields of a struct array or record; 0 otherwise.
+"""
+dj_value_field_count(v) =
+    ccall((:dj_value_field_count, libdatajoint), Csize_t, (Ptr{dj_value},), v)
+
+"""
+    dj_value_field_name(v, i, out_name, out_len)
+
+`dj_status dj_value_field_name(const dj_value *v, size_t i, const char **out_name, size_t *out_len)`
+
+Name of field `i` of a struct array or record (UTF-8, not NUL-terminated, borrowed).
+"""
+dj_value_field_name(v, i, out_name, out_len) =
+    ccall((:dj_value_field_name, libdatajoint), Cint, (Ptr{dj_value}, Csize_t, Ref{Ptr{UInt8}}, Ref{Csize_t}), v, i, out_name, out_len)
+
+"""
+    dj_value_struct_get(v, elem, field)
+
+`const dj_value *dj_value_struct_get(const dj_value *v, size_t elem, size_t field)`
+
+Field `field` (index) of element `elem` (column-major) of a struct array (borrowed), or NULL.
+"""
+dj_value_struct_get(v, elem, field) =
+    ccall((:dj_value_struct_get, libdatajoint), Ptr{dj_value}, (Ptr{dj_value}, Csize_t, Csize_t), v, elem, field)
+
+"""
+    dj_value_pack(v, buf, len, out_needed)
+
+`dj_status dj_value_pack(const dj_value *v, void *buf, size_t len, size_t *out_needed)`
+
+Pack a value into DataJoint blob bytes (`mYm` when MATLAB can read it, `dj0` otherwise; compressed when that pays). Copies into `buf` when `len` suffices; `out_needed` gets the size.
+"""
+dj_value_pack(v, buf, len, out_needed) =
+    ccall((:dj_value_pack, libdatajoint), Cint, (Ptr{dj_value}, Ptr{Cvoid}, Csize_t, Ref{Csize_t}), v, buf, len, out_needed)
+
+"""
+    dj_value_unpack(data, len, out_value)
+
+`dj_status dj_value_unpack(const void *data, size_t len, dj_value **out_value)`
+
+Unpack DataJoint blob bytes (mYm or dj0, compressed or not) into an owned value.
+"""
+dj_value_unpack(data, len, out_value) =
+    ccall((:dj_value_unpack, libdatajoint), Cint, (Ptr{Cvoid}, Csize_t, Ref{Ptr{dj_value}}), data, len, out_value)
+
+"""
+    dj_row_set_value(row, name, value)
+
+`dj_status dj_row_set_value(dj_row *row, const char *name, const dj_value *value)`
+
+Set a `<blob>` attribute to a value tree (copied; the caller keeps and frees `value`).
+"""
+dj_row_set_value(row, name, value) =
+    ccall((:dj_row_set_value, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Ptr{dj_value}), row, name, value)
+
+"""
+    dj_row_set_attachment(row, name, filename, data, len)
+
+`dj_status dj_row_set_attachment(dj_row *row, const char *name, const char *filename, const void *data, size_t len)`
+
+Set an `<attach>` attribute to a file given by its name and content (copied). A path to a file is set with `dj_row_set_string`.
+"""
+dj_row_set_attachment(row, name, filename, data, len) =
+    ccall((:dj_row_set_attachment, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring, Ptr{Cvoid}, Csize_t), row, name, filename, data, len)
+
+"""
+    dj_result_value(result, col, row, out_value)
+
+`dj_status dj_result_value(const dj_result *result, size_t col, size_t row, const dj_value **out_value)`
+
+The `<blob>` value in column `col`, row `row` of a result, borrowed from the result (valid until it is freed). DJ_E_NOT_FOUND when NULL; DJ_E_TYPE when the column is not a blob.
+"""
+dj_result_value(result, col, row, out_value) =
+    ccall((:dj_result_value, libdatajoint), Cint, (Ptr{dj_result}, Csize_t, Csize_t, Ref{Ptr{dj_value}}), result, col, row, out_value)
+
 
 # -------------------------------------------------------------------------------- loading
 

@@ -88,7 +88,7 @@ function _with_fetch_opts(f, attributes, order_by, limit, offset)
                                      length(ptrs),
                                      ob === nothing ? Ptr{UInt8}(C_NULL) : pointer(ob),
                                      limit === nothing ? Int64(-1) : Int64(limit),
-                                     Int64(offset)))
+                                     Int64(offset), o.raw, o.download_path))
         f(opts)
     end
     return result
@@ -120,7 +120,8 @@ The matching rows as a `NamedTuple` of column vectors (options as for
 [`fetch_result`](@ref)). Element types by attribute type: `Bool`; `Int8`…`Int64`; `Float32`,
 `Float64`; `String` (char, varchar, enum, decimal, json); `Vector{UInt8}` (bytes); `Date`;
 `DateTime` (truncated to milliseconds; `exact_datetimes = true` gives `DateTimeMicros` with
-the stored microseconds); `UUID`; [`NpyRef`](@ref) for `<npy@>` attributes (no data is read).
+the stored microseconds); `UUID`; [`NpyRef`](@ref) for `<npy@>` attributes (no data is read);
+`Any` for `<blob>` attributes (each value converted by [`from_dj_value`](@ref)).
 A column with NULLs is a `Vector{Union{Missing,T}}` with `missing` for NULL.
 """
 function Base.fetch(t::Table; exact_datetimes::Bool=false, attributes=nothing, order_by=nothing,
@@ -265,6 +266,13 @@ function _column_values(r::Result, col::Int, cv::Lib.dj_column_view, exact_datet
     data = cv.data
     if kind == Lib.DJ_KIND_JSON && cv.type_name != C_NULL && _is_npy_type(unsafe_string(cv.type_name))
         return _collect_column(k -> npyref(r, col, k), NpyRef, n, valid)
+    elseif kind == Lib.DJ_KIND_BLOB
+        # one borrowed `const dj_value*` per row, copied into Julia values
+        p = Ptr{Ptr{Lib.dj_value}}(data)
+        return _collect_column(Any, n, valid) do k
+            q = unsafe_load(p, k)
+            q == C_NULL ? missing : from_dj_value(q; exact_datetimes)
+        end
     elseif kind == Lib.DJ_KIND_BOOL
         p = Ptr{UInt8}(data)
         return _collect_column(k -> unsafe_load(p, k) != 0x00, Bool, n, valid)

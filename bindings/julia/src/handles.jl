@@ -399,6 +399,10 @@ _is_npy_type(type::AbstractString) = startswith(type, "<npy")
 # Names of the table's `<npy@…>` attributes.
 _npy_attributes(t::Table) = Set{String}(a.name for a in _heading(t) if _is_npy_type(a.type))
 
+# Names of the table's `<blob>` attributes (values are dj_value trees, DJ_KIND_BLOB).
+_is_blob_attr(a) = a.kind == Lib.DJ_KIND_BLOB || startswith(a.type, "<blob")
+_blob_attributes(t::Table) = Set{String}(a.name for a in _heading(t) if _is_blob_attr(a))
+
 # `show` must not throw: a handle whose connection was closed may refuse to answer.
 _shown(f, x) = x.ptr == C_NULL ? "closed" : (try repr(f(x)) catch; "?" end)
 

@@ -17,7 +17,7 @@ types). Returns the number of rows written (0 if skipped as a duplicate).
 function insert1!(t::Table, row::Union{NamedTuple,AbstractDict};
                   skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false)
     opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace))
-    r = _build_row(row, _npy_attributes(t))
+    r = _build_row(row, _npy_attributes(t), _blob_attributes(t))
     try
         n = Ref{UInt64}(0)
         GC.@preserve t r opts @dj_check Lib.dj_table_insert1(t.ptr, r.ptr, opts, n)
@@ -39,13 +39,14 @@ of rows written.
   strings and `Symbol`s (also parsed for date, datetime, uuid, decimal, json and enum
   attributes), `Date`, `DateTime`, `DateTimeMicros`, `UUID`, `DataJoint.Decimal`,
   `DataJoint.JSONText`, `Vector{UInt8}` (bytes) and arrays or `NpyArray`s for `<npy@>`
-  attributes.
+  attributes; for `<blob>` attributes any value [`to_dj_value`](@ref) converts (arrays,
+  strings, numbers, dicts, tuples, NamedTuples as structs, …), `missing`/`nothing` for NULL.
 - **Columnar path**: `columns` is a `NamedTuple` of equally long vectors, one per attribute.
   Element types: `Bool`, `Int8`…`Int64`, `UInt64` (sent as `DJ_KIND_UINT64`: the whole range
   for native `bigint unsigned` attributes, range-checked for the others; other integers are sent
   as `Int64`, range-checked by the library), `Float32`, `Float64` (other reals as `Float64`), strings/`Symbol`s, `Date`,
   `DateTime`, `DateTimeMicros`, `UUID`, `Decimal`, `JSONText`, byte vectors, arrays (for
-  `<npy@>` attributes). A `Vector{Union{Missing,T}}` (or `nothing` elements) marks NULLs.
+  `<npy@>` attributes), any `to_dj_value` value for `<blob>` attributes (`DJ_KIND_BLOB`). A `Vector{Union{Missing,T}}` (or `nothing` elements) marks NULLs.
 
 Options: `skip_duplicates` skips rows whose primary key exists; `replace` replaces them;
 `ignore_extra_fields` ignores names that are not attributes instead of failing.
@@ -57,10 +58,11 @@ function Base.insert!(t::Table, rows::AbstractVector;
                       skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false)
     opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace))
     npy = _npy_attributes(t)
+    blob = _blob_attributes(t)
     built = Row[]
     try
         for r in rows
-            push!(built, _build_row(r, npy))
+            push!(built, _build_row(r, npy, blob))
         end
         ptrs = Ptr{Lib.dj_row}[r.ptr for r in built]
         n = Ref{UInt64}(0)
@@ -78,24 +80,29 @@ function Base.insert!(t::Table, columns::NamedTuple;
     keep = Any[]
     descs = Lib.dj_column_in[]
     nrows = -1
-    for (k, v) in pairs(columns)
-        nm = _attr_name(k)
-        v isa AbstractVector ||
-            throw(_invalid_arg("column '$nm' must be a vector, not a $(typeof(v)) (insert1! inserts one row)"))
-        if nrows < 0
-            nrows = length(v)
-        elseif length(v) != nrows
-            throw(_invalid_arg("column '$nm' has $(length(v)) values, the first column has $nrows"))
+    try
+        for (k, v) in pairs(columns)
+            nm = _attr_name(k)
+            v isa AbstractVector ||
+                throw(_invalid_arg("column '$nm' must be a vector, not a $(typeof(v)) (insert1! inserts one row)"))
+            if nrows < 0
+                nrows = length(v)
+            elseif length(v) != nrows
+                throw(_invalid_arg("column '$nm' has $(length(v)) values, the first column has $nrows"))
+            end
+            attr = findfirst(a -> a.name == nm, heading)
+            push!(keep, nm)
+            push!(descs, _column_in(nm, v, attr === nothing ? nothing : heading[attr], keep))
         end
-        attr = findfirst(a -> a.name == nm, heading)
-        push!(keep, nm)
-        push!(descs, _column_in(nm, v, attr === nothing ? nothing : heading[attr], keep))
+        n = Ref{UInt64}(0)
+        GC.@preserve t keep descs opts begin
+            @dj_check Lib.dj_table_insert_columns(t.ptr, descs, length(descs), max(nrows, 0), opts, n)
+        end
+        return Int(n[])
+    finally
+        # <blob> value trees are read during the call only
+        foreach(x -> x isa _OwnedValue && close(x), keep)
     end
-    n = Ref{UInt64}(0)
-    GC.@preserve t keep descs opts begin
-        @dj_check Lib.dj_table_insert_columns(t.ptr, descs, length(descs), max(nrows, 0), opts, n)
-    end
-    return Int(n[])
 end
 
 # --------------------------------------------------------------------------- columnar buffers
@@ -166,6 +173,18 @@ function _column_in(name::String, v::AbstractVector, attr::Union{Nothing,Attribu
     vptr = validity === nothing ? Ptr{UInt8}(C_NULL) : pointer(validity)
     T = _value_type(v)
     isnpy = attr !== nothing && _is_npy_type(attr.type)
+    if attr !== nothing && _is_blob_attr(attr)
+        # One owned `dj_value*` per row (NULL for missing/nothing), freed after the insert.
+        ptrs = fill(Ptr{Lib.dj_value}(C_NULL), n)
+        for (i, x) in enumerate(v)
+            if !_isnull(x)
+                o = _OwnedValue(to_dj_value(x))
+                push!(keep, o)
+                ptrs[i] = o.ptr
+            end
+        end
+        return fixed(Lib.DJ_KIND_BLOB, ptrs)
+    end
 
     fixed(kind, buf) = (push!(keep, buf); Lib.dj_column_in(pointer(name), kind, _ptr_or_null(buf), C_NULL, vptr))
     function var(kind, bytes_of)

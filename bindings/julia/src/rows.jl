@@ -14,6 +14,7 @@
 #   Decimal, JSONText                dj_row_set_decimal / dj_row_set_json
 #   AbstractVector{UInt8}            dj_row_set_bytes         bytes (for an <npy@> attribute: a uint8 array)
 #   AbstractArray, NpyArray          dj_row_set_array         <npy@> (order rule in arrays.jl)
+#   any value but missing/nothing    dj_row_set_value         <blob> (to_dj_value, blob.jl)
 
 """
     Row
@@ -55,13 +56,18 @@ _row_pairs(x::NamedTuple) = pairs(x)
 _row_pairs(x::AbstractDict) = pairs(x)
 _row_pairs(x) = throw(_invalid_arg("a row must be a NamedTuple or an AbstractDict, not $(typeof(x))"))
 
-# A Row with the values of `values`; `npy` are the names of <npy@> attributes (or nothing).
-function _build_row(values, npy::Union{Nothing,Set{String}})
+# A Row with the values of `values`; `npy` and `blob` are the names of the <npy@> and <blob>
+# attributes (or nothing).
+function _build_row(values, npy::Union{Nothing,Set{String}}, blob::Union{Nothing,Set{String}}=nothing)
     row = Row()
     try
         for (k, v) in _row_pairs(values)
             nm = _attr_name(k)
-            _set_value!(row, nm, v, npy !== nothing && nm in npy)
+            if blob !== nothing && nm in blob && !_isnull(v)
+                _set_blob!(row, nm, v)
+            else
+                _set_value!(row, nm, v, npy !== nothing && nm in npy)
+            end
         end
     catch
         close(row)
@@ -134,6 +140,17 @@ _set_value!(row::Row, name::String, v::NpyArray, ::Bool) = _set_array!(row, name
 
 function _set_value!(::Row, name::String, v, ::Bool)
     throw(_type_error("attribute '$name': cannot store a value of type $(typeof(v))"))
+end
+
+# A <blob> attribute: the row copies the value tree, which is freed at once.
+function _set_blob!(row::Row, name::String, v)
+    p = to_dj_value(v)
+    try
+        GC.@preserve row @dj_check Lib.dj_row_set_value(row.ptr, name, p)
+    finally
+        Lib.dj_value_free(p)
+    end
+    return nothing
 end
 
 # The row borrows the array's buffer until it is inserted or freed: keep the descriptor.

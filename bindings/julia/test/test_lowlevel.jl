@@ -8,9 +8,12 @@
     @test io[].struct_size == sizeof(Lib.dj_insert_opts) == 8
     fo = Ref(Lib.dj_fetch_opts())
     @test Lib.dj_fetch_opts_init(fo) == Lib.DJ_OK
-    @test fo[].struct_size == sizeof(Lib.dj_fetch_opts) == 48
+    @test fo[].struct_size == sizeof(Lib.dj_fetch_opts) == 64
     @test fo[].limit == -1
     @test fo[].attributes == C_NULL
+    @test fieldoffset(Lib.dj_fetch_opts, 7) == 48         # raw (ABI 0.3)
+    @test fieldoffset(Lib.dj_fetch_opts, 8) == 56         # download_path (ABI 0.3)
+    @test fo[].raw == 0 && fo[].download_path == C_NULL
     @test sizeof(Lib.dj_attr_info) == 40
     @test sizeof(Lib.dj_column_in) == 40
     @test fieldoffset(Lib.dj_column_in, 3) == 16          # data after name and kind (+ padding)
@@ -21,6 +24,11 @@
     @test sizeof(Lib.dj_array_view) == 72
     @test fieldoffset(Lib.dj_array_view, 9) == 56         # release
     @test isbitstype(Lib.dj_array_view) && isbitstype(Lib.dj_column_in)
+    @test sizeof(Lib.dj_blob_array) == 56
+    @test fieldoffset(Lib.dj_blob_array, 4) == 16         # shape after class_id, is_complex, ndim
+    @test fieldoffset(Lib.dj_blob_array, 8) == 48         # imag
+    @test sizeof(Lib.dj_blob_sparse) == 96
+    @test fieldoffset(Lib.dj_blob_sparse, 6) == 40        # values
 end
 
 @testset "NULL handles are reported, not dereferenced" begin
@@ -123,15 +131,15 @@ end
     @test Lib.dj_fetch_opts_init(fo) == Lib.DJ_OK
     o = fo[]
     res = Ref{Ptr{Lib.dj_result}}(C_NULL)
-    bad_n = Ref(Lib.dj_fetch_opts(o.struct_size, C_NULL, 2, C_NULL, -1, 0))    # attributes NULL
+    bad_n = Ref(Lib.dj_fetch_opts(o.struct_size, C_NULL, 2, C_NULL, -1, 0, 0, C_NULL))    # attributes NULL
     @test Lib.dj_table_fetch(item, bad_n, res) == Lib.DJ_E_INVALID_ARG
     @test res[] == C_NULL
-    bad_size = Ref(Lib.dj_fetch_opts(4, C_NULL, 0, C_NULL, -1, 0))
+    bad_size = Ref(Lib.dj_fetch_opts(4, C_NULL, 0, C_NULL, -1, 0, 0, C_NULL))
     @test Lib.dj_table_fetch(item, bad_size, res) == Lib.DJ_E_INVALID_ARG
     attr = "label"
     names = [pointer(attr)]
     GC.@preserve attr names begin
-        ok = Ref(Lib.dj_fetch_opts(o.struct_size, pointer(names), 1, C_NULL, -1, 0))
+        ok = Ref(Lib.dj_fetch_opts(o.struct_size, pointer(names), 1, C_NULL, -1, 0, 0, C_NULL))
         @test Lib.dj_table_fetch(item, ok, res) == Lib.DJ_OK
     end
     @test Lib.dj_result_nrows(res[]) == 3

@@ -434,3 +434,184 @@ end
     @test code_of(() -> DataJoint.DateTimeMicros("yesterday")) == Lib.DJ_E_INVALID_ARG
     @test DataJoint.json_string(Dict("a" => [1, "x\"y", nothing, true])) == "{\"a\":[1,\"x\\\"y\",null,true]}"
 end
+
+# ------------------------------------------------------------------------------ <blob> values
+# The Julia ↔ dj_value mapping (src/blob.jl, README "Blobs"), without and with a database
+# (bindings/cpp/tests/test_blob.cpp).
+
+"Julia value → owned dj_value → Julia value (the tree is freed)."
+function blob_roundtrip(x; exact_datetimes=false)
+    p = DataJoint.to_dj_value(x)
+    try
+        return DataJoint.from_dj_value(p; exact_datetimes=exact_datetimes)
+    finally
+        Lib.dj_value_free(p)
+    end
+end
+
+"The DJ_VALUE_* type of the tree of `x`."
+function blob_type(x)
+    p = DataJoint.to_dj_value(x)
+    try
+        return Lib.dj_value_type(p)
+    finally
+        Lib.dj_value_free(p)
+    end
+end
+
+@testset "<blob> mapping: scalars and strings" begin
+    @test blob_type(nothing) == Lib.DJ_VALUE_NONE
+    @test blob_roundtrip(nothing) === nothing
+    @test blob_type(true) == Lib.DJ_VALUE_BOOL
+    @test blob_roundtrip(true) === true
+    @test blob_type(42) == Lib.DJ_VALUE_INT
+    @test blob_roundtrip(-42) === -42
+    @test blob_type(big(2)^70) == Lib.DJ_VALUE_BIGINT
+    @test blob_roundtrip(big(2)^70) == big(2)^70
+    @test blob_roundtrip(-big(2)^70 - 1) == -big(2)^70 - 1
+    @test blob_type(2.5) == Lib.DJ_VALUE_FLOAT
+    @test blob_roundtrip(2.5) === 2.5
+    @test blob_type(1.0 - 2.0im) == Lib.DJ_VALUE_COMPLEX
+    @test blob_roundtrip(1.0 - 2.0im) === 1.0 - 2.0im
+    @test blob_type("Grüße 🎉") == Lib.DJ_VALUE_STRING
+    @test blob_roundtrip("Grüße 🎉") == "Grüße 🎉"
+    @test blob_roundtrip("") == ""
+    @test blob_roundtrip(:sym) == "sym"
+    # other numeric scalars are MATLAB scalars: 1×1 arrays of their class
+    @test blob_type(Float32(1.5)) == Lib.DJ_VALUE_ARRAY
+    @test blob_roundtrip(Float32(1.5)) == fill(Float32(1.5), 1, 1)
+    @test blob_roundtrip(UInt16(7)) isa Matrix{UInt16}
+    @test only(blob_roundtrip(Int8(-3))) === Int8(-3)
+    dec = blob_roundtrip(DataJoint.Decimal("-12.50"))
+    @test dec isa DataJoint.Decimal && parse(Float64, dec.text) == -12.5
+    @test blob_roundtrip(UUID("123e4567-e89b-12d3-a456-426614174000")) == UUID("123e4567-e89b-12d3-a456-426614174000")
+    @test blob_roundtrip(Date(2024, 2, 29)) == Date(2024, 2, 29)
+    @test blob_roundtrip(Dates.Time(12, 34, 56, 789)) == Dates.Time(12, 34, 56, 789)
+    @test blob_roundtrip(DateTime(2024, 2, 29, 12, 34, 56, 789)) == DateTime(2024, 2, 29, 12, 34, 56, 789)
+    dtm = DataJoint.DateTimeMicros("2024-02-29 12:34:56.123456")
+    @test blob_roundtrip(dtm; exact_datetimes=true) == dtm
+    @test code_of(() -> DataJoint.to_dj_value(r"no blob")) == Lib.DJ_E_TYPE
+end
+
+@testset "<blob> mapping: arrays keep shape, class and column-major order" begin
+    for T in (Float64, Float32, Int8, UInt8, Int16, UInt16, Int32, UInt32, Int64, UInt64)
+        A = T.(reshape(0:23, 2, 3, 4))
+        B = blob_roundtrip(A)
+        @test B isa Array{T,3}
+        @test B == A
+    end
+    v = [1.0, 2.0, 3.0]
+    @test blob_roundtrip(v) == v && blob_roundtrip(v) isa Vector{Float64}   # 1-d stays 1-d
+    mask = Bool[1 0; 1 1]
+    @test blob_roundtrip(mask) == mask && blob_roundtrip(mask) isa Matrix{Bool}
+    @test blob_roundtrip(BitArray(mask)) == mask
+    C = ComplexF64[1+2im 3-4im; 5im -6]
+    @test blob_roundtrip(C) == C && blob_roundtrip(C) isa Matrix{ComplexF64}
+    @test blob_roundtrip(ComplexF32[1+1im, 2]) isa Vector{ComplexF32}
+    @test blob_roundtrip(zeros(0, 0)) == zeros(0, 0)
+    @test blob_roundtrip(1:4) == [1, 2, 3, 4]                  # any AbstractArray is copied
+    @test blob_roundtrip(Float16[1, 2]) == [1.0, 2.0]           # other reals as double
+    # the array view of a dj_value: shape and class as stored
+    p = DataJoint.to_dj_value(reshape(Int32.(1:6), 2, 3))
+    try
+        a = Ref(Lib.dj_blob_array())
+        @test Lib.dj_value_array(p, a) == Lib.DJ_OK
+        @test a[].class_id == Lib.DJ_CLASS_INT32 && a[].ndim == 2 && a[].length == 6
+        @test unsafe_load(a[].shape, 1) == 2 && unsafe_load(a[].shape, 2) == 3
+        @test unsafe_load(Ptr{Int32}(a[].real), 2) == 2           # column-major: A[2, 1]
+    finally
+        Lib.dj_value_free(p)
+    end
+    # MATLAB char arrays (UTF-16) come back as strings
+    s = "héllo"
+    p = Ref{Ptr{Lib.dj_value}}(C_NULL)
+    @test Lib.dj_value_new_char(s, sizeof(s), p) == Lib.DJ_OK
+    try
+        @test DataJoint.from_dj_value(p[]) == "héllo"
+    finally
+        Lib.dj_value_free(p[])
+    end
+end
+
+@testset "<blob> mapping: containers, structs and cells" begin
+    @test blob_type(Any[1, "two"]) == Lib.DJ_VALUE_LIST
+    @test blob_roundtrip(Any[1, "two", Any[]]) == Any[1, "two", Any[]]
+    @test blob_roundtrip(["a", "b"]) == Any["a", "b"]
+    @test blob_type((1, "x")) == Lib.DJ_VALUE_TUPLE
+    @test blob_roundtrip((1, "x", nothing)) == (1, "x", nothing)
+    @test blob_type(Set([1, 2])) == Lib.DJ_VALUE_SET
+    @test blob_roundtrip(Set([1, 2])) == Set{Any}([1, 2])
+    d = Dict("a" => [1.0 2.0], "b" => Dict("c" => nothing), "n" => 3)
+    @test blob_type(d) == Lib.DJ_VALUE_DICT
+    back = blob_roundtrip(d)
+    @test back isa Dict{Any,Any}
+    @test back["a"] == [1.0 2.0] && back["b"] == Dict{Any,Any}("c" => nothing) && back["n"] === 3
+    # NamedTuples are MATLAB structs; arrays of them struct arrays of the same shape
+    @test blob_type((a=1.0, b="x")) == Lib.DJ_VALUE_STRUCT
+    st = blob_roundtrip((a=1.0, b="x"))
+    @test size(st) == (1, 1) && st[1].a === 1.0 && st[1].b == "x"
+    sa = [(a=1, b=[1.0, 2.0]) (a=2, b=[3.0])]
+    back = blob_roundtrip(sa)
+    @test size(back) == (1, 2) && back[2].a === 2 && back[1].b == [1.0, 2.0]
+    @test code_of(() -> DataJoint.to_dj_value([(a=1,), (b=2,)])) == Lib.DJ_E_INVALID_ARG
+    # other arrays of N ≠ 1 dimensions are cells
+    cell = Matrix{Any}(undef, 2, 2)
+    cell[1, 1], cell[1, 2], cell[2, 1], cell[2, 2] = "c", 1.5, nothing, Any["nested"]
+    @test blob_type(cell) == Lib.DJ_VALUE_CELL
+    back = blob_roundtrip(cell)
+    @test back isa Matrix{Any} && size(back) == (2, 2)
+    @test back[1, 1] == "c" && back[1, 2] === 1.5 && back[2, 1] === nothing && back[2, 2] == Any["nested"]
+end
+
+@testset "<blob> bytes: pack and unpack" begin
+    x = Dict("m" => reshape(collect(1.0:6.0), 2, 3), "s" => "text", "l" => Any[1, 2.5])
+    b = DataJoint.pack_blob(x)
+    @test b isa Vector{UInt8} && !isempty(b)
+    y = DataJoint.unpack_blob(b)
+    @test y["m"] == x["m"] && y["s"] == "text" && y["l"] == Any[1, 2.5]
+    @test DataJoint.unpack_blob(DataJoint.pack_blob([1.0 2.0; 3.0 4.0])) == [1.0 2.0; 3.0 4.0]
+    @test code_of(() -> DataJoint.unpack_blob(UInt8[1, 2, 3])) != Lib.DJ_OK
+end
+
+@testset "<blob> attributes: row and columnar inserts, fetch" begin
+    with_db() do conn, s, dir
+        t = declare(s, "BlobRec", :manual, """
+            rec_id : int32
+            ---
+            v = null : <blob>
+        """)
+        @test DataJoint.attributes(t)[2].kind == Lib.DJ_KIND_BLOB
+        values = Any[reshape(collect(0.5:0.5:6.0), 2, 3, 2), Dict("k" => Any[1, "two"]), "a str",
+                     (a=Int32[5, 6], b="x"), Any["c" 1.5]]
+        for (i, x) in enumerate(values)
+            insert1!(t, (rec_id=Int32(i), v=x))
+        end
+        insert1!(t, (rec_id=Int32(0), v=missing))
+        insert!(t, (rec_id=Int32[10, 11, 12], v=Any[[1.0, 2.0], missing, Dict("n" => nothing)]))
+        insert!(t, [(rec_id=Int32(20), v=UInt8[1, 2, 250]), (rec_id=Int32(21), v=nothing)])
+        got = fetch(t; order_by="rec_id")
+        @test got.rec_id == Int32[0, 1, 2, 3, 4, 5, 10, 11, 12, 20, 21]
+        v = got.v
+        @test v isa Vector{Any}
+        @test v[1] === missing && v[8] === missing && v[11] === missing
+        @test v[2] == values[1] && v[2] isa Array{Float64,3}
+        @test v[3] == Dict{Any,Any}("k" => Any[1, "two"])
+        @test v[4] == "a str"
+        @test size(v[5]) == (1, 1) && v[5][1].a == Int32[5, 6] && v[5][1].b == "x"
+        @test v[6] == Any["c" 1.5]
+        @test v[7] == [1.0, 2.0]
+        @test v[9] == Dict{Any,Any}("n" => nothing)
+        @test v[10] == UInt8[1, 2, 250] && v[10] isa Vector{UInt8}
+        row1 = fetch1(restrict(t, "rec_id = 1"))
+        @test row1.v == values[1]
+        DataJoint.with(DataJoint.fetch_result(t; order_by="rec_id")) do r
+            @test DataJoint.blob_value(r, "v", 2) == values[1]
+            @test DataJoint.blob_value(r, 2, 4) == "a str"
+            @test code_of(() -> DataJoint.blob_value(r, "v", 1)) == Lib.DJ_E_NOT_FOUND
+            @test code_of(() -> DataJoint.blob_value(r, "rec_id", 1)) == Lib.DJ_E_TYPE
+        end
+        # a value with no <blob> representation is refused before anything is written
+        @test code_of(() -> insert1!(t, (rec_id=Int32(99), v=r"x"))) == Lib.DJ_E_TYPE
+        @test count(restrict(t, "rec_id = 99")) == 0
+    end
+end
