@@ -1319,3 +1319,130 @@ fn blob_interop_with_datajoint_python() {
         }
     }
 }
+
+/// `<blob>`, `<blob@>`, `<hash@>` and `<attach@>` rows on a shared server and store with
+/// DataJoint Python 2.3.5: it reads ours value by value, its rows with equal bytes share our
+/// objects, and we read its rows.
+#[test]
+fn hash_codecs_interop_with_datajoint_python() {
+    let Some(python) = std::env::var_os("DJ_TEST_PYTHON") else {
+        assert!(
+            !ci(),
+            "CI must run the hash codec interop test: set DJ_TEST_PYTHON"
+        );
+        return;
+    };
+    for b in support::backends().into_iter().filter(|b| b != "duckdb") {
+        let env = file_env(&b);
+        let s = env.conn.schema(&env.schema, true).unwrap();
+        let t = s
+            .declare(
+                "Doc",
+                Tier::Manual,
+                "id : int32\n---\nmeta : <blob>\nraw = null : <blob@main>\nh : <hash@main>\natt2 = null : <attach@main>",
+            )
+            .unwrap();
+        let x = NdArray::from_slice(vec![2, 3], &[0.0f64, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let meta = BlobValue::Dict(vec![
+            (
+                BlobValue::Str("name".into()),
+                BlobValue::Str("mouse ✓".into()),
+            ),
+            (BlobValue::Str("x".into()), BlobValue::Array(x.clone())),
+        ]);
+        t.insert1(
+            &Row::new()
+                .with("id", 1i64)
+                .with("meta", Value::Blob(Arc::new(meta.clone())))
+                .with("raw", Value::Blob(Arc::new(BlobValue::Array(x.clone()))))
+                .with("h", Value::Bytes(b"raw bytes".to_vec()))
+                .with(
+                    "att2",
+                    Value::attachment("data.bin", bytes::Bytes::from_static(b"\0\x01\x02")),
+                ),
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(hash_objects(&env).len(), 3);
+        let dl = env._dir.path().join("py-downloads");
+        std::fs::create_dir_all(&dl).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hash_interop.py");
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .args([
+                &b,
+                &env.schema,
+                env.store_dir.to_str().unwrap(),
+                dl.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{b}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let last = stdout.lines().last().unwrap_or_default();
+        assert!(
+            last.ends_with(" 0 failed"),
+            "{b}: DataJoint Python disagrees:\n{stdout}"
+        );
+        // row 2 has our bytes: no new objects; row 3 adds its own (on MariaDB the reference
+        // writes only <hash@> there: see the script)
+        let full = b == "postgresql";
+        assert_eq!(
+            hash_objects(&env).len(),
+            if full { 6 } else { 4 },
+            "{b}: equal bytes were not shared"
+        );
+        let ours_dl = env._dir.path().join("ours-downloads");
+        let rs = t
+            .fetch(&FetchOptions {
+                order_by: Some("id".into()),
+                download_path: Some(ours_dl.to_str().unwrap().into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(rs.nrows, 3);
+        assert_eq!(*blob_at(&rs, "meta", 1).unwrap(), meta, "{b}");
+        assert_eq!(
+            rs.column("h").unwrap().value(2),
+            Value::Bytes(b"py bytes".to_vec())
+        );
+        assert_eq!(
+            *blob_at(&rs, "meta", 2).unwrap(),
+            BlobValue::List(vec![
+                BlobValue::Int(1),
+                BlobValue::Str("two".into()),
+                BlobValue::Float(3.0)
+            ])
+        );
+        if full {
+            assert_eq!(
+                *blob_at(&rs, "raw", 1).unwrap(),
+                BlobValue::Array(x.clone())
+            );
+            let BlobValue::Dict(kv) = &*blob_at(&rs, "raw", 2).unwrap() else {
+                panic!()
+            };
+            let BlobValue::Array(k) = &kv[0].1 else {
+                panic!()
+            };
+            assert_eq!(
+                (k.class, k.shape.clone(), k.real()),
+                (blob::ArrayClass::Logical, vec![2], &[1u8, 0][..])
+            );
+            let Value::String(p) = rs.column("att2").unwrap().value(2) else {
+                panic!()
+            };
+            assert_eq!(std::fs::read(&p).unwrap(), b"from python");
+            assert!(p.ends_with("theirs.txt"));
+        }
+        // deleting our row keeps the objects Python's row 2 shares, and only those
+        t.restrict_sql("id = 1").unwrap().delete().unwrap();
+        assert_eq!(hash_objects(&env).len(), if full { 6 } else { 2 }, "{b}");
+        t.restrict_sql("id = 2").unwrap().delete().unwrap();
+        assert_eq!(hash_objects(&env).len(), if full { 3 } else { 1 }, "{b}");
+    }
+}
