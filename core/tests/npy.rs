@@ -704,6 +704,62 @@ fn s3_store() {
             }),
         );
         round_trip_all(&env, "s3");
+        // hash codecs on S3: equal bytes share one object, reads verify, a delete removes it
+        let hs = env.conn.schema(&env.schema, false).unwrap();
+        let ht = hs
+            .declare(
+                "HashS3",
+                Tier::Manual,
+                "id : int32\n---\nx : <blob@s3>\nh : <hash@s3>",
+            )
+            .unwrap();
+        let big = BlobValue::Array(
+            NdArray::from_slice(vec![1, 300_000], &vec![1.5f64; 300_000]).unwrap(),
+        );
+        let hrow = |id: i64| {
+            Row::new()
+                .with("id", id)
+                .with("x", Value::Blob(Arc::new(big.clone())))
+                .with("h", Value::Bytes(vec![7u8; 20_000_000]))
+        };
+        ht.insert_rows(&[hrow(1), hrow(2)], Default::default())
+            .unwrap();
+        let s3 = env.conn.stores().get("s3").unwrap();
+        let raw = ht
+            .fetch(&FetchOptions {
+                raw: true,
+                ..Default::default()
+            })
+            .unwrap();
+        let paths: std::collections::BTreeSet<String> = ["x", "h"]
+            .iter()
+            .flat_map(|c| {
+                let col = raw.column(c).unwrap().clone();
+                (0..2).map(move |i| match col.value(i) {
+                    Value::Json(j) => {
+                        datajoint_core::codecs::hash::HashMeta::from_json(&j)
+                            .unwrap()
+                            .path
+                    }
+                    _ => panic!(),
+                })
+            })
+            .collect();
+        assert_eq!(paths.len(), 2, "{b}: two distinct objects for four values");
+        let rs = ht.fetch(&FetchOptions::default()).unwrap();
+        assert_eq!(*blob_at(&rs, "x", 1).unwrap(), big);
+        assert_eq!(
+            rs.column("h").unwrap().value(0),
+            Value::Bytes(vec![7u8; 20_000_000])
+        );
+        ht.delete().unwrap();
+        for p in &paths {
+            assert_eq!(
+                s3.size(p).unwrap_err().code,
+                ErrorCode::NotFound,
+                "{b}: {p} left on S3"
+            );
+        }
         let t = env
             .conn
             .schema(&env.schema, false)
