@@ -19,9 +19,18 @@
 //   dj::ArrayView v = ref.map();                              // zero-copy for local stores
 //   dj::span<const float> values = v.values<float>();
 //
+// `<blob>` values (dj::Value, a tree of MATLAB/Python values; arrays are column-major):
+//
+//   dj::Value v = dj::Value::structure({{"gain", 2.5}, {"trace", dj::Value::array(trace, {1000, 32})}});
+//   recording.insert1(dj::Row().set("recording_id", 2).set("params", v));
+//   dj::Result r = recording.fetch();
+//   dj::Value p = r.value("params", 0);                        // borrowed from r (clone() to keep)
+//   double gain = p["gain"].as_double();                       // struct field / dict key
+//   dj::span<const float> t = p["trace"].real<float>();        // no copy; p["trace"].shape()
+//
 // Design (see the C ABI conventions, section C.10):
-//  - Every class owning a handle is move-only; a moved-from object is empty (its handle is NULL,
-//    and using it throws dj::InvalidHandle). Destructors are noexcept and only call dj_*_free.
+//  - Every class owning a handle is move-only (except dj::Value, whose copies are deep); a
+//    moved-from object is empty (its handle is NULL, and using it throws dj::InvalidHandle). Destructors are noexcept and only call dj_*_free.
 //  - The C library keeps a connection alive while schemas, tables or results made from it exist,
 //    so objects may be destroyed in any order. A dj::Result's buffers stay valid after its Table
 //    and Connection are gone; a ColumnView borrows from its Result and must not outlive it.
@@ -33,12 +42,14 @@
 
 #include "datajoint.h"
 
+#include <algorithm>
 #include <array>
 #include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -684,6 +695,573 @@ inline ArrayIn unicode_array(const char32_t* data, int64_t nchars, std::vector<i
     return detail::make_array(data, nbytes, Dtype::Unicode, std::move(shape), 4 * nchars, order);
 }
 
+// ------------------------------------------------------------------------------------ Value
+
+/// A node of a `<blob>` value tree (dj_value): owning (a root made by the factories, by clone(),
+/// or a copy) or a borrowed view (items of another Value, cells of a Result; valid while their
+/// owner lives). Copying a Value deep-copies it into an owning Value; moving transfers it.
+///
+/// Arrays are column-major (MATLAB order); char arrays hold UTF-16 code units (as_string()
+/// converts them to UTF-8). Conversions: bool → bool, integers → int, float/double → float,
+/// strings → str, std::vector<T> of a numeric T → 1×n array, std::vector<Value> → list,
+/// std::map<std::string, Value> → dict with string keys.
+class Value {
+public:
+    /// DJ_VALUE_* (Null: an empty Value holding no node).
+    enum class Type : int32_t {
+        Null = -1,
+        None = DJ_VALUE_NONE,
+        Bool = DJ_VALUE_BOOL,
+        Int = DJ_VALUE_INT,
+        BigInt = DJ_VALUE_BIGINT,
+        Float = DJ_VALUE_FLOAT,
+        Complex = DJ_VALUE_COMPLEX,
+        String = DJ_VALUE_STRING,
+        Binary = DJ_VALUE_BYTES,  ///< Python bytes (named so as not to shadow dj::Bytes)
+        Decimal = DJ_VALUE_DECIMAL,
+        Date = DJ_VALUE_DATE,
+        Time = DJ_VALUE_TIME,
+        Datetime = DJ_VALUE_DATETIME,
+        Uuid = DJ_VALUE_UUID,
+        Tuple = DJ_VALUE_TUPLE,
+        List = DJ_VALUE_LIST,
+        Set = DJ_VALUE_SET,
+        Dict = DJ_VALUE_DICT,
+        Array = DJ_VALUE_ARRAY,
+        Struct = DJ_VALUE_STRUCT,
+        Cell = DJ_VALUE_CELL,
+        ObjectArray = DJ_VALUE_OBJECT_ARRAY,
+        Record = DJ_VALUE_RECORD,
+        Sparse = DJ_VALUE_SPARSE,
+    };
+    /// Array element class (DJ_CLASS_*, MATLAB's mxClassID numbers).
+    enum class Class : int32_t {
+        Logical = DJ_CLASS_LOGICAL,
+        Char = DJ_CLASS_CHAR,
+        Double = DJ_CLASS_DOUBLE,
+        Single = DJ_CLASS_SINGLE,
+        Int8 = DJ_CLASS_INT8,
+        Uint8 = DJ_CLASS_UINT8,
+        Int16 = DJ_CLASS_INT16,
+        Uint16 = DJ_CLASS_UINT16,
+        Int32 = DJ_CLASS_INT32,
+        Uint32 = DJ_CLASS_UINT32,
+        Int64 = DJ_CLASS_INT64,
+        Uint64 = DJ_CLASS_UINT64,
+    };
+
+    /// The array class of a C++ element type (bool → Logical, char16_t → Char, …).
+    template <class T>
+    static constexpr Class class_of() noexcept {
+        using U = std::remove_cv_t<T>;
+        if constexpr (std::is_same_v<U, bool>) return Class::Logical;
+        else if constexpr (std::is_same_v<U, char16_t>) return Class::Char;
+        else if constexpr (std::is_same_v<U, double>) return Class::Double;
+        else if constexpr (std::is_same_v<U, float>) return Class::Single;
+        else if constexpr (std::is_integral_v<U> && std::is_signed_v<U> && sizeof(U) == 1) return Class::Int8;
+        else if constexpr (std::is_integral_v<U> && std::is_unsigned_v<U> && sizeof(U) == 1) return Class::Uint8;
+        else if constexpr (std::is_integral_v<U> && std::is_signed_v<U> && sizeof(U) == 2) return Class::Int16;
+        else if constexpr (std::is_integral_v<U> && std::is_unsigned_v<U> && sizeof(U) == 2) return Class::Uint16;
+        else if constexpr (std::is_integral_v<U> && std::is_signed_v<U> && sizeof(U) == 4) return Class::Int32;
+        else if constexpr (std::is_integral_v<U> && std::is_unsigned_v<U> && sizeof(U) == 4) return Class::Uint32;
+        else if constexpr (std::is_integral_v<U> && std::is_signed_v<U> && sizeof(U) == 8) return Class::Int64;
+        else if constexpr (std::is_integral_v<U> && std::is_unsigned_v<U> && sizeof(U) == 8) return Class::Uint64;
+        else static_assert(detail::dependent_false<U>, "dj::Value: no array class for this element type");
+    }
+
+    /// An empty Value (no node; type() == Type::Null). Set as an attribute it is SQL NULL.
+    Value() noexcept = default;
+    /// Adopt an owned root (freed by this Value).
+    static Value adopt(dj_value* owned) noexcept { return Value(owned, true); }
+    /// A borrowed view of a node owned elsewhere (never freed by this Value).
+    static Value borrow(const dj_value* node) noexcept { return Value(const_cast<dj_value*>(node), false); }
+
+    Value(const Value& o) : Value() {
+        if (o.p_ != nullptr) *this = o.clone();
+    }
+    Value(Value&& o) noexcept : p_(o.p_), owned_(o.owned_) {
+        o.p_ = nullptr;
+        o.owned_ = false;
+    }
+    Value& operator=(const Value& o) {
+        if (this != &o) *this = Value(o);
+        return *this;
+    }
+    Value& operator=(Value&& o) noexcept {
+        if (this != &o) {
+            reset();
+            p_ = o.p_;
+            owned_ = o.owned_;
+            o.p_ = nullptr;
+            o.owned_ = false;
+        }
+        return *this;
+    }
+    ~Value() { reset(); }
+
+    // ---- conversions
+
+    /// SQL NULL / Python None: dj::null gives Value::none().
+    Value(Null) : Value(none()) {}
+    Value(bool b) : Value(make([&](dj_value** o) { return dj_value_new_bool(b ? 1 : 0, o); })) {}
+    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                            !std::is_same_v<T, char> && !std::is_same_v<T, char16_t>,
+                                        int> = 0>
+    Value(T v) : Value(make([&](dj_value** o) { return dj_value_new_int(static_cast<int64_t>(v), o); })) {
+        if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
+            if (v > static_cast<T>(std::numeric_limits<int64_t>::max())) {
+                uint8_t le[9] = {};
+                for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+                *this = make([&](dj_value** o) { return dj_value_new_bigint(le, 9, o); });
+            }
+        }
+    }
+    Value(double v) : Value(make([&](dj_value** o) { return dj_value_new_float(v, o); })) {}
+    Value(float v) : Value(static_cast<double>(v)) {}
+    Value(std::complex<double> v) : Value(make([&](dj_value** o) { return dj_value_new_complex(v.real(), v.imag(), o); })) {}
+    Value(std::string_view s) : Value(make([&](dj_value** o) { return dj_value_new_string(s.data(), s.size(), o); })) {}
+    Value(const std::string& s) : Value(std::string_view(s)) {}
+    Value(const char* s) : Value(std::string_view(s)) {}
+    /// A 1×n numeric / logical array.
+    template <class T, class A, std::enable_if_t<!std::is_same_v<std::remove_cv_t<T>, Value>, int> = 0>
+    Value(const std::vector<T, A>& v) : Value(row_vector(v)) {}
+    /// A list.
+    Value(const std::vector<Value>& items) : Value(list(items)) {}
+    /// A dict with string keys.
+    Value(const std::map<std::string, Value>& entries) : Value(dict(entries)) {}
+
+    // ---- factories
+
+    static Value none() {
+        return make([](dj_value** o) { return dj_value_new_none(o); });
+    }
+    static Value boolean(bool b) { return Value(b); }
+    static Value integer(int64_t v) { return Value(v); }
+    static Value floating(double v) { return Value(v); }
+    static Value complex(double re, double im) { return Value(std::complex<double>(re, im)); }
+    static Value string(std::string_view s) { return Value(s); }
+    static Value bytes(const void* data, std::size_t len) {
+        return make([&](dj_value** o) { return dj_value_new_bytes(data, len, o); });
+    }
+    static Value bytes(const std::vector<uint8_t>& b) { return bytes(b.data(), b.size()); }
+    static Value decimal(const std::string& text) {
+        return make([&](dj_value** o) { return dj_value_new_decimal(text.c_str(), o); });
+    }
+    static Value date(Date d) {
+        return make([&](dj_value** o) { return dj_value_new_date(d.days, o); });
+    }
+    static Value datetime(Datetime t) {
+        return make([&](dj_value** o) { return dj_value_new_datetime(t.micros, o); });
+    }
+    /// A time of day in microseconds since midnight.
+    static Value time(int64_t micros) {
+        return make([&](dj_value** o) { return dj_value_new_time(micros, o); });
+    }
+    static Value uuid(const Uuid& u) {
+        return make([&](dj_value** o) { return dj_value_new_uuid(u.bytes.data(), o); });
+    }
+    /// An array of `shape` (column-major elements, copied); `imag` (same size) makes it complex.
+    template <class T>
+    static Value array(span<const T> real, const std::vector<int64_t>& shape, span<const T> imag = {}) {
+        check_count(real.size(), shape);
+        if (imag.data() != nullptr && imag.size() != real.size())
+            throw InvalidArgument(DJ_E_INVALID_ARG, "dj::Value::array: imag and real differ in size");
+        return make([&](dj_value** o) {
+            return dj_value_new_array(static_cast<int32_t>(class_of<T>()), static_cast<int32_t>(shape.size()),
+                                      shape.data(), real.data(), imag.data(), o);
+        });
+    }
+    template <class T, class A>
+    static Value array(const std::vector<T, A>& real, const std::vector<int64_t>& shape) {
+        static_assert(!std::is_same_v<T, bool>, "std::vector<bool> is packed: pass uint8_t and Value::logical");
+        return array(span<const T>(real.data(), real.size()), shape);
+    }
+    template <class T, class A>
+    static Value array(const std::vector<T, A>& real, const std::vector<T, A>& imag, const std::vector<int64_t>& shape) {
+        return array(span<const T>(real.data(), real.size()), shape, span<const T>(imag.data(), imag.size()));
+    }
+    /// A logical array from 0/1 bytes.
+    static Value logical(const std::vector<uint8_t>& v, const std::vector<int64_t>& shape) {
+        check_count(v.size(), shape);
+        return make([&](dj_value** o) {
+            return dj_value_new_array(DJ_CLASS_LOGICAL, static_cast<int32_t>(shape.size()), shape.data(), v.data(),
+                                      nullptr, o);
+        });
+    }
+    /// A 1×n MATLAB char row from UTF-8.
+    static Value char_array(std::string_view utf8) {
+        return make([&](dj_value** o) { return dj_value_new_char(utf8.data(), utf8.size(), o); });
+    }
+    /// A char array of `shape` from UTF-16 code units (column-major).
+    static Value char_array(const std::u16string& units, const std::vector<int64_t>& shape) {
+        return array(span<const char16_t>(units.data(), units.size()), shape);
+    }
+    static Value list(const std::vector<Value>& items = {}) { return sequence(DJ_VALUE_LIST, items); }
+    static Value tuple(const std::vector<Value>& items = {}) { return sequence(DJ_VALUE_TUPLE, items); }
+    static Value set(const std::vector<Value>& items = {}) { return sequence(DJ_VALUE_SET, items); }
+    static Value dict(const std::map<std::string, Value>& entries = {}) {
+        Value d = container(DJ_VALUE_DICT);
+        for (const auto& [k, v] : entries) d.insert(Value(k), v);
+        return d;
+    }
+    static Value dict(const std::vector<std::pair<Value, Value>>& entries) {
+        Value d = container(DJ_VALUE_DICT);
+        for (const auto& [k, v] : entries) d.insert(k, v);
+        return d;
+    }
+    /// A cell array of `shape`, filled with `items` (column-major; missing items stay `[]`).
+    static Value cell(const std::vector<int64_t>& shape, const std::vector<Value>& items = {}) {
+        Value c = make([&](dj_value** o) {
+            return dj_value_new_cell(DJ_VALUE_CELL, static_cast<int32_t>(shape.size()), shape.data(), o);
+        });
+        for (std::size_t i = 0; i < items.size(); ++i) c.set_item(i, items[i]);
+        return c;
+    }
+    /// A struct array of `shape` with fields `names`, every value `[]` (fill with set_field).
+    static Value structure(const std::vector<int64_t>& shape, const std::vector<std::string>& names) {
+        std::vector<const char*> p;
+        p.reserve(names.size());
+        for (const auto& n : names) p.push_back(n.c_str());
+        return make([&](dj_value** o) {
+            return dj_value_new_struct(static_cast<int32_t>(shape.size()), shape.data(), p.size(), p.data(), o);
+        });
+    }
+    /// A 1×1 struct with these fields (in key order).
+    static Value structure(const std::map<std::string, Value>& fields) {
+        std::vector<std::string> names;
+        for (const auto& kv : fields) names.push_back(kv.first);
+        Value s = structure({1, 1}, names);
+        for (const auto& [k, v] : fields) s.set_field(0, k, v);
+        return s;
+    }
+    /// Unpack DataJoint blob bytes (mYm or dj0).
+    static Value unpack(const void* data, std::size_t len) {
+        return make([&](dj_value** o) { return dj_value_unpack(data, len, o); });
+    }
+
+    // ---- builders (owning Values only; the item is copied unless moved in)
+
+    /// Append to a list, tuple or set.
+    Value& append(Value item) {
+        check(dj_value_append(mut(), item.take()));
+        return *this;
+    }
+    /// Add key → value to a dict.
+    Value& insert(Value key, Value value) {
+        dj_value* k = key.take();
+        dj_value* v = value.take();
+        check(dj_value_dict_insert(mut(), k, v));
+        return *this;
+    }
+    /// Set item `i` (column-major) of a cell.
+    Value& set_item(std::size_t i, Value item) {
+        check(dj_value_cell_set(mut(), i, item.take()));
+        return *this;
+    }
+    /// Set field `field` of element `elem` (column-major) of a struct array.
+    Value& set_field(std::size_t elem, const std::string& field, Value value) {
+        check(dj_value_struct_set(mut(), elem, field.c_str(), value.take()));
+        return *this;
+    }
+
+    // ---- inspection
+
+    Type type() const noexcept { return static_cast<Type>(dj_value_type(p_)); }
+    /// True unless empty (no node).
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    bool is_none() const noexcept { return type() == Type::None; }
+    bool owned() const noexcept { return owned_; }
+    const dj_value* get() const noexcept { return p_; }
+    /// Give up ownership of the root (NULL for a borrowed or empty Value).
+    dj_value* release() noexcept {
+        dj_value* r = owned_ ? p_ : nullptr;
+        p_ = nullptr;
+        owned_ = false;
+        return r;
+    }
+    /// A deep copy that this process owns (an empty Value stays empty).
+    Value clone() const {
+        if (p_ == nullptr) return Value();
+        return make([&](dj_value** o) { return dj_value_clone(p_, o); });
+    }
+
+    bool as_bool() const {
+        int32_t b = 0;
+        check(dj_value_get_bool(p_, &b));
+        return b != 0;
+    }
+    int64_t as_int() const {
+        int64_t v = 0;
+        check(dj_value_get_int(p_, &v));
+        return v;
+    }
+    /// Floats, ints and real 1×1 double/single arrays.
+    double as_double() const {
+        double v = 0;
+        check(dj_value_get_float(p_, &v));
+        return v;
+    }
+    std::complex<double> as_complex() const {
+        double re = 0, im = 0;
+        check(dj_value_get_complex(p_, &re, &im));
+        return {re, im};
+    }
+    /// UTF-8 of a str or decimal, or of a char array (its UTF-16 units, column-major).
+    std::string as_string() const {
+        if (type() == Type::Array) {
+            const dj_blob_array a = array_info();
+            if (a.class_id != DJ_CLASS_CHAR) throw TypeError(DJ_E_TYPE, "dj::Value::as_string: not a char array");
+            return utf16_to_utf8(static_cast<const char16_t*>(a.real), static_cast<std::size_t>(a.length));
+        }
+        const char* d = nullptr;
+        std::size_t n = 0;
+        check(dj_value_get_string(p_, &d, &n));
+        return std::string(d != nullptr ? d : "", n);
+    }
+    /// Bytes of a bytes value (or the little-endian two's complement bytes of a big int).
+    std::vector<uint8_t> as_bytes() const {
+        const void* d = nullptr;
+        std::size_t n = 0;
+        check(dj_value_get_bytes(p_, &d, &n));
+        const auto* b = static_cast<const uint8_t*>(d);
+        return std::vector<uint8_t>(b, b + n);
+    }
+    Date as_date() const { return Date{static_cast<int32_t>(temporal())}; }
+    Datetime as_datetime() const { return Datetime{temporal()}; }
+    int64_t as_time() const { return temporal(); }
+    Uuid as_uuid() const {
+        const uint8_t* b = nullptr;
+        check(dj_value_get_uuid(p_, &b));
+        Uuid u;
+        std::memcpy(u.bytes.data(), b, 16);
+        return u;
+    }
+
+    /// Items of a sequence/cell, entries of a dict, elements of a struct array, fields of a record.
+    std::size_t size() const noexcept { return p_ == nullptr ? 0 : dj_value_len(p_); }
+    /// Item `i` (borrowed): of a sequence or cell (column-major), value of dict entry `i`, field
+    /// `i` of a record. dj::NotFound when out of range or not a container.
+    template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
+    Value operator[](I i) const {
+        if constexpr (std::is_signed_v<I>) {
+            if (i < 0) throw NotFound(DJ_E_NOT_FOUND, "dj::Value: negative index");
+        }
+        return at(static_cast<std::size_t>(i));
+    }
+    Value at(std::size_t i) const {
+        const dj_value* v = dj_value_item(p_, i);
+        if (v == nullptr) throw NotFound(DJ_E_NOT_FOUND, "dj::Value: no item " + std::to_string(i));
+        return borrow(v);
+    }
+    /// Key of dict entry `i` (borrowed).
+    Value key(std::size_t i) const {
+        const dj_value* v = dj_value_dict_key(p_, i);
+        if (v == nullptr) throw NotFound(DJ_E_NOT_FOUND, "dj::Value: no dict entry " + std::to_string(i));
+        return borrow(v);
+    }
+    /// The value of a dict under string key `k`, of field `k` of a record, or of field `k` of
+    /// element 0 of a struct array (borrowed). dj::NotFound if absent.
+    Value operator[](const std::string& k) const {
+        switch (type()) {
+        case Type::Dict:
+            for (std::size_t i = 0, n = size(); i < n; ++i) {
+                const dj_value* kv = dj_value_dict_key(p_, i);
+                const char* d = nullptr;
+                std::size_t len = 0;
+                if (dj_value_type(kv) == DJ_VALUE_STRING && dj_value_get_string(kv, &d, &len) == DJ_OK &&
+                    std::string_view(d, len) == k)
+                    return borrow(dj_value_item(p_, i));
+            }
+            throw NotFound(DJ_E_NOT_FOUND, "dj::Value: no key '" + k + "'");
+        case Type::Record: return at(field_index(k));
+        default: return field(0, k);
+        }
+    }
+    Value operator[](const char* k) const { return (*this)[std::string(k)]; }
+    bool contains(const std::string& k) const {
+        if (type() == Type::Dict) {
+            for (std::size_t i = 0, n = size(); i < n; ++i) {
+                const dj_value* kv = dj_value_dict_key(p_, i);
+                const char* d = nullptr;
+                std::size_t len = 0;
+                if (dj_value_type(kv) == DJ_VALUE_STRING && dj_value_get_string(kv, &d, &len) == DJ_OK &&
+                    std::string_view(d, len) == k)
+                    return true;
+            }
+            return false;
+        }
+        const auto names = field_names();
+        return std::find(names.begin(), names.end(), k) != names.end();
+    }
+    /// Field `name` of element `elem` (column-major) of a struct array (borrowed).
+    Value field(std::size_t elem, const std::string& name) const {
+        const dj_value* v = dj_value_struct_get(p_, elem, field_index(name));
+        if (v == nullptr) throw NotFound(DJ_E_NOT_FOUND, "dj::Value: no element " + std::to_string(elem));
+        return borrow(v);
+    }
+    std::size_t field_count() const noexcept { return p_ == nullptr ? 0 : dj_value_field_count(p_); }
+    std::string field_name(std::size_t i) const {
+        const char* d = nullptr;
+        std::size_t n = 0;
+        check(dj_value_field_name(p_, i, &d, &n));
+        return std::string(d, n);
+    }
+    std::vector<std::string> field_names() const {
+        std::vector<std::string> out;
+        for (std::size_t i = 0, n = field_count(); i < n; ++i) out.push_back(field_name(i));
+        return out;
+    }
+    /// Shape of an array, cell, object array or struct array.
+    std::vector<int64_t> shape() const {
+        int32_t nd = 0;
+        const int64_t* s = nullptr;
+        check(dj_value_shape(p_, &nd, &s));
+        return std::vector<int64_t>(s, s + nd);
+    }
+    /// The raw view of an array (class, shape, buffers).
+    dj_blob_array array_info() const {
+        dj_blob_array a;
+        std::memset(&a, 0, sizeof a);
+        check(dj_value_array(p_, &a));
+        return a;
+    }
+    Class array_class() const { return static_cast<Class>(array_info().class_id); }
+    bool is_complex() const { return array_info().is_complex != 0; }
+    /// Number of elements of an array.
+    std::size_t numel() const { return static_cast<std::size_t>(array_info().length); }
+    /// The real parts of an array of element type T (bool / uint8_t for logical, char16_t for
+    /// char), column-major, borrowed from the value. dj::TypeError if the class differs.
+    template <class T>
+    span<const T> real() const {
+        const dj_blob_array a = typed<T>();
+        return span<const T>(static_cast<const T*>(a.real), static_cast<std::size_t>(a.length));
+    }
+    /// The imaginary parts (empty for a real array).
+    template <class T>
+    span<const T> imag() const {
+        const dj_blob_array a = typed<T>();
+        if (a.imag == nullptr) return span<const T>();
+        return span<const T>(static_cast<const T*>(a.imag), static_cast<std::size_t>(a.length));
+    }
+    /// A copy of the real parts.
+    template <class T>
+    std::vector<T> to_vector() const {
+        const auto s = real<T>();
+        return std::vector<T>(s.begin(), s.end());
+    }
+    /// DataJoint blob bytes of the value.
+    std::vector<uint8_t> pack() const {
+        std::size_t need = 0;
+        check(dj_value_pack(p_, nullptr, 0, &need));
+        std::vector<uint8_t> out(need);
+        check(dj_value_pack(p_, out.data(), out.size(), &need));
+        out.resize(need);
+        return out;
+    }
+
+private:
+    Value(dj_value* p, bool owned) noexcept : p_(p), owned_(owned) {}
+
+    void reset() noexcept {
+        if (owned_) dj_value_free(p_);
+        p_ = nullptr;
+        owned_ = false;
+    }
+    template <class F>
+    static Value make(F&& f) {
+        dj_value* o = nullptr;
+        check(f(&o));
+        return adopt(o);
+    }
+    static Value container(int32_t t) {
+        return make([&](dj_value** o) { return dj_value_new_container(t, o); });
+    }
+    static Value sequence(int32_t t, const std::vector<Value>& items) {
+        Value s = container(t);
+        for (const auto& it : items) s.append(it);
+        return s;
+    }
+    template <class T, class A>
+    static Value row_vector(const std::vector<T, A>& v) {
+        if constexpr (std::is_same_v<T, bool>) {
+            std::vector<uint8_t> b(v.begin(), v.end());
+            return logical(b, {1, static_cast<int64_t>(b.size())});
+        } else {
+            return array(span<const T>(v.data(), v.size()), {1, static_cast<int64_t>(v.size())});
+        }
+    }
+    static void check_count(std::size_t n, const std::vector<int64_t>& shape) {
+        uint64_t c = 1;
+        for (int64_t d : shape) c *= static_cast<uint64_t>(d < 0 ? 0 : d);
+        if (c != n)
+            throw InvalidArgument(DJ_E_INVALID_ARG, "dj::Value::array: " + std::to_string(n) +
+                                                        " elements do not fill the shape");
+    }
+    /// The node, owned (an item passed to a consuming call): a borrowed or empty item is copied.
+    dj_value* take() {
+        if (p_ == nullptr) *this = none();
+        else if (!owned_) *this = clone();
+        return release();
+    }
+    dj_value* mut() const {
+        if (!owned_) throw InvalidArgument(DJ_E_INVALID_ARG, "dj::Value: only an owning Value can be modified");
+        return p_;
+    }
+    int64_t temporal() const {
+        int64_t v = 0;
+        check(dj_value_get_temporal(p_, &v));
+        return v;
+    }
+    std::size_t field_index(const std::string& name) const {
+        for (std::size_t i = 0, n = field_count(); i < n; ++i)
+            if (field_name(i) == name) return i;
+        throw NotFound(DJ_E_NOT_FOUND, "dj::Value: no field '" + name + "'");
+    }
+    template <class T>
+    dj_blob_array typed() const {
+        const dj_blob_array a = array_info();
+        using U = std::remove_cv_t<T>;
+        bool ok;
+        if constexpr (std::is_same_v<U, bool> || std::is_same_v<U, uint8_t>)
+            ok = a.class_id == static_cast<int32_t>(class_of<U>()) || a.class_id == DJ_CLASS_LOGICAL;
+        else
+            ok = a.class_id == static_cast<int32_t>(class_of<U>());
+        if (!ok) throw TypeError(DJ_E_TYPE, "dj::Value: array of class " + std::to_string(a.class_id) +
+                                               " viewed as another element type");
+        return a;
+    }
+    static std::string utf16_to_utf8(const char16_t* s, std::size_t n) {
+        std::string out;
+        out.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            uint32_t c = s[i];
+            if (c >= 0xD800 && c < 0xDC00 && i + 1 < n && s[i + 1] >= 0xDC00 && s[i + 1] < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (static_cast<uint32_t>(s[i + 1]) - 0xDC00);
+                ++i;
+            }
+            if (c < 0x80) {
+                out += static_cast<char>(c);
+            } else if (c < 0x800) {
+                out += static_cast<char>(0xC0 | (c >> 6));
+                out += static_cast<char>(0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                out += static_cast<char>(0xE0 | (c >> 12));
+                out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+                out += static_cast<char>(0x80 | (c & 0x3F));
+            } else {
+                out += static_cast<char>(0xF0 | (c >> 18));
+                out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+                out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+                out += static_cast<char>(0x80 | (c & 0x3F));
+            }
+        }
+        return out;
+    }
+
+    dj_value* p_ = nullptr;
+    bool owned_ = false;
+};
+
 // ------------------------------------------------------------------------------------ Row
 
 /// A row of attribute values (also used as a key for restrictions). Move-only.
@@ -718,6 +1296,20 @@ public:
     template <class V>
     Row&& set(const std::string& name, const V& value) && {
         set_value(name.c_str(), decay_array(value));
+        return std::move(*this);
+    }
+
+    /// Set an `<attach>` attribute to a file given by its name and content (copied). A path
+    /// to a file on disk is set as a string instead (Row::set(name, path)).
+    Row& set_attachment(const std::string& name, const std::string& filename, const void* data, std::size_t len) & {
+        check(dj_row_set_attachment(h_.get(), name.c_str(), filename.c_str(), data, len));
+        return *this;
+    }
+    Row& set_attachment(const std::string& name, const std::string& filename, const std::vector<uint8_t>& data) & {
+        return set_attachment(name, filename, data.data(), data.size());
+    }
+    Row&& set_attachment(const std::string& name, const std::string& filename, const std::vector<uint8_t>& data) && {
+        set_attachment(name, filename, data.data(), data.size());
         return std::move(*this);
     }
 
@@ -776,6 +1368,10 @@ private:
         } else if constexpr (std::is_same_v<U, ArrayIn>) {
             const dj_array_in a = v.to_c();
             check(dj_row_set_array(r, name, &a));
+        } else if constexpr (std::is_same_v<U, Value>) {
+            // a `<blob>` attribute (the value tree is copied); an empty Value is NULL
+            if (v) check(dj_row_set_value(r, name, v.get()));
+            else check(dj_row_set_null(r, name));
         } else if constexpr (std::is_same_v<U, std::nullptr_t> || std::is_same_v<U, Null>) {
             check(dj_row_set_null(r, name));
         } else if constexpr (is_optional<U>::value) {
@@ -1026,6 +1622,14 @@ public:
         const char* base = static_cast<const char*>(v_.data);
         const int64_t a = v_.offsets[i], b = v_.offsets[i + 1];
         return std::string_view(base ? base + a : "", static_cast<std::size_t>(b - a));
+    }
+    /// The `<blob>` value of row i of a blob column (DJ_KIND_BLOB), borrowed from the Result;
+    /// an empty Value (type Null) when it is NULL.
+    Value value(std::size_t i) const {
+        require_kind(DJ_KIND_BLOB, "blob");
+        check_index(i);
+        if (is_null(i)) return Value();
+        return Value::borrow(static_cast<const dj_value* const*>(v_.data)[i]);
     }
     /// Bytes of row i of a bytes column.
     span<const uint8_t> bytes(std::size_t i) const {
@@ -1339,6 +1943,18 @@ public:
         return NpyRef(r);
     }
     NpyRef npyref(const std::string& col_name, std::size_t row) const { return npyref(index_of(col_name), row); }
+
+    /// The `<blob>` value in column `col`, row `row`, borrowed from this Result (valid until it
+    /// is destroyed; clone() it to keep it longer). An empty Value (type Null) when the value
+    /// is SQL NULL; dj::TypeError if the column is not `<blob>`.
+    Value value(std::size_t col, std::size_t row) const {
+        const dj_value* v = nullptr;
+        const dj_status s = dj_result_value(h_.get(), col, row, &v);
+        if (s == DJ_E_NOT_FOUND) return Value();
+        check(s);
+        return Value::borrow(v);
+    }
+    Value value(const std::string& col_name, std::size_t row) const { return value(index_of(col_name), row); }
 
     std::vector<std::string> column_names() const {
         std::vector<std::string> out;

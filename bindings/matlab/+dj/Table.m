@@ -86,11 +86,13 @@ classdef Table < dj.Handle
 
         % ------------------------------------------------------------ insert
         function n = insert(obj, data, varargin)
-            % insert(rows, ...) with ROWS a struct array (one element per row); [] is NULL.
+            % insert(rows, ...) with ROWS a struct array (one element per row); [] is NULL
+            % (except in <blob> attributes, which store any MATLAB value, [] included).
             % insert(cols, 'format', 'columns', ...) with COLS a 1×1 struct of columns:
             % numeric/logical vectors (NaN = NULL for floats), cell arrays of char (text,
-            % decimal, json, uuid, date/datetime text), cells of uint8 (bytes) or of arrays
-            % (<npy@>); [] in a cell is NULL. A MATLAB table is inserted as columns.
+            % decimal, json, uuid, date/datetime text), cells of uint8 (bytes), of arrays
+            % (<npy@>) or of any values (<blob>, one per row); [] in a cell is NULL (not in
+            % <blob> columns). A MATLAB table is inserted as columns.
             % Options: 'skip_duplicates', 'ignore_extra_fields', 'replace' (logical).
             % One call is one transaction. Returns the number of rows written.
             [opts, fmt] = dj.Table.insertArgs(varargin{:});

@@ -30,6 +30,7 @@
 
 #include "datajoint.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -880,11 +881,408 @@ double float_at(const mxArray* a, size_t i) {
     return static_cast<const float*>(mxGetData(a))[i];
 }
 
+// ============================================================================ <blob> values (dj_value)
+
+struct ValueFree {
+    void operator()(dj_value* v) const noexcept { dj_value_free(v); }
+};
+using ValuePtr = std::unique_ptr<dj_value, ValueFree>;
+
+std::vector<int64_t> shape_of_mx(const mxArray* a) {
+    const mwSize nd = mxGetNumberOfDimensions(a);
+    const mwSize* d = mxGetDimensions(a);
+    std::vector<int64_t> s(nd);
+    for (mwSize k = 0; k < nd; ++k) s[k] = static_cast<int64_t>(d[k]);
+    return s;
+}
+
+/// A MATLAB value as an owned dj_value tree (what mym would serialise).
+ValuePtr value_of_mx(const mxArray* a, const std::string& ctx) {
+    dj_value* out = nullptr;
+    if (a == nullptr) {  // an unset struct field / cell: []
+        const int64_t z[2] = {0, 0};
+        check(dj_value_new_array(DJ_CLASS_DOUBLE, 2, z, nullptr, nullptr, &out));
+        return ValuePtr(out);
+    }
+    std::vector<int64_t> shape = shape_of_mx(a);
+    const int32_t nd = static_cast<int32_t>(shape.size());
+    const size_t n = mxGetNumberOfElements(a);
+    if (mxIsSparse(a)) fail("Type", ctx + ": sparse matrices are not supported in <blob> attributes");
+    if (mxIsStruct(a)) {
+        const int nf = mxGetNumberOfFields(a);
+        std::vector<const char*> names(nf);
+        for (int f = 0; f < nf; ++f) names[f] = mxGetFieldNameByNumber(a, f);
+        check(dj_value_new_struct(nd, shape.data(), static_cast<size_t>(nf), names.data(), &out));
+        ValuePtr s(out);
+        for (size_t i = 0; i < n; ++i)
+            for (int f = 0; f < nf; ++f) {
+                const mxArray* e = mxGetFieldByNumber(a, i, f);
+                if (e == nullptr) continue;  // stays []
+                ValuePtr item = value_of_mx(e, ctx + "(" + std::to_string(i + 1) + ")." + names[f]);
+                check(dj_value_struct_set(s.get(), i, names[f], item.release()));
+            }
+        return s;
+    }
+    if (mxIsCell(a)) {
+        check(dj_value_new_cell(DJ_VALUE_CELL, nd, shape.data(), &out));
+        ValuePtr c(out);
+        for (size_t i = 0; i < n; ++i) {
+            const mxArray* e = mxGetCell(a, i);
+            if (e == nullptr) continue;
+            ValuePtr item = value_of_mx(e, ctx + "{" + std::to_string(i + 1) + "}");
+            check(dj_value_cell_set(c.get(), i, item.release()));
+        }
+        return c;
+    }
+    if (mxIsChar(a)) {
+        std::vector<uint16_t> units;
+        const mxChar* c = mxGetChars(a);
+        if constexpr (kUtf16) {
+            units.assign(reinterpret_cast<const uint16_t*>(c), reinterpret_cast<const uint16_t*>(c) + n);
+        } else if (nd == 2 && shape[0] == 1) {  // Octave: a row of UTF-8 bytes -> UTF-16 units
+            decode_utf8(reinterpret_cast<const char*>(c), n, [&](uint32_t cp) {
+                if (cp >= 0x10000) {
+                    cp -= 0x10000;
+                    units.push_back(static_cast<uint16_t>(0xD800 + (cp >> 10)));
+                    units.push_back(static_cast<uint16_t>(0xDC00 + (cp & 0x3FF)));
+                } else {
+                    units.push_back(static_cast<uint16_t>(cp));
+                }
+            });
+            shape[1] = static_cast<int64_t>(units.size());
+        } else {  // Octave char matrix: one unit per byte
+            units.resize(n);
+            for (size_t i = 0; i < n; ++i) units[i] = static_cast<uint8_t>(c[i]);
+        }
+        check(dj_value_new_array(DJ_CLASS_CHAR, nd, shape.data(), units.empty() ? nullptr : units.data(), nullptr, &out));
+        return ValuePtr(out);
+    }
+    if (mxIsLogical(a) || mxIsNumeric(a)) {
+        const mxClassID cls = mxGetClassID(a);
+        int32_t id;
+        switch (cls) {
+        case mxLOGICAL_CLASS: id = DJ_CLASS_LOGICAL; break;
+        case mxDOUBLE_CLASS: id = DJ_CLASS_DOUBLE; break;
+        case mxSINGLE_CLASS: id = DJ_CLASS_SINGLE; break;
+        case mxINT8_CLASS: id = DJ_CLASS_INT8; break;
+        case mxUINT8_CLASS: id = DJ_CLASS_UINT8; break;
+        case mxINT16_CLASS: id = DJ_CLASS_INT16; break;
+        case mxUINT16_CLASS: id = DJ_CLASS_UINT16; break;
+        case mxINT32_CLASS: id = DJ_CLASS_INT32; break;
+        case mxUINT32_CLASS: id = DJ_CLASS_UINT32; break;
+        case mxINT64_CLASS: id = DJ_CLASS_INT64; break;
+        case mxUINT64_CLASS: id = DJ_CLASS_UINT64; break;
+        default: fail("Type", ctx + ": cannot store a " + std::string(mxGetClassName(a)) + " value");
+        }
+        const void* im = mxIsComplex(a) ? mxGetImagData(a) : nullptr;
+        check(dj_value_new_array(id, nd, shape.data(), n ? mxGetData(a) : nullptr, n ? im : nullptr, &out));
+        return ValuePtr(out);
+    }
+    fail("Type", ctx + ": cannot store a " + std::string(mxGetClassName(a)) + " value in a <blob> attribute");
+}
+
+bool is_field_name(const char* s, size_t n) {
+    if (n == 0 || n > 63 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+    for (size_t i = 0; i < n; ++i)
+        if (!std::isalnum(static_cast<unsigned char>(s[i])) && s[i] != '_') return false;
+    return true;
+}
+
+mxArray* mx_of_value(const dj_value* v);
+
+mxArray* mx_cell_row(const dj_value* v) {
+    const size_t n = dj_value_len(v);
+    mxArray* c = mxCreateCellMatrix(1, n);
+    for (size_t i = 0; i < n; ++i) mxSetCell(c, i, mx_of_value(dj_value_item(v, i)));
+    return c;
+}
+
+std::vector<mwSize> dims_of(int32_t nd, const int64_t* s) {
+    std::vector<mwSize> d;
+    for (int32_t k = 0; k < nd; ++k) d.push_back(static_cast<mwSize>(s[k]));
+    if (d.empty()) d = {1, 1};
+    else if (d.size() == 1) d.push_back(1);
+    return d;
+}
+
+mxArray* mx_of_array(const dj_value* v) {
+    dj_blob_array a;
+    std::memset(&a, 0, sizeof a);
+    check(dj_value_array(v, &a));
+    std::vector<mwSize> dims = dims_of(a.ndim, a.shape);
+    const size_t n = static_cast<size_t>(a.length);
+    if (a.class_id == DJ_CLASS_CHAR) {
+        const auto* u = static_cast<const uint16_t*>(a.real);
+        if constexpr (kUtf16) {
+            mxArray* m = mxCreateCharArray(dims.size(), dims.data());
+            if (n) std::memcpy(mxGetChars(m), u, n * 2);
+            return m;
+        } else {
+            bool ascii = true;
+            for (size_t i = 0; i < n; ++i) ascii = ascii && u[i] < 0x80;
+            if (!ascii && dims.size() == 2 && dims[0] == 1) {  // a row: UTF-16 -> UTF-8
+                std::string s;
+                for (size_t i = 0; i < n; ++i) {
+                    uint32_t cp = u[i];
+                    if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < n && u[i + 1] >= 0xDC00 && u[i + 1] < 0xE000) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (u[i + 1] - 0xDC00u);
+                        ++i;
+                    }
+                    append_utf8(s, cp);
+                }
+                return mx_string(s);
+            }
+            mxArray* m = mxCreateCharArray(dims.size(), dims.data());
+            auto* d = reinterpret_cast<char*>(mxGetChars(m));
+            for (size_t i = 0; i < n; ++i) d[i] = u[i] < 0x100 ? static_cast<char>(u[i]) : '?';
+            return m;
+        }
+    }
+    if (a.class_id == DJ_CLASS_LOGICAL) {
+        mxArray* m = mxCreateLogicalArray(dims.size(), dims.data());
+        if (n) std::memcpy(mxGetLogicals(m), a.real, n);
+        return m;
+    }
+    mxClassID cls;
+    switch (a.class_id) {
+    case DJ_CLASS_DOUBLE: cls = mxDOUBLE_CLASS; break;
+    case DJ_CLASS_SINGLE: cls = mxSINGLE_CLASS; break;
+    case DJ_CLASS_INT8: cls = mxINT8_CLASS; break;
+    case DJ_CLASS_UINT8: cls = mxUINT8_CLASS; break;
+    case DJ_CLASS_INT16: cls = mxINT16_CLASS; break;
+    case DJ_CLASS_UINT16: cls = mxUINT16_CLASS; break;
+    case DJ_CLASS_INT32: cls = mxINT32_CLASS; break;
+    case DJ_CLASS_UINT32: cls = mxUINT32_CLASS; break;
+    case DJ_CLASS_INT64: cls = mxINT64_CLASS; break;
+    case DJ_CLASS_UINT64: cls = mxUINT64_CLASS; break;
+    default: cls = mxINT64_CLASS; break;  // numpy datetime64: the raw int64 counts
+    }
+    mxArray* m = mxCreateNumericArray(dims.size(), dims.data(), cls, a.imag ? mxCOMPLEX : mxREAL);
+    const size_t bytes = n * static_cast<size_t>(a.itemsize);
+    if (bytes) std::memcpy(mxGetData(m), a.real, bytes);
+    if (a.imag && bytes) std::memcpy(mxGetImagData(m), a.imag, bytes);
+    return m;
+}
+
+mxArray* mx_of_dict(const dj_value* v) {
+    const size_t n = dj_value_len(v);
+    bool fields = true;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < n && fields; ++i) {
+        const dj_value* k = dj_value_dict_key(v, i);
+        const char* s = nullptr;
+        size_t len = 0;
+        fields = dj_value_type(k) == DJ_VALUE_STRING && dj_value_get_string(k, &s, &len) == DJ_OK && is_field_name(s, len);
+        if (fields) {
+            names.emplace_back(s, len);
+            for (size_t j = 0; j + 1 < names.size(); ++j) fields = fields && names[j] != names.back();
+        }
+    }
+    if (fields) {
+        std::vector<const char*> p;
+        for (const auto& s : names) p.push_back(s.c_str());
+        mxArray* st = mxCreateStructMatrix(1, 1, static_cast<int>(p.size()), p.data());
+        for (size_t i = 0; i < n; ++i) mxSetFieldByNumber(st, 0, static_cast<int>(i), mx_of_value(dj_value_item(v, i)));
+        return st;
+    }
+    // containers.Map(keys, values, 'UniformValues', false)
+    mxArray* keys = mxCreateCellMatrix(1, n);
+    mxArray* vals = mxCreateCellMatrix(1, n);
+    for (size_t i = 0; i < n; ++i) {
+        mxSetCell(keys, i, mx_of_value(dj_value_dict_key(v, i)));
+        mxSetCell(vals, i, mx_of_value(dj_value_item(v, i)));
+    }
+    mxArray* in[4] = {keys, vals, mx_string("UniformValues"), mxCreateLogicalScalar(false)};
+    mxArray* out[1] = {nullptr};
+    const int rc = mexCallMATLAB(1, out, 4, in, "containers.Map");
+    for (mxArray* x : in) mxDestroyArray(x);
+    if (rc != 0 || out[0] == nullptr) fail("Type", "cannot make a containers.Map of a dict");
+    return out[0];
+}
+
+mxArray* mx_text_of(dj_status (*f)(int64_t, char*, size_t, size_t*), int64_t x) {
+    char buf[64];
+    size_t need = 0;
+    check(f(x, buf, sizeof buf, &need));
+    return mx_string(buf, need);
+}
+
+/// A dj_value tree as the MATLAB value mym would give (see README: <blob> values).
+mxArray* mx_of_value(const dj_value* v) {
+    switch (dj_value_type(v)) {
+    case DJ_VALUE_NONE: return mx_empty();
+    case DJ_VALUE_BOOL: {
+        int32_t b = 0;
+        check(dj_value_get_bool(v, &b));
+        return mxCreateLogicalScalar(b != 0);
+    }
+    case DJ_VALUE_INT: {
+        int64_t x = 0;
+        check(dj_value_get_int(v, &x));
+        const int64_t lim = int64_t{1} << 53;
+        if (x > lim || x < -lim) {
+            mxArray* m = mxCreateNumericMatrix(1, 1, mxINT64_CLASS, mxREAL);
+            *static_cast<int64_t*>(mxGetData(m)) = x;
+            return m;
+        }
+        return mxCreateDoubleScalar(static_cast<double>(x));
+    }
+    case DJ_VALUE_BIGINT: {  // beyond 64 bits: the nearest double
+        const void* d = nullptr;
+        size_t n = 0;
+        check(dj_value_get_bytes(v, &d, &n));
+        const auto* b = static_cast<const uint8_t*>(d);
+        const bool neg = n > 0 && (b[n - 1] & 0x80);
+        double x = 0;
+        for (size_t i = n; i-- > 0;) x = x * 256.0 + (neg ? static_cast<uint8_t>(~b[i]) : b[i]);
+        return mxCreateDoubleScalar(neg ? -(x + 1) : x);
+    }
+    case DJ_VALUE_FLOAT: {
+        double x = 0;
+        check(dj_value_get_float(v, &x));
+        return mxCreateDoubleScalar(x);
+    }
+    case DJ_VALUE_COMPLEX: {
+        double re = 0, im = 0;
+        check(dj_value_get_complex(v, &re, &im));
+        mxArray* m = mxCreateDoubleMatrix(1, 1, mxCOMPLEX);
+        *mxGetPr(m) = re;
+        *mxGetPi(m) = im;
+        return m;
+    }
+    case DJ_VALUE_STRING:
+    case DJ_VALUE_DECIMAL: {
+        const char* s = nullptr;
+        size_t n = 0;
+        check(dj_value_get_string(v, &s, &n));
+        return mx_string(s, n);
+    }
+    case DJ_VALUE_BYTES: {
+        const void* d = nullptr;
+        size_t n = 0;
+        check(dj_value_get_bytes(v, &d, &n));
+        mxArray* m = mxCreateNumericMatrix(1, n, mxUINT8_CLASS, mxREAL);
+        if (n) std::memcpy(mxGetData(m), d, n);
+        return m;
+    }
+    case DJ_VALUE_DATE: {
+        int64_t x = 0;
+        check(dj_value_get_temporal(v, &x));
+        char buf[32];
+        size_t need = 0;
+        check(dj_date_format(static_cast<int32_t>(x), buf, sizeof buf, &need));
+        return mx_string(buf, need);
+    }
+    case DJ_VALUE_DATETIME: {
+        int64_t x = 0;
+        check(dj_value_get_temporal(v, &x));
+        char buf[64];
+        size_t need = 0;
+        check(dj_datetime_format(x, buf, sizeof buf, &need));
+        std::string s(buf, need);
+        if (s.find('.') == std::string::npos) s += ".000000";
+        return mx_string(s);
+    }
+    case DJ_VALUE_TIME: {
+        int64_t us = 0;
+        check(dj_value_get_temporal(v, &us));
+        char buf[48];
+        const bool neg = us < 0;
+        const uint64_t a = static_cast<uint64_t>(neg ? -us : us);
+        std::snprintf(buf, sizeof buf, "%s%02llu:%02llu:%02llu.%06llu", neg ? "-" : "",
+                      static_cast<unsigned long long>(a / 3600000000ull), static_cast<unsigned long long>(a / 60000000ull % 60),
+                      static_cast<unsigned long long>(a / 1000000ull % 60), static_cast<unsigned long long>(a % 1000000ull));
+        return mx_string(buf);
+    }
+    case DJ_VALUE_UUID: {
+        const uint8_t* b = nullptr;
+        check(dj_value_get_uuid(v, &b));
+        return mx_string(format_uuid(b));
+    }
+    case DJ_VALUE_TUPLE:
+    case DJ_VALUE_LIST:
+    case DJ_VALUE_SET: return mx_cell_row(v);
+    case DJ_VALUE_DICT: return mx_of_dict(v);
+    case DJ_VALUE_ARRAY: return mx_of_array(v);
+    case DJ_VALUE_STRUCT: {
+        int32_t nd = 0;
+        const int64_t* s = nullptr;
+        check(dj_value_shape(v, &nd, &s));
+        std::vector<mwSize> dims = dims_of(nd, s);
+        const size_t nf = dj_value_field_count(v);
+        std::vector<std::string> names(nf);
+        std::vector<const char*> p(nf);
+        for (size_t f = 0; f < nf; ++f) {
+            const char* d = nullptr;
+            size_t len = 0;
+            check(dj_value_field_name(v, f, &d, &len));
+            names[f].assign(d, len);
+            p[f] = names[f].c_str();
+        }
+        mxArray* m = mxCreateStructArray(dims.size(), dims.data(), static_cast<int>(nf), p.data());
+        const size_t n = mxGetNumberOfElements(m);
+        for (size_t i = 0; i < n; ++i)
+            for (size_t f = 0; f < nf; ++f)
+                mxSetFieldByNumber(m, i, static_cast<int>(f), mx_of_value(dj_value_struct_get(v, i, f)));
+        return m;
+    }
+    case DJ_VALUE_CELL:
+    case DJ_VALUE_OBJECT_ARRAY: {
+        int32_t nd = 0;
+        const int64_t* s = nullptr;
+        check(dj_value_shape(v, &nd, &s));
+        std::vector<mwSize> dims = dims_of(nd, s);
+        mxArray* c = mxCreateCellArray(dims.size(), dims.data());
+        const size_t n = mxGetNumberOfElements(c);
+        for (size_t i = 0; i < n; ++i) mxSetCell(c, i, mx_of_value(dj_value_item(v, i)));
+        return c;
+    }
+    case DJ_VALUE_RECORD: {  // a numpy structured array: a 1×1 struct of its fields
+        const size_t nf = dj_value_field_count(v);
+        std::vector<std::string> names(nf);
+        std::vector<const char*> p(nf);
+        for (size_t f = 0; f < nf; ++f) {
+            const char* d = nullptr;
+            size_t len = 0;
+            check(dj_value_field_name(v, f, &d, &len));
+            names[f].assign(d, len);
+            p[f] = names[f].c_str();
+        }
+        mxArray* m = mxCreateStructMatrix(1, 1, static_cast<int>(nf), p.data());
+        for (size_t f = 0; f < nf; ++f) mxSetFieldByNumber(m, 0, static_cast<int>(f), mx_of_value(dj_value_item(v, f)));
+        return m;
+    }
+    case DJ_VALUE_SPARSE: {
+        dj_blob_sparse sp;
+        std::memset(&sp, 0, sizeof sp);
+        check(dj_value_sparse(v, &sp));
+        const bool logical = sp.values.class_id == DJ_CLASS_LOGICAL;
+        if (!logical && sp.values.class_id != DJ_CLASS_DOUBLE) fail("Type", "a sparse matrix of this class is not supported");
+        mxArray* m = logical ? mxCreateSparseLogicalMatrix(sp.rows, sp.cols, sp.nnz)
+                             : mxCreateSparse(sp.rows, sp.cols, sp.nnz, sp.values.imag ? mxCOMPLEX : mxREAL);
+        mwIndex* jc = mxGetJc(m);
+        mwIndex* ir = mxGetIr(m);
+        for (uint64_t k = 0; k <= sp.cols; ++k) jc[k] = static_cast<mwIndex>(sp.jc[k]);
+        for (uint64_t k = 0; k < sp.nnz; ++k) ir[k] = static_cast<mwIndex>(sp.ir[k]);
+        const size_t bytes = static_cast<size_t>(sp.nnz) * (logical ? 1 : 8);
+        if (bytes) std::memcpy(mxGetData(m), sp.values.real, bytes);
+        if (sp.values.imag && bytes) std::memcpy(mxGetImagData(m), sp.values.imag, bytes);
+        return m;
+    }
+    default: fail("Type", "unknown <blob> value type " + std::to_string(dj_value_type(v)));
+    }
+}
+
 /// Set one attribute of a row from a MATLAB value (see README: value conversion).
 void set_value(dj_row* row, const std::string& name, const mxArray* v, const AttrMeta* meta, Keep& keep,
                const std::string& ctx) {
     const char* n = name.c_str();
     const int kind = meta ? meta->kind : 0;
+    if (kind == DJ_KIND_BLOB) {  // any value, [] included (mym stores [] as a value)
+        ValuePtr val = value_of_mx(v, ctx);
+        check(dj_row_set_value(row, n, val.get()));
+        return;
+    }
     if (is_null_marker(v)) {
         check(dj_row_set_null(row, n));
         return;
@@ -991,6 +1389,8 @@ struct ColBuf {
     std::vector<int64_t> offsets;
     std::vector<uint8_t> validity;
     std::vector<dj_array_in> arrays;
+    std::vector<ValuePtr> values;           // <blob> columns: one owned tree per row
+    std::vector<const dj_value*> value_ptrs;
 };
 
 size_t column_length(const mxArray* c) {
@@ -1066,6 +1466,15 @@ void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta
     const int akind = meta ? meta->kind : 0;
     b.validity.assign(nrows, 1);
     bool any_null = false;
+    if (akind == DJ_KIND_BLOB) {  // one value per cell element ([] included)
+        b.kind = DJ_KIND_BLOB;
+        b.validity.clear();
+        for (size_t i = 0; i < nrows; ++i)
+            b.values.push_back(value_of_mx(mxGetCell(c, i), ctx + "{" + std::to_string(i + 1) + "}"));
+        for (const auto& v : b.values) b.value_ptrs.push_back(v.get());
+        b.data = b.value_ptrs.data();
+        return;
+    }
     if (meta && meta->npy) {
         b.kind = DJ_KIND_ARRAY;
         b.arrays.resize(nrows);
@@ -1200,6 +1609,7 @@ mxArray* mx_scalar(mxClassID cls, T x) {
 mxArray* mx_cell_value(const dj_column_view& v, size_t i, Temporal tmp) {
     if (!valid_at(v, i)) return mx_empty();
     switch (v.kind) {
+    case DJ_KIND_BLOB: return mx_of_value(static_cast<const dj_value* const*>(v.data)[i]);
     case DJ_KIND_BOOL: return mxCreateLogicalScalar(static_cast<const uint8_t*>(v.data)[i] != 0);
     case DJ_KIND_INT8: return mx_scalar(mxINT8_CLASS, static_cast<const int8_t*>(v.data)[i]);
     case DJ_KIND_INT16: return mx_scalar(mxINT16_CLASS, static_cast<const int16_t*>(v.data)[i]);
@@ -1559,6 +1969,23 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
         need(nrhs, 1, "'is_live', id");
         plhs[0] = mxCreateLogicalScalar(mxIsUint64(a[0]) && mxGetNumberOfElements(a[0]) == 1 &&
                                         g_registry.count(*static_cast<const uint64_t*>(mxGetData(a[0]))) != 0);
+    } else if (cmd == "blob_pack") {  // value -> uint8 row of DataJoint blob bytes (mYm, or dj0)
+        need(nrhs, 1, "'blob_pack', value");
+        ValuePtr v = value_of_mx(a[0], "value");
+        size_t len = 0;
+        check(dj_value_pack(v.get(), nullptr, 0, &len));
+        std::vector<uint8_t> buf(len);
+        check(dj_value_pack(v.get(), buf.data(), buf.size(), &len));
+        mxArray* m = mxCreateNumericMatrix(1, len, mxUINT8_CLASS, mxREAL);
+        if (len) std::memcpy(mxGetData(m), buf.data(), len);
+        plhs[0] = m;
+    } else if (cmd == "blob_unpack") {  // uint8 blob bytes (mYm or dj0) -> value
+        need(nrhs, 1, "'blob_unpack', bytes");
+        if (!mxIsUint8(a[0])) fail("InvalidArgument", "blob_unpack takes uint8 bytes");
+        dj_value* out = nullptr;
+        check(dj_value_unpack(mxGetData(a[0]), mxGetNumberOfElements(a[0]), &out));
+        ValuePtr v(out);
+        plhs[0] = mx_of_value(v.get());
     } else if (cmd == "status_name") {
         need(nrhs, 1, "'status_name', code");
         plhs[0] = mx_string(dj_status_name(static_cast<dj_status>(scalar_arg(a[0], "code"))));
@@ -1735,7 +2162,9 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
             const AttrMeta* meta = h.find(b.name);
             const std::string ctx = "column '" + b.name + "'";
             if (c == nullptr) fail("InvalidArgument", ctx + " is missing");
-            if (mxIsChar(c)) {  // one string = one row
+            if (meta && meta->kind == DJ_KIND_BLOB && !mxIsCell(c)) {
+                fail("Type", ctx + " (<blob>) must be a cell array with one value per row");
+            } else if (mxIsChar(c)) {  // one string = one row
                 b.kind = meta && meta->kind == DJ_KIND_DECIMAL ? DJ_KIND_DECIMAL
                          : meta && meta->kind == DJ_KIND_JSON  ? DJ_KIND_JSON
                                                                : DJ_KIND_STRING;
