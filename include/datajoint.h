@@ -296,6 +296,9 @@ typedef struct dj_fetch_opts {
   // Non-zero: codec columns as stored (JSON metadata such as hash and size, in-table bytes),
   // with no download and no decoding. (ABI 0.3)
   int32_t raw;
+  // Non-zero: attachments come back as JSON `{"name", "size", "hash"}` without a download
+  // (`<attach@>` reads only the name at the object's start). (ABI 0.3)
+  int32_t attachment_info;
   // Folder for fetched attachments; NULL: the `download_path` setting, else ".". (ABI 0.3)
   const char *download_path;
 } dj_fetch_opts;

@@ -37,6 +37,10 @@ pub struct FetchOptions {
     pub raw: bool,
     /// Folder for fetched attachments (default: the `download_path` setting, else `.`).
     pub download_path: Option<String>,
+    /// Attachments come back as their metadata, `{"name", "size", "hash"}` (JSON text; `hash`
+    /// is null in the table), instead of being downloaded: `<attach@>` reads only the name at
+    /// the object's start (one small ranged read).
+    pub attachment_info: bool,
 }
 
 /// A row (or key): attribute names with values, in the order they were set.
@@ -926,6 +930,7 @@ impl Table {
             stores: &self.conn.stores,
             download_path,
             table: &tname,
+            attachment_info: opts.attachment_info,
         };
         let cols = std::mem::take(&mut rs.columns);
         for (a, c) in rs.attributes.iter().zip(cols) {

@@ -955,6 +955,34 @@ fn hash_codecs_round_trip_dedup_and_delete() {
             panic!()
         };
         assert_eq!(std::fs::read(&p2).unwrap(), b"\0\x01\x02");
+        // attachment metadata without a download (a ranged read of the name for <attach@>)
+        let elsewhere = env._dir.path().join("not-used");
+        let info = t
+            .fetch(&FetchOptions {
+                attachment_info: true,
+                download_path: Some(elsewhere.to_str().unwrap().into()),
+                ..opts.clone()
+            })
+            .unwrap();
+        let j = |c: &str, i: usize| -> serde_json::Value {
+            match info.column(c).unwrap().value(i) {
+                Value::String(s) => serde_json::from_str(&s).unwrap(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            j("att", 0),
+            serde_json::json!({"name": "notes.txt", "size": 13, "hash": null})
+        );
+        let a2 = j("att2", 0);
+        assert_eq!(
+            (a2["name"].as_str(), a2["size"].as_u64()),
+            (Some("data.bin"), Some(3)),
+            "{b}"
+        );
+        assert_eq!(a2["hash"].as_str().unwrap().len(), 26);
+        assert_eq!(info.column("att").unwrap().value(2), Value::Null);
+        assert!(!elsewhere.exists(), "attachment info downloaded files");
         // the column JSON, exactly the reference's keys; the object at its path hashes to it
         let raw = t
             .fetch(&FetchOptions {

@@ -196,6 +196,9 @@ pub struct dj_fetch_opts {
     /// Non-zero: codec columns as stored (JSON metadata such as hash and size, in-table bytes),
     /// with no download and no decoding. (ABI 0.3)
     pub raw: i32,
+    /// Non-zero: attachments come back as JSON `{"name", "size", "hash"}` without a download
+    /// (`<attach@>` reads only the name at the object's start). (ABI 0.3)
+    pub attachment_info: i32,
     /// Folder for fetched attachments; NULL: the `download_path` setting, else ".". (ABI 0.3)
     pub download_path: *const c_char,
 }
@@ -374,6 +377,7 @@ pub unsafe extern "C" fn dj_fetch_opts_init(opts: *mut dj_fetch_opts) -> dj_stat
             limit: -1,
             offset: 0,
             raw: 0,
+            attachment_info: 0,
             download_path: ptr::null(),
         };
         Ok(())
@@ -1188,6 +1192,7 @@ unsafe fn fetch_options(opts: *const dj_fetch_opts) -> datajoint_core::Result<Fe
             Some(o.offset as u64)
         },
         raw: size >= std::mem::size_of::<dj_fetch_opts>() && o.raw != 0,
+        attachment_info: size >= std::mem::size_of::<dj_fetch_opts>() && o.attachment_info != 0,
         download_path: if size >= std::mem::size_of::<dj_fetch_opts>() {
             opt_str(o.download_path, "download_path")?.map(|s| s.to_string())
         } else {

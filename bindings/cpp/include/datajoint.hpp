@@ -408,6 +408,14 @@ struct FetchOptions {
     int64_t offset = 0;
 };
 
+/// How codec values come back from a fetch (a separate struct, so existing brace-initialised
+/// FetchOptions stay valid).
+struct CodecOptions {
+    bool raw = false;              ///< codec columns as stored (JSON metadata / bytes), no download
+    bool attachment_info = false;  ///< attachments as JSON {"name","size","hash"}, no download
+    std::string download_path;     ///< folder for fetched attachments; empty: the setting, else "."
+};
+
 /// One attribute of a table heading.
 struct Attribute {
     std::string name;
@@ -433,8 +441,11 @@ inline dj_insert_opts to_c(const InsertOptions& o) {
 struct CFetchOpts {
     dj_fetch_opts opts;
     std::vector<const char*> names;
-    explicit CFetchOpts(const FetchOptions& o) {
+    explicit CFetchOpts(const FetchOptions& o, const CodecOptions& c = {}) {
         check(dj_fetch_opts_init(&opts));
+        opts.raw = c.raw ? 1 : 0;
+        opts.attachment_info = c.attachment_info ? 1 : 0;
+        opts.download_path = c_str_or_null(c.download_path);
         if (!o.attributes.empty()) {
             names.reserve(o.attributes.size());
             for (const auto& a : o.attributes) names.push_back(a.c_str());
@@ -2057,6 +2068,11 @@ public:
 
     Result fetch(const FetchOptions& opts = {}) const {
         detail::CFetchOpts o(opts);
+        return fetch_with(dj_table_fetch, &o.opts);
+    }
+    /// Fetch with codec options (raw metadata, attachment info, download folder).
+    Result fetch(const FetchOptions& opts, const CodecOptions& codecs) const {
+        detail::CFetchOpts o(opts, codecs);
         return fetch_with(dj_table_fetch, &o.opts);
     }
     /// Exactly one row: dj::NotFound if none matches, dj::NotUnique if several do.

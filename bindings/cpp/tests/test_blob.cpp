@@ -241,6 +241,17 @@ TEST_F(Blob, AttachmentsAndHashes) {
         EXPECT_EQ(got, content);
     }
     EXPECT_EQ(fs::path(std::string(r.column("a").str(1))).filename(), "mem.txt");
+
+    // codec options: another download folder; attachment metadata without a download
+    dj::CodecOptions c;
+    c.download_path = dir.file("elsewhere");
+    const dj::Result r2 = t.fetch(o, c);
+    EXPECT_EQ(fs::path(std::string(r2.column("a").str(0))).parent_path(), fs::path(c.download_path));
+    dj::CodecOptions info;
+    info.attachment_info = true;
+    const dj::Result r3 = t.fetch(o, info);
+    EXPECT_EQ(std::string(r3.column("a").str(1)),
+              "{\"name\":\"mem.txt\",\"size\":" + std::to_string(content.size()) + ",\"hash\":null}");
 }
 
 TEST_F(Blob, ColumnViewValues) {

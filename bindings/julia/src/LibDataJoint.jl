@@ -295,6 +295,7 @@ struct dj_fetch_opts
     limit::Int64
     offset::Int64
     raw::Int32                  # ABI 0.3: non-zero: codec columns as stored, no download/decoding
+    attachment_info::Int32      # ABI 0.3: non-zero: attachments as JSON {"name","size","hash"}, no download
     download_path::Ptr{UInt8}   # ABI 0.3: folder for fetched attachments (NULL: the setting, else ".")
 end
 
@@ -403,7 +404,7 @@ dj_attr_info() = dj_attr_info(C_NULL, C_NULL, C_NULL, C_NULL, 0, 0, 0)
 dj_insert_opts() = dj_insert_opts(0, 0, 0, 0)
 
 "Zero `dj_fetch_opts` (call `dj_fetch_opts_init` before use)."
-dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0, 0, C_NULL)
+dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0, 0, 0, C_NULL)
 
 # -------------------------------------------------------------------------------- functions
 

@@ -88,7 +88,7 @@ function _with_fetch_opts(f, attributes, order_by, limit, offset)
                                      length(ptrs),
                                      ob === nothing ? Ptr{UInt8}(C_NULL) : pointer(ob),
                                      limit === nothing ? Int64(-1) : Int64(limit),
-                                     Int64(offset), o.raw, o.download_path))
+                                     Int64(offset), o.raw, o.attachment_info, o.download_path))
         f(opts)
     end
     return result

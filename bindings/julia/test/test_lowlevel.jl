@@ -131,15 +131,15 @@ end
     @test Lib.dj_fetch_opts_init(fo) == Lib.DJ_OK
     o = fo[]
     res = Ref{Ptr{Lib.dj_result}}(C_NULL)
-    bad_n = Ref(Lib.dj_fetch_opts(o.struct_size, C_NULL, 2, C_NULL, -1, 0, 0, C_NULL))    # attributes NULL
+    bad_n = Ref(Lib.dj_fetch_opts(o.struct_size, C_NULL, 2, C_NULL, -1, 0, 0, 0, C_NULL))    # attributes NULL
     @test Lib.dj_table_fetch(item, bad_n, res) == Lib.DJ_E_INVALID_ARG
     @test res[] == C_NULL
-    bad_size = Ref(Lib.dj_fetch_opts(4, C_NULL, 0, C_NULL, -1, 0, 0, C_NULL))
+    bad_size = Ref(Lib.dj_fetch_opts(4, C_NULL, 0, C_NULL, -1, 0, 0, 0, C_NULL))
     @test Lib.dj_table_fetch(item, bad_size, res) == Lib.DJ_E_INVALID_ARG
     attr = "label"
     names = [pointer(attr)]
     GC.@preserve attr names begin
-        ok = Ref(Lib.dj_fetch_opts(o.struct_size, pointer(names), 1, C_NULL, -1, 0, 0, C_NULL))
+        ok = Ref(Lib.dj_fetch_opts(o.struct_size, pointer(names), 1, C_NULL, -1, 0, 0, 0, C_NULL))
         @test Lib.dj_table_fetch(item, ok, res) == Lib.DJ_OK
     end
     @test Lib.dj_result_nrows(res[]) == 3

@@ -120,6 +120,63 @@ pub fn encode_all(
     par_map(elems, |e| encode(attr, store, schema, e))
 }
 
+/// `{"name", "size", "hash"}` of each attachment: in-table ones from their bytes, stored ones
+/// from the column's metadata plus the file name at the object's start (a ranged read).
+fn attachment_info(attr: &Attribute, col: Column, ctx: &DecodeContext) -> Result<Column> {
+    let err = |row: usize, m: String| {
+        Error::new(
+            ErrorCode::Codec,
+            format!(
+                "table {}, attribute '{}', row {row}: {m}",
+                ctx.table, attr.name
+            ),
+        )
+    };
+    let mut out = VarData::with_capacity(col.len(), 0);
+    for i in 0..col.len() {
+        if col.is_null(i) {
+            out.push(b"");
+            continue;
+        }
+        let info = match &col.data {
+            ColumnData::Bytes(v) => {
+                let (name, content) = attach::split(&Bytes::copy_from_slice(v.get(i)))
+                    .map_err(|e| err(i, e.message))?;
+                serde_json::json!({"name": name, "size": content.len(), "hash": null})
+            }
+            ColumnData::Json(v) => {
+                let m = hash::HashMeta::from_json(v.get_str(i)).map_err(|e| err(i, e.message))?;
+                let store = ctx.stores.get(&m.store).map_err(|e| err(i, e.message))?;
+                // a file name is at most a few hundred bytes; read more only if needed
+                let mut head = Bytes::new();
+                for len in [1024u64, 65536, m.size] {
+                    head = store
+                        .get_range(&m.path, 0..len.min(m.size))
+                        .map_err(|e| err(i, e.message))?;
+                    if head.contains(&0) || len >= m.size {
+                        break;
+                    }
+                }
+                let (name, _) = attach::split(&head).map_err(|e| err(i, e.message))?;
+                let size = m.size.saturating_sub(name.len() as u64 + 1);
+                serde_json::json!({"name": name, "size": size, "hash": m.hash})
+            }
+            other => {
+                return Err(Error::internal(format!(
+                    "attribute '{}': a {} column for <attach>",
+                    attr.name,
+                    other.kind().name()
+                )))
+            }
+        };
+        out.push(info.to_string().as_bytes());
+    }
+    Ok(Column {
+        data: ColumnData::String(out),
+        validity: col.validity,
+    })
+}
+
 fn other_kind(e: &Elem) -> &'static str {
     match e {
         Elem::Str(_) | Elem::Json(_) | Elem::Decimal(_) => "text",
@@ -138,6 +195,8 @@ pub struct DecodeContext<'a> {
     pub download_path: std::path::PathBuf,
     /// the table, for messages
     pub table: &'a str,
+    /// attachments as `{"name", "size", "hash"}` without a download
+    pub attachment_info: bool,
 }
 
 /// Decode a fetched column of a `<blob>`, `<attach>` or hash-codec attribute into what a fetch
@@ -151,6 +210,9 @@ pub fn decode_column(attr: &Attribute, col: Column, ctx: &DecodeContext) -> Resu
         return Ok(col);
     }
     let n = col.len();
+    if name == "attach" && ctx.attachment_info {
+        return attachment_info(attr, col, ctx);
+    }
     let err = |row: usize, m: String| {
         Error::new(
             ErrorCode::Codec,
