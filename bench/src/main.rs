@@ -10,6 +10,7 @@ use std::time::Instant;
 mod blob;
 mod common;
 mod npy;
+mod objects;
 mod sql;
 
 const N: usize = 100_000;
@@ -85,6 +86,14 @@ fn fresh_db() -> Db {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).cloned().unwrap_or_else(|| "skeleton".into());
+    if mode == "objects" {
+        let dir = std::path::PathBuf::from(args.get(2).expect("usage: dj-bench objects <dir>"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&objects::run(&dir)).unwrap()
+        );
+        return;
+    }
     if mode == "blob" {
         let dir =
             std::path::PathBuf::from(args.get(2).expect("usage: dj-bench blob <dir> <schema>"));

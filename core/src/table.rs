@@ -380,6 +380,10 @@ impl Table {
         // need the primary key, so those arrays are only checked here.
         enum Pending<'a> {
             Npy(&'a ArrayValue),
+            /// an `<object@>` source and the extension of its path
+            Object(codecs::object::Source<'a>, Option<String>),
+            /// finished column JSON (`<filepath@>`; `<object@>` metadata passed through)
+            Json(String),
             Todo(Elem<'a>),
             Ready(codecs::Encoded),
         }
@@ -392,10 +396,12 @@ impl Table {
             codecs::check_writable(name, &attr.name).map_err(|e| e.context(&tname))?;
             let store = match store {
                 Some(s) => Some(
-                    self.conn
-                        .stores
-                        .get(s)
-                        .map_err(|e| e.context(format!("{tname}, attribute '{}'", attr.name)))?,
+                    if name == "filepath" {
+                        self.conn.stores.get_filepath(s)
+                    } else {
+                        self.conn.stores.get(s)
+                    }
+                    .map_err(|e| e.context(format!("{tname}, attribute '{}'", attr.name)))?,
                 ),
                 None => None,
             };
@@ -416,6 +422,56 @@ impl Table {
                         ));
                     }
                     col.push(None);
+                    continue;
+                }
+                if name == "object" || name == "filepath" {
+                    use codecs::object::{check_source, ObjectMeta, Source};
+                    let store = store.as_ref().ok_or_else(|| Error::internal("no store"))?;
+                    let p = match (name.as_str(), e) {
+                        ("filepath", Elem::Str(path)) => Pending::Json(
+                            codecs::filepath::describe(store, path)
+                                .map_err(|er| {
+                                    er.context(format!(
+                                        "{tname}, attribute '{}' (row {k})",
+                                        attr.name
+                                    ))
+                                })?
+                                .to_filepath_json(),
+                        ),
+                        ("object", Elem::Json(j)) => {
+                            ObjectMeta::from_json(j).map_err(|er| bad(k, er.message))?;
+                            Pending::Json(j.to_string())
+                        }
+                        ("object", Elem::Str(path)) => {
+                            let src = Source::Path(path);
+                            let (_, ext) = check_source(&src).map_err(|m| bad(k, m))?;
+                            Pending::Object(src, ext)
+                        }
+                        ("object", Elem::Bytes(b)) => Pending::Object(Source::Bytes(b), None),
+                        ("object", Elem::Attach(ext, b)) => Pending::Object(
+                            Source::Bytes(b.as_ref()),
+                            Some(ext.to_string()).filter(|x| !x.is_empty()),
+                        ),
+                        ("filepath", other) => {
+                            return Err(bad(
+                                k,
+                                format!(
+                                    "expects the path of a file in the store, got {}",
+                                    codecs::other_kind(&other)
+                                ),
+                            ))
+                        }
+                        (_, other) => {
+                            return Err(bad(
+                                k,
+                                format!(
+                                    "expects a file or folder path, bytes, or (extension, bytes), got {}",
+                                    codecs::other_kind(&other)
+                                ),
+                            ))
+                        }
+                    };
+                    col.push(Some(p));
                     continue;
                 }
                 col.push(Some(if name == "npy" {
@@ -562,7 +618,8 @@ impl Table {
             .into_iter()
             .map(|(i, c)| (i, c.take(&kept)))
             .collect();
-        let mut written: Vec<(Arc<Store>, String)> = Vec::new();
+        // schema-addressed objects of the batch: (store, path, may be a folder)
+        let mut written: Vec<(Arc<Store>, String, bool)> = Vec::new();
         let mut jobs: Vec<(Arc<Store>, String, Vec<bytes::Bytes>)> = Vec::new();
         // hash objects of the batch, once each: (store, path, parts)
         let mut hashed: Vec<(Arc<Store>, String, Vec<bytes::Bytes>)> = Vec::new();
@@ -578,7 +635,8 @@ impl Table {
                 else {
                     unreachable!()
                 };
-                if name != "npy" && declared.is_none() {
+                let store_codec = matches!(name.as_str(), "npy" | "object" | "filepath");
+                if !store_codec && declared.is_none() {
                     // in-table bytes (`<blob>`, `<attach>`)
                     let mut v = crate::value::VarData::with_capacity(kept.len(), 0);
                     let mut validity = Vec::with_capacity(kept.len());
@@ -604,7 +662,12 @@ impl Table {
                     ));
                     continue;
                 }
-                let store = self.conn.stores.get(declared.as_deref().unwrap_or(""))?;
+                let declared = declared.as_deref().unwrap_or("");
+                let store = if name == "filepath" {
+                    self.conn.stores.get_filepath(declared)?
+                } else {
+                    self.conn.stores.get(declared)?
+                };
                 let mut conv = Converter::new(&tname, attr, kept.len());
                 for &k in &kept {
                     match pending[j][k].take() {
@@ -619,8 +682,23 @@ impl Table {
                                 a,
                             )
                             .map_err(|e| e.context(format!("{tname}, row {k}")))?;
-                            written.push((store.clone(), meta.path.clone()));
+                            written.push((store.clone(), meta.path.clone(), false));
                             jobs.push((store.clone(), meta.path.clone(), parts));
+                            conv.push(Elem::Json(&meta.to_json()), Some(k))?;
+                        }
+                        Some(Pending::Json(j)) => conv.push(Elem::Json(&j), Some(k))?,
+                        Some(Pending::Object(src, ext)) => {
+                            let path = crate::objpath::build_object_path(
+                                &store.spec,
+                                &self.schema,
+                                &self.name,
+                                key_of(k),
+                                &attr.name,
+                                &codecs::object::path_ext(ext.as_deref()),
+                            );
+                            written.push((store.clone(), path.clone(), true));
+                            let meta = codecs::object::upload(&store, &path, &src, ext, None)
+                                .map_err(|e| e.context(format!("{tname}, attribute '{}', row {k}", attr.name)))?;
                             conv.push(Elem::Json(&meta.to_json()), Some(k))?;
                         }
                         Some(Pending::Ready(codecs::Encoded::Hashed(p))) => {
@@ -675,8 +753,12 @@ impl Table {
                 Ok(n)
             }
             Err(e) => {
-                for (store, path) in written {
-                    let _ = store.delete(&path);
+                for (store, path, tree) in written {
+                    let _ = if tree {
+                        store.delete_tree(&path)
+                    } else {
+                        store.delete(&path)
+                    };
                 }
                 // new hash objects go again unless another row now shares them
                 StoredObjects {
@@ -1055,6 +1137,40 @@ impl Table {
         npyref_of(rs, column, row, self.stores())
     }
 
+    /// The lazy reference to an `<object@>` or `<filepath@>` value of a fetched row (no I/O).
+    pub fn objectref(
+        &self,
+        rs: &ResultSet,
+        column: &str,
+        row: usize,
+    ) -> Result<codecs::object::ObjectRef> {
+        objectref_of(rs, column, row, self.stores())
+    }
+
+    /// Begin a staged insert of one row (see [`crate::staged::StagedInsert`]).
+    pub fn staged_insert1(&self) -> Result<crate::staged::StagedInsert> {
+        crate::staged::StagedInsert::begin(self)
+    }
+
+    /// The primary-key values of `row`, converted to the attributes' types, in key order.
+    pub(crate) fn key_values(&self, row: &Row) -> Result<Vec<(String, AttrType, Value)>> {
+        let tname = self.full_name();
+        self.heading
+            .primary_key()
+            .map(|a| {
+                let v = row.get(&a.name).filter(|v| !matches!(v, Value::Null)).ok_or_else(|| {
+                    Error::invalid_arg(format!(
+                        "{tname}: primary-key attribute '{}' is not set (set the whole primary key first)",
+                        a.name
+                    ))
+                })?;
+                let mut conv = Converter::new(&tname, a, 1);
+                conv.push(v.as_elem(), Some(0))?;
+                Ok((a.name.clone(), a.ty.clone(), conv.finish().value(0)))
+            })
+            .collect()
+    }
+
     /// Drop the table (fails while other tables reference it).
     pub fn drop(&self) -> Result<()> {
         if self.is_restricted() {
@@ -1102,6 +1218,55 @@ pub fn npyref_of(
     }
 }
 
+/// The lazy reference to an `<object@>` or `<filepath@>` value in a result (no I/O).
+pub fn objectref_of(
+    rs: &ResultSet,
+    column: &str,
+    row: usize,
+    stores: Arc<Stores>,
+) -> Result<codecs::object::ObjectRef> {
+    let i = rs.column_index(column).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownAttribute,
+            format!("the result has no column '{column}'"),
+        )
+    })?;
+    let a = &rs.attributes[i];
+    if !matches!(a.ty.codec_name(), Some("object" | "filepath")) {
+        return Err(Error::type_err(format!(
+            "attribute '{column}' is {}, not <object@> or <filepath@>",
+            a.declared_type
+        )));
+    }
+    if row >= rs.nrows {
+        return Err(Error::invalid_arg(format!(
+            "row {row} is out of range ({} rows)",
+            rs.nrows
+        )));
+    }
+    match rs.columns[i].value(row) {
+        Value::Json(j) => {
+            let mut r = codecs::object::ObjectRef::from_json(&j, stores)?;
+            r.filepath = a.ty.codec_name() == Some("filepath");
+            if r.meta.store.is_empty() {
+                // the reference writes `null` for a bare `@`
+                if let AttrType::Codec { store: Some(s), .. } = &a.ty {
+                    r.meta.store = s.clone();
+                }
+            }
+            Ok(r)
+        }
+        Value::Null => Err(Error::not_found(format!(
+            "attribute '{column}' is NULL in row {row}"
+        ))),
+        other => Err(Error::internal(format!(
+            "unexpected {} in <{}> column",
+            other.kind_name(),
+            a.ty.codec_name().unwrap_or_default()
+        ))),
+    }
+}
+
 /// The primary-key values of row `i` of a result, as comparable strings.
 fn key_strings(rs: &ResultSet, i: usize, heading: &Heading) -> Vec<String> {
     heading
@@ -1127,8 +1292,8 @@ impl std::fmt::Debug for Table {
 /// Objects that rows being deleted or replaced pointed to.
 #[derive(Default)]
 struct StoredObjects {
-    /// `<npy@>` objects: one row's own (store, path)
-    schema_addressed: Vec<(String, String)>,
+    /// `<npy@>` and `<object@>` objects: one row's own (store, path, is a folder)
+    schema_addressed: Vec<(String, String, bool)>,
     /// hash-addressed objects, possibly shared: (store, path)
     hashed: Vec<(String, String)>,
 }
@@ -1136,7 +1301,7 @@ struct StoredObjects {
 impl StoredObjects {
     fn holds_objects(a: &Attribute) -> bool {
         a.ty.is_hash_object()
-            || matches!(&a.ty, AttrType::Codec { name, store: Some(_) } if name == "npy")
+            || matches!(&a.ty, AttrType::Codec { name, store: Some(_) } if name == "npy" || name == "object")
     }
 
     /// Collect the objects of a stored (raw) column.
@@ -1150,8 +1315,12 @@ impl StoredObjects {
                 if let Ok(m) = codecs::hash::HashMeta::from_json(&j) {
                     self.hashed.push((m.store, m.path));
                 }
+            } else if a.ty.codec_name() == Some("object") {
+                if let Ok(m) = codecs::object::ObjectMeta::from_json(&j) {
+                    self.schema_addressed.push((m.store, m.path, m.is_dir));
+                }
             } else if let Ok(m) = codecs::npy::NpyMeta::from_json(&j) {
-                self.schema_addressed.push((m.store, m.path));
+                self.schema_addressed.push((m.store, m.path, false));
             }
         }
     }
@@ -1161,9 +1330,13 @@ impl StoredObjects {
     /// insert that shares the object either commits first and keeps it, or finds it gone and
     /// uploads it again). Best effort: what fails here is left for gc.
     fn release(mut self, t: &Table) {
-        for (store, path) in &self.schema_addressed {
+        for (store, path, tree) in &self.schema_addressed {
             if let Ok(s) = t.conn.stores.get(store) {
-                let _ = s.delete(path);
+                let _ = if *tree {
+                    s.delete_tree(path)
+                } else {
+                    s.delete(path)
+                };
             }
         }
         self.hashed.sort();

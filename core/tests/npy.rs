@@ -9,6 +9,7 @@ use datajoint_core::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
+mod objects;
 mod support;
 
 fn ci() -> bool {

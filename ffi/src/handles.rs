@@ -35,6 +35,7 @@ macro_rules! handle_type {
         }
     };
 }
+pub(crate) use handle_type;
 
 /// A connection to a database.
 #[repr(C)]

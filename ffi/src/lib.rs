@@ -9,9 +9,11 @@
 
 mod blobvalue;
 mod handles;
+mod objects;
 mod util;
 
 pub use blobvalue::*;
+pub use objects::*;
 use datajoint_core::codecs::npy::ArrayView;
 use datajoint_core::npy::Dtype;
 use datajoint_core::value::ArrayValue;

@@ -45,6 +45,8 @@
 #include <algorithm>
 #include <array>
 #include <complex>
+#include <exception>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -1325,6 +1327,15 @@ public:
     }
 
     /// Number of values set.
+    /// An `<object@>` attribute from bytes, stored with extension `ext` ("" for none).
+    Row& set_object(const std::string& name, const std::string& ext, const void* data, std::size_t len) & {
+        check(dj_row_set_object_bytes(h_.get(), name.c_str(), ext.c_str(), data, len));
+        return *this;
+    }
+    Row&& set_object(const std::string& name, const std::string& ext, const std::vector<uint8_t>& data) && {
+        set_object(name, ext, data.data(), data.size());
+        return std::move(*this);
+    }
     std::size_t size() const {
         const std::size_t n = dj_row_len(h_.get());
         if (n == 0) check(dj_last_error_code());
@@ -1918,6 +1929,109 @@ private:
     detail::handle_ptr<dj_npyref, dj_npyref_free> h_;
 };
 
+// ------------------------------------------------------------------------------------ objects
+
+/// Size, folder flag and file count of an `<object@>` / `<filepath@>` value (no I/O).
+struct ObjectInfo {
+    int64_t size = -1;        ///< total bytes (-1: unknown, a `<filepath@>` folder)
+    bool is_dir = false;
+    int64_t item_count = -1;  ///< files of a folder (-1: not recorded)
+};
+
+/// Sequential reader of one stored file (ranged reads of 8 MiB for cloud stores). Move-only.
+class Reader {
+public:
+    explicit Reader(dj_reader* adopt) noexcept : h_(adopt) {}
+    Reader(Reader&&) noexcept = default;
+    Reader& operator=(Reader&&) noexcept = default;
+    /// Read up to `len` bytes into `buf`; 0 at the end.
+    std::size_t read(void* buf, std::size_t len) {
+        std::size_t n = 0;
+        check(dj_reader_read(h_.get(), buf, len, &n));
+        return n;
+    }
+    /// The rest of the file.
+    std::vector<uint8_t> read_all() {
+        std::vector<uint8_t> out;
+        std::vector<uint8_t> buf(1 << 20);
+        for (std::size_t n; (n = read(buf.data(), buf.size())) > 0;) out.insert(out.end(), buf.begin(), buf.begin() + n);
+        return out;
+    }
+    uint64_t size() const noexcept { return dj_reader_size(h_.get()); }
+    dj_reader* get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle_ptr<dj_reader, dj_reader_free> h_;
+};
+
+/// Lazy reference to a stored file or folder (`<object@>`, `<filepath@>`): metadata without
+/// I/O; listing, reads and downloads on demand. Outlives the Result it came from. Move-only.
+class ObjectRef {
+public:
+    explicit ObjectRef(dj_objectref* adopt) noexcept : h_(adopt) {}
+    ObjectRef(ObjectRef&&) noexcept = default;
+    ObjectRef& operator=(ObjectRef&&) noexcept = default;
+
+    std::string path() const { return detail::borrowed_string(dj_objectref_path(h_.get())); }
+    std::string store() const { return detail::borrowed_string(dj_objectref_store(h_.get())); }
+    /// Extension recorded at insert (".dat"), empty if none.
+    std::string ext() const { return detail::borrowed_string(dj_objectref_ext(h_.get())); }
+    /// ISO-8601 UTC time of the write, empty if not recorded.
+    std::string timestamp() const { return detail::borrowed_string(dj_objectref_timestamp(h_.get())); }
+    ObjectInfo info() const {
+        dj_object_info i{};
+        check(dj_objectref_info(h_.get(), &i));
+        return ObjectInfo{i.size, i.is_dir != 0, i.item_count};
+    }
+    int64_t size() const { return info().size; }
+    bool is_dir() const { return info().is_dir; }
+    /// Files of a folder as (relative path, size), sorted; a file gives one entry ("", size).
+    std::vector<std::pair<std::string, uint64_t>> files() const {
+        dj_filelist* l = nullptr;
+        check(dj_objectref_files(h_.get(), &l));
+        detail::handle_ptr<dj_filelist, dj_filelist_free> owned(l);
+        std::vector<std::pair<std::string, uint64_t>> out;
+        for (std::size_t i = 0, n = dj_filelist_len(l); i < n; ++i)
+            out.emplace_back(detail::borrowed_string(dj_filelist_name(l, i)), dj_filelist_size(l, i));
+        return out;
+    }
+    bool exists(const std::string& subpath = "") const {
+        uint8_t e = 0;
+        check(dj_objectref_exists(h_.get(), subpath.c_str(), &e));
+        return e != 0;
+    }
+    /// Up to `len` bytes at `offset` of the file (or of `subpath` in a folder): one ranged read.
+    std::vector<uint8_t> read(const std::string& subpath = "", uint64_t offset = 0, std::size_t len = SIZE_MAX) const {
+        if (len == SIZE_MAX) return open(subpath, offset).read_all();
+        std::vector<uint8_t> out(len);
+        std::size_t n = 0;
+        check(dj_objectref_read(h_.get(), subpath.c_str(), offset, out.data(), len, &n));
+        out.resize(n);
+        return out;
+    }
+    Reader open(const std::string& subpath = "", uint64_t offset = 0) const {
+        dj_reader* r = nullptr;
+        check(dj_objectref_open(h_.get(), subpath.c_str(), offset, &r));
+        return Reader(r);
+    }
+    /// Copy the file, or the folder with its files, to the local path `dest`; returns bytes.
+    uint64_t download(const std::string& dest) const {
+        uint64_t n = 0;
+        check(dj_objectref_download(h_.get(), dest.c_str(), &n));
+        return n;
+    }
+    /// For a local (`file`) store: the object's own path on disk; empty for other stores.
+    std::string local_path() const {
+        const char* p = nullptr;
+        check(dj_objectref_local_path(h_.get(), &p));
+        return p ? p : "";
+    }
+    dj_objectref* get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle_ptr<dj_objectref, dj_objectref_free> h_;
+};
+
 /// A columnar fetch result. Its buffers are owned by the library and stay valid until the Result
 /// is destroyed, independently of the Table and Connection it came from. Move-only.
 class Result {
@@ -1967,6 +2081,15 @@ public:
     }
     Value value(const std::string& col_name, std::size_t row) const { return value(index_of(col_name), row); }
 
+    /// Lazy reference to the `<object@>` / `<filepath@>` value in column `col`, row `row` (no
+    /// I/O). dj::NotFound if NULL, dj::TypeError for another column type.
+    ObjectRef object_ref(std::size_t col, std::size_t row) const {
+        dj_objectref* r = nullptr;
+        check(dj_result_objectref(h_.get(), col, row, &r));
+        return ObjectRef(r);
+    }
+    ObjectRef object_ref(const std::string& col_name, std::size_t row) const { return object_ref(index_of(col_name), row); }
+
     std::vector<std::string> column_names() const {
         std::vector<std::string> out;
         for (std::size_t i = 0, n = ncols(); i < n; ++i) out.emplace_back(column(i).name());
@@ -1979,6 +2102,116 @@ public:
 
 private:
     detail::handle_ptr<dj_result, dj_result_free> h_;
+};
+
+// ------------------------------------------------------------------------------------ staged
+
+/// A stream writing one new object of a staged insert. close() finishes it; destroying an
+/// unclosed Writer abandons it. Move-only.
+class Writer {
+public:
+    explicit Writer(dj_writer* adopt) noexcept : h_(adopt) {}
+    Writer(Writer&&) noexcept = default;
+    Writer& operator=(Writer&&) noexcept = default;
+    void write(const void* data, std::size_t len) { check(dj_writer_write(h_.get(), data, len)); }
+    template <class T>
+    void write(const std::vector<T>& v) { write(v.data(), v.size() * sizeof(T)); }
+    void write(std::string_view s) { write(s.data(), s.size()); }
+    /// Finish the object (completes a multipart upload); returns its size.
+    uint64_t close() {
+        uint64_t n = 0;
+        check(dj_writer_close(h_.get(), &n));
+        return n;
+    }
+    dj_writer* get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle_ptr<dj_writer, dj_writer_free> h_;
+};
+
+/// A staged insert of one row (Table::staged_insert1): set the primary key, write the
+/// `<object@>` fields straight into their store paths, then commit(). The destructor aborts
+/// (removing everything written) unless commit() succeeded; it never throws. Move-only.
+///
+///     auto st = rec.staged_insert1();
+///     st.set(dj::Row().set("rec_id", 1));
+///     auto w = st.open("data", ".raw");
+///     for (auto& frame : frames) w.write(frame);
+///     w.close();
+///     st.commit();
+class StagedInsert {
+public:
+    explicit StagedInsert(dj_staged* adopt) : h_(adopt), progress_(std::make_unique<Progress>()) {}
+    StagedInsert(StagedInsert&&) noexcept = default;
+    StagedInsert& operator=(StagedInsert&&) noexcept = default;
+    ~StagedInsert() = default;  // dj_staged_free aborts an unfinished insert
+
+    /// Set attributes of the row (the primary key before any field is written).
+    StagedInsert& set(const Row& values) {
+        check(dj_staged_set(h_.get(), values.get()));
+        return *this;
+    }
+    /// The field as one file `{field}_{token}{ext}`.
+    Writer open(const std::string& field, const std::string& ext = "") {
+        dj_writer* w = nullptr;
+        check(dj_staged_open(h_.get(), field.c_str(), ext.c_str(), &w));
+        return Writer(w);
+    }
+    /// The file `key` (relative path) of the field's folder, as a stream.
+    Writer open_key(const std::string& field, const std::string& key) {
+        dj_writer* w = nullptr;
+        check(dj_staged_open_key(h_.get(), field.c_str(), key.c_str(), &w));
+        return Writer(w);
+    }
+    /// Write the file `key` of the field's folder in one piece (a Zarr chunk, say).
+    void put(const std::string& field, const std::string& key, const void* data, std::size_t len) {
+        check(dj_staged_put(h_.get(), field.c_str(), key.c_str(), data, len));
+    }
+    void put(const std::string& field, const std::string& key, std::string_view data) {
+        put(field, key, data.data(), data.size());
+    }
+    /// Local (`file`) stores: the field's folder on disk, for libraries that write files
+    /// themselves (HDF5, Zarr, TIFF). dj::Unsupported for other stores.
+    std::string local_dir(const std::string& field) {
+        const char* p = nullptr;
+        check(dj_staged_local_dir(h_.get(), field.c_str(), &p));
+        return p ? p : "";
+    }
+    /// Called with the total bytes written so far (on the writing thread). An exception it
+    /// throws is rethrown by the next write's caller at commit().
+    void on_progress(std::function<void(uint64_t)> f) {
+        progress_->f = std::move(f);
+        check(dj_staged_set_progress(h_.get(), progress_->f ? &Progress::call : nullptr, progress_.get()));
+    }
+    uint64_t bytes_written() const noexcept { return dj_staged_bytes_written(h_.get()); }
+    /// Measure the fields and insert the row; on failure everything written is removed.
+    void commit() {
+        if (progress_->error) {
+            abort();
+            std::rethrow_exception(progress_->error);
+        }
+        check(dj_staged_commit(h_.get()));
+    }
+    /// Remove everything written.
+    void abort() { check(dj_staged_abort(h_.get())); }
+    dj_staged* get() const noexcept { return h_.get(); }
+
+private:
+    struct Progress {
+        std::function<void(uint64_t)> f;
+        std::exception_ptr error;
+        static void call(uint64_t n, void* self) noexcept {
+            auto* p = static_cast<Progress*>(self);
+            if (p->error) return;
+            try {
+                p->f(n);
+            } catch (...) {
+                p->error = std::current_exception();
+            }
+        }
+    };
+    detail::handle_ptr<dj_staged, dj_staged_free> h_;
+    std::unique_ptr<Progress> progress_;
 };
 
 // ------------------------------------------------------------------------------------ Table
@@ -2097,6 +2330,13 @@ public:
         check(dj_table_delete(h_.get(), &n));
         return n;
     }
+    /// Begin a staged insert of one row (see dj::StagedInsert).
+    StagedInsert staged_insert1() const {
+        dj_staged* st = nullptr;
+        check(dj_staged_begin(h_.get(), &st));
+        return StagedInsert(st);
+    }
+
     /// Drop the table.
     void drop() const { check(dj_table_drop(h_.get())); }
 
@@ -2128,6 +2368,16 @@ private:
 
 // ------------------------------------------------------------------------------------ Schema
 
+/// Options of Schema::gc.
+struct GcOptions {
+    bool dry_run = false;
+    std::string store;            ///< empty: every store the schema uses
+    double grace_seconds = 3600;  ///< objects younger than this are kept
+};
+
+/// What Schema::gc found and did.
+using GcStats = dj_gc_stats;
+
 class Schema {
 public:
     explicit Schema(dj_schema* adopt) noexcept : h_(adopt) {}
@@ -2146,6 +2396,19 @@ public:
     }
     /// Drop the schema with all its tables.
     void drop() const { check(dj_schema_drop(h_.get())); }
+
+    /// Remove stored objects no row of the schema references (orphans of crashed writers and
+    /// failed inserts), never younger than the grace period; a dry run only counts.
+    GcStats gc(const GcOptions& o = {}) const {
+        dj_gc_opts c;
+        check(dj_gc_opts_init(&c));
+        c.dry_run = o.dry_run ? 1 : 0;
+        c.store = detail::c_str_or_null(o.store);
+        c.grace_seconds = o.grace_seconds;
+        GcStats st{};
+        check(dj_schema_gc(h_.get(), &c, &st));
+        return st;
+    }
 
     /// Declare (or open, if it exists) a table from a DataJoint definition.
     Table declare(const std::string& class_name, Tier tier, const std::string& definition) const {

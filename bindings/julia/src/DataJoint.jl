@@ -18,7 +18,8 @@ DataJoint.duckdb("lab.duckdb") do conn
 end
 ```
 
-Handles (`Connection`, `Schema`, `Table`, `Result`, `NpyRef`, `ArrayView`) are freed by finalizers,
+Handles (`Connection`, `Schema`, `Table`, `Result`, `NpyRef`, `ArrayView`, `ObjectRef`,
+`ObjectReader`, `StagedInsert`, `ObjectWriter`) are freed by finalizers,
 but `close(x)` (or a do-block form) releases them at once: do that for connections, whose
 database files and sockets would otherwise stay open until the garbage collector runs.
 
@@ -40,7 +41,9 @@ const Lib = LibDataJoint
 
 export DataJointError, Connection, Schema, Table, Result, NpyRef, ArrayView, NpyArray,
        schema, declare, declare_part, table, tables, restrict, exclude, insert1!, fetch1,
-       npyref, isloaded, drop!, to_dj_value, from_dj_value, pack_blob, unpack_blob, blob_value
+       npyref, isloaded, drop!, to_dj_value, from_dj_value, pack_blob, unpack_blob, blob_value,
+       ObjectRef, ObjectReader, ObjectBytes, StagedInsert, ObjectWriter, objectref,
+       staged_insert1, set!, commit!, abort!, on_progress, localdir, localpath, gc
 
 include("errors.jl")
 include("values.jl")
@@ -51,6 +54,7 @@ include("rows.jl")
 include("insert.jl")
 include("fetch.jl")
 include("npy.jl")
+include("objects.jl")
 
 """
     set_library!(path)

@@ -26,7 +26,9 @@
 Low-level bindings of libdatajoint: one `ccall` wrapper per function of `datajoint.h` (same
 name and parameters), the C structs (`dj_insert_opts`, `dj_fetch_opts`, `dj_attr_info`,
 `dj_column_in`, `dj_column_view`, `dj_array_in`, `dj_array_view`, `dj_blob_array`,
-`dj_blob_sparse`), the opaque handle types (including the `<blob>` value node `dj_value`) and
+`dj_blob_sparse`, `dj_object_info`, `dj_gc_opts`, `dj_gc_stats`), the opaque handle types
+(including the `<blob>` value node `dj_value` and the object handles `dj_objectref`,
+`dj_filelist`, `dj_reader`, `dj_writer`, `dj_staged`) and
 all `DJ_*` constants. Errors are returned as `dj_status` codes; see `DataJoint` for the
 checked, garbage-collected API.
 
@@ -269,6 +271,16 @@ mutable struct dj_strlist end
 mutable struct dj_npyref end
 "A `<blob>` value tree node: owned (`dj_value_new_*`, `dj_value_clone`; free with `dj_value_free`) or borrowed."
 mutable struct dj_value end
+"Opaque lazy reference to an `<object@>` or `<filepath@>` value (metadata without I/O)."
+mutable struct dj_objectref end
+"Opaque list of the files of an object (relative paths and sizes)."
+mutable struct dj_filelist end
+"Opaque sequential reader of one stored file."
+mutable struct dj_reader end
+"Opaque stream writing one new object of a staged insert."
+mutable struct dj_writer end
+"Opaque staged insert of one row."
+mutable struct dj_staged end
 
 # -------------------------------------------------------------------------------- structs
 
@@ -405,6 +417,48 @@ dj_insert_opts() = dj_insert_opts(0, 0, 0, 0)
 
 "Zero `dj_fetch_opts` (call `dj_fetch_opts_init` before use)."
 dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0, 0, 0, C_NULL)
+
+"Summary of an `<object@>` / `<filepath@>` value (no I/O): `size` -1 when unknown, `item_count` -1 when not recorded."
+struct dj_object_info
+    size::Int64
+    is_dir::UInt8
+    item_count::Int64
+end
+
+"""
+Options of `dj_schema_gc`; initialise with `dj_gc_opts_init`. `store` NULL: every store the
+schema uses; objects younger than `grace_seconds` are kept.
+"""
+struct dj_gc_opts
+    struct_size::UInt32
+    dry_run::UInt8
+    store::Ptr{UInt8}
+    grace_seconds::Cdouble
+end
+
+"What `dj_schema_gc` found and did."
+struct dj_gc_stats
+    hash_objects::UInt64
+    schema_objects::UInt64
+    references::UInt64
+    orphaned_hash::UInt64
+    orphaned_schema::UInt64
+    orphaned_bytes::UInt64
+    young::UInt64
+    deleted::UInt64
+    bytes_freed::UInt64
+    requests::UInt64
+    dry_run::UInt8
+end
+
+"An all-zero `dj_object_info`, for out parameters."
+dj_object_info() = dj_object_info(0, 0, 0)
+
+"Zero `dj_gc_opts` (call `dj_gc_opts_init` before use)."
+dj_gc_opts() = dj_gc_opts(0, 0, C_NULL, 0.0)
+
+"An all-zero `dj_gc_stats`, for out parameters."
+dj_gc_stats() = dj_gc_stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 # -------------------------------------------------------------------------------- functions
 
@@ -1711,6 +1765,375 @@ The `<blob>` value in column `col`, row `row` of a result, borrowed from the res
 """
 dj_result_value(result, col, row, out_value) =
     ccall((:dj_result_value, libdatajoint), Cint, (Ptr{dj_result}, Csize_t, Csize_t, Ref{Ptr{dj_value}}), result, col, row, out_value)
+
+
+# -------------------------------------------------------------------------------- <object@>, <filepath@>, staged inserts, gc
+
+# `dj_progress_fn` is `void (*)(uint64_t bytes, void *user_data)`: pass a `@cfunction` pointer
+# (`Ptr{Cvoid}`) or C_NULL. It is called on the writing thread, inside dj_writer_write /
+# dj_staged_put, and must not throw.
+
+"""
+    dj_result_objectref(result, col, row, out_ref)
+
+`dj_status dj_result_objectref(const dj_result *result, size_t col, size_t row, dj_objectref **out_ref)`
+
+Lazy reference to the `<object@>` / `<filepath@>` value in column `col`, row `row` of a result. No I/O. DJ_E_NOT_FOUND if NULL; DJ_E_TYPE for another column type.
+"""
+dj_result_objectref(result, col, row, out_ref) =
+    ccall((:dj_result_objectref, libdatajoint), Cint, (Ptr{dj_result}, Csize_t, Csize_t, Ref{Ptr{dj_objectref}}), result, col, row, out_ref)
+
+"""
+    dj_objectref_free(r)
+
+`void dj_objectref_free(dj_objectref *r)`
+"""
+dj_objectref_free(r) =
+    ccall((:dj_objectref_free, libdatajoint), Cvoid, (Ptr{dj_objectref},), r)
+
+"""
+    dj_objectref_path(r)
+
+`const char *dj_objectref_path(const dj_objectref *r)`
+
+Path of the object in its store (valid until the ref is freed).
+"""
+dj_objectref_path(r) =
+    ccall((:dj_objectref_path, libdatajoint), Ptr{UInt8}, (Ptr{dj_objectref},), r)
+
+"""
+    dj_objectref_store(r)
+
+`const char *dj_objectref_store(const dj_objectref *r)`
+
+Name of the object's store.
+"""
+dj_objectref_store(r) =
+    ccall((:dj_objectref_store, libdatajoint), Ptr{UInt8}, (Ptr{dj_objectref},), r)
+
+"""
+    dj_objectref_ext(r)
+
+`const char *dj_objectref_ext(const dj_objectref *r)`
+
+Extension recorded at insert (".dat"), or NULL.
+"""
+dj_objectref_ext(r) =
+    ccall((:dj_objectref_ext, libdatajoint), Ptr{UInt8}, (Ptr{dj_objectref},), r)
+
+"""
+    dj_objectref_timestamp(r)
+
+`const char *dj_objectref_timestamp(const dj_objectref *r)`
+
+ISO-8601 UTC time of the write, or NULL.
+"""
+dj_objectref_timestamp(r) =
+    ccall((:dj_objectref_timestamp, libdatajoint), Ptr{UInt8}, (Ptr{dj_objectref},), r)
+
+"""
+    dj_objectref_info(r, out_info)
+
+`dj_status dj_objectref_info(const dj_objectref *r, struct dj_object_info *out_info)`
+
+Size, folder flag and file count from the metadata (no I/O).
+"""
+dj_objectref_info(r, out_info) =
+    ccall((:dj_objectref_info, libdatajoint), Cint, (Ptr{dj_objectref}, Ref{dj_object_info}), r, out_info)
+
+"""
+    dj_objectref_files(r, out_list)
+
+`dj_status dj_objectref_files(const dj_objectref *r, dj_filelist **out_list)`
+
+The files of a folder (relative paths, sorted, with sizes), or of a file (one entry "").
+"""
+dj_objectref_files(r, out_list) =
+    ccall((:dj_objectref_files, libdatajoint), Cint, (Ptr{dj_objectref}, Ref{Ptr{dj_filelist}}), r, out_list)
+
+"""
+    dj_filelist_len(l)
+
+`size_t dj_filelist_len(const dj_filelist *l)`
+"""
+dj_filelist_len(l) =
+    ccall((:dj_filelist_len, libdatajoint), Csize_t, (Ptr{dj_filelist},), l)
+
+"""
+    dj_filelist_name(l, i)
+
+`const char *dj_filelist_name(const dj_filelist *l, size_t i)`
+
+Relative path of file `i` (valid until the list is freed); NULL when out of range.
+"""
+dj_filelist_name(l, i) =
+    ccall((:dj_filelist_name, libdatajoint), Ptr{UInt8}, (Ptr{dj_filelist}, Csize_t), l, i)
+
+"""
+    dj_filelist_size(l, i)
+
+`uint64_t dj_filelist_size(const dj_filelist *l, size_t i)`
+
+Size of file `i` in bytes (0 when out of range).
+"""
+dj_filelist_size(l, i) =
+    ccall((:dj_filelist_size, libdatajoint), UInt64, (Ptr{dj_filelist}, Csize_t), l, i)
+
+"""
+    dj_filelist_free(l)
+
+`void dj_filelist_free(dj_filelist *l)`
+"""
+dj_filelist_free(l) =
+    ccall((:dj_filelist_free, libdatajoint), Cvoid, (Ptr{dj_filelist},), l)
+
+"""
+    dj_objectref_exists(r, subpath, out_exists)
+
+`dj_status dj_objectref_exists(const dj_objectref *r, const char *subpath, uint8_t *out_exists)`
+
+Whether the object (subpath NULL or "") or a file of its folder exists.
+"""
+dj_objectref_exists(r, subpath, out_exists) =
+    ccall((:dj_objectref_exists, libdatajoint), Cint, (Ptr{dj_objectref}, Cstring, Ref{UInt8}), r, subpath, out_exists)
+
+"""
+    dj_objectref_read(r, subpath, offset, buf, len, out_n)
+
+`dj_status dj_objectref_read(const dj_objectref *r, const char *subpath, uint64_t offset, void *buf, size_t len, size_t *out_n)`
+
+Read up to `len` bytes at `offset` of the file (or of `subpath` in a folder) into `buf` (one ranged read); `*out_n` is the count read (less than `len` at the end).
+"""
+dj_objectref_read(r, subpath, offset, buf, len, out_n) =
+    ccall((:dj_objectref_read, libdatajoint), Cint, (Ptr{dj_objectref}, Cstring, UInt64, Ptr{Cvoid}, Csize_t, Ref{Csize_t}), r, subpath, offset, buf, len, out_n)
+
+"""
+    dj_objectref_open(r, subpath, offset, out_reader)
+
+`dj_status dj_objectref_open(const dj_objectref *r, const char *subpath, uint64_t offset, dj_reader **out_reader)`
+
+A sequential reader of the file (or `subpath` of a folder) from `offset`.
+"""
+dj_objectref_open(r, subpath, offset, out_reader) =
+    ccall((:dj_objectref_open, libdatajoint), Cint, (Ptr{dj_objectref}, Cstring, UInt64, Ref{Ptr{dj_reader}}), r, subpath, offset, out_reader)
+
+"""
+    dj_reader_read(rd, buf, len, out_n)
+
+`dj_status dj_reader_read(dj_reader *rd, void *buf, size_t len, size_t *out_n)`
+
+Read up to `len` bytes; `*out_n` is 0 at the end.
+"""
+dj_reader_read(rd, buf, len, out_n) =
+    ccall((:dj_reader_read, libdatajoint), Cint, (Ptr{dj_reader}, Ptr{Cvoid}, Csize_t, Ref{Csize_t}), rd, buf, len, out_n)
+
+"""
+    dj_reader_size(rd)
+
+`uint64_t dj_reader_size(const dj_reader *rd)`
+
+Size of the file being read.
+"""
+dj_reader_size(rd) =
+    ccall((:dj_reader_size, libdatajoint), UInt64, (Ptr{dj_reader},), rd)
+
+"""
+    dj_reader_free(rd)
+
+`void dj_reader_free(dj_reader *rd)`
+"""
+dj_reader_free(rd) =
+    ccall((:dj_reader_free, libdatajoint), Cvoid, (Ptr{dj_reader},), rd)
+
+"""
+    dj_objectref_download(r, dest, out_bytes)
+
+`dj_status dj_objectref_download(const dj_objectref *r, const char *dest, uint64_t *out_bytes)`
+
+Copy the file or folder to the local path `dest`; `*out_bytes` (may be NULL) is the total.
+"""
+dj_objectref_download(r, dest, out_bytes) =
+    ccall((:dj_objectref_download, libdatajoint), Cint, (Ptr{dj_objectref}, Cstring, Ptr{UInt64}), r, dest, out_bytes)
+
+"""
+    dj_objectref_local_path(r, out_path)
+
+`dj_status dj_objectref_local_path(const dj_objectref *r, const char **out_path)`
+
+For a `file` store: the object's own local path (file or folder), valid until the ref is freed; `*out_path` is NULL for other stores.
+"""
+dj_objectref_local_path(r, out_path) =
+    ccall((:dj_objectref_local_path, libdatajoint), Cint, (Ptr{dj_objectref}, Ref{Ptr{UInt8}}), r, out_path)
+
+"""
+    dj_staged_begin(table, out_staged)
+
+`dj_status dj_staged_begin(const dj_table *table, dj_staged **out_staged)`
+
+Begin a staged insert of one row into `table`.
+"""
+dj_staged_begin(table, out_staged) =
+    ccall((:dj_staged_begin, libdatajoint), Cint, (Ptr{dj_table}, Ref{Ptr{dj_staged}}), table, out_staged)
+
+"""
+    dj_staged_set(s, values)
+
+`dj_status dj_staged_set(dj_staged *s, const dj_row *values)`
+
+Set the row's values from `values` (the primary key first of all; other attributes too).
+"""
+dj_staged_set(s, values) =
+    ccall((:dj_staged_set, libdatajoint), Cint, (Ptr{dj_staged}, Ptr{dj_row}), s, values)
+
+"""
+    dj_staged_set_progress(s, cb, user_data)
+
+`dj_status dj_staged_set_progress(dj_staged *s, dj_progress_fn cb, void *user_data)`
+
+Report progress to `cb` (NULL: none) with the total bytes written by this staged insert. `cb` is a `@cfunction` pointer.
+"""
+dj_staged_set_progress(s, cb, user_data) =
+    ccall((:dj_staged_set_progress, libdatajoint), Cint, (Ptr{dj_staged}, Ptr{Cvoid}, Ptr{Cvoid}), s, cb, user_data)
+
+"""
+    dj_staged_bytes_written(s)
+
+`uint64_t dj_staged_bytes_written(const dj_staged *s)`
+
+Total bytes written so far.
+"""
+dj_staged_bytes_written(s) =
+    ccall((:dj_staged_bytes_written, libdatajoint), UInt64, (Ptr{dj_staged},), s)
+
+"""
+    dj_staged_open(s, field, ext, out_writer)
+
+`dj_status dj_staged_open(dj_staged *s, const char *field, const char *ext, dj_writer **out_writer)`
+
+A stream for the `<object@>` field as one file (`ext` may be NULL). Close it before the commit.
+"""
+dj_staged_open(s, field, ext, out_writer) =
+    ccall((:dj_staged_open, libdatajoint), Cint, (Ptr{dj_staged}, Cstring, Cstring, Ref{Ptr{dj_writer}}), s, field, ext, out_writer)
+
+"""
+    dj_staged_open_key(s, field, key, out_writer)
+
+`dj_status dj_staged_open_key(dj_staged *s, const char *field, const char *key, dj_writer **out_writer)`
+
+A stream for the file `key` (a relative path) of the field's folder.
+"""
+dj_staged_open_key(s, field, key, out_writer) =
+    ccall((:dj_staged_open_key, libdatajoint), Cint, (Ptr{dj_staged}, Cstring, Cstring, Ref{Ptr{dj_writer}}), s, field, key, out_writer)
+
+"""
+    dj_staged_put(s, field, key, data, len)
+
+`dj_status dj_staged_put(dj_staged *s, const char *field, const char *key, const void *data, size_t len)`
+
+Write the file `key` of the field's folder in one piece (e.g. a Zarr chunk).
+"""
+dj_staged_put(s, field, key, data, len) =
+    ccall((:dj_staged_put, libdatajoint), Cint, (Ptr{dj_staged}, Cstring, Cstring, Ptr{Cvoid}, Csize_t), s, field, key, data, len)
+
+"""
+    dj_staged_local_dir(s, field, out_path)
+
+`dj_status dj_staged_local_dir(dj_staged *s, const char *field, const char **out_path)`
+
+For a `file` store: the field's folder on local disk (created; valid until the staged insert is freed), for libraries that write files themselves. DJ_E_UNSUPPORTED otherwise.
+"""
+dj_staged_local_dir(s, field, out_path) =
+    ccall((:dj_staged_local_dir, libdatajoint), Cint, (Ptr{dj_staged}, Cstring, Ref{Ptr{UInt8}}), s, field, out_path)
+
+"""
+    dj_staged_commit(s)
+
+`dj_status dj_staged_commit(dj_staged *s)`
+
+Measure the written fields and insert the row. On failure everything written is removed. Either way the staged insert is finished (free it afterwards).
+"""
+dj_staged_commit(s) =
+    ccall((:dj_staged_commit, libdatajoint), Cint, (Ptr{dj_staged},), s)
+
+"""
+    dj_staged_abort(s)
+
+`dj_status dj_staged_abort(dj_staged *s)`
+
+Remove everything written and finish (best effort: what cannot be removed is left for gc).
+"""
+dj_staged_abort(s) =
+    ccall((:dj_staged_abort, libdatajoint), Cint, (Ptr{dj_staged},), s)
+
+"""
+    dj_staged_free(s)
+
+`void dj_staged_free(dj_staged *s)`
+
+Free; a staged insert neither committed nor aborted is aborted.
+"""
+dj_staged_free(s) =
+    ccall((:dj_staged_free, libdatajoint), Cvoid, (Ptr{dj_staged},), s)
+
+"""
+    dj_writer_write(w, data, len)
+
+`dj_status dj_writer_write(dj_writer *w, const void *data, size_t len)`
+
+Write `len` bytes.
+"""
+dj_writer_write(w, data, len) =
+    ccall((:dj_writer_write, libdatajoint), Cint, (Ptr{dj_writer}, Ptr{Cvoid}, Csize_t), w, data, len)
+
+"""
+    dj_writer_close(w, out_bytes)
+
+`dj_status dj_writer_close(dj_writer *w, uint64_t *out_bytes)`
+
+Finish the object (completes a multipart upload). `*out_bytes` (may be NULL) is its size.
+"""
+dj_writer_close(w, out_bytes) =
+    ccall((:dj_writer_close, libdatajoint), Cint, (Ptr{dj_writer}, Ptr{UInt64}), w, out_bytes)
+
+"""
+    dj_writer_free(w)
+
+`void dj_writer_free(dj_writer *w)`
+
+Free; an unclosed writer is abandoned (its staged insert's commit then fails or, for a local file, sees what was flushed).
+"""
+dj_writer_free(w) =
+    ccall((:dj_writer_free, libdatajoint), Cvoid, (Ptr{dj_writer},), w)
+
+"""
+    dj_gc_opts_init(opts)
+
+`dj_status dj_gc_opts_init(struct dj_gc_opts *opts)`
+
+Defaults: not a dry run, every store, one hour of grace.
+"""
+dj_gc_opts_init(opts) =
+    ccall((:dj_gc_opts_init, libdatajoint), Cint, (Ref{dj_gc_opts},), opts)
+
+"""
+    dj_schema_gc(schema, opts, out_stats)
+
+`dj_status dj_schema_gc(const dj_schema *schema, const struct dj_gc_opts *opts, struct dj_gc_stats *out_stats)`
+
+Remove the objects of the schema that no row references (opts NULL: defaults).
+"""
+dj_schema_gc(schema, opts, out_stats) =
+    ccall((:dj_schema_gc, libdatajoint), Cint, (Ptr{dj_schema}, Ptr{dj_gc_opts}, Ref{dj_gc_stats}), schema, opts, out_stats)
+
+"""
+    dj_row_set_object_bytes(row, name, ext, data, len)
+
+`dj_status dj_row_set_object_bytes(dj_row *row, const char *name, const char *ext, const void *data, size_t len)`
+
+Set an `<object@>` attribute to bytes stored with extension `ext` (NULL or "": none).
+"""
+dj_row_set_object_bytes(row, name, ext, data, len) =
+    ccall((:dj_row_set_object_bytes, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring, Ptr{Cvoid}, Csize_t), row, name, ext, data, len)
 
 
 # -------------------------------------------------------------------------------- loading

@@ -120,7 +120,8 @@ The matching rows as a `NamedTuple` of column vectors (options as for
 [`fetch_result`](@ref)). Element types by attribute type: `Bool`; `Int8`…`Int64`; `Float32`,
 `Float64`; `String` (char, varchar, enum, decimal, json); `Vector{UInt8}` (bytes); `Date`;
 `DateTime` (truncated to milliseconds; `exact_datetimes = true` gives `DateTimeMicros` with
-the stored microseconds); `UUID`; [`NpyRef`](@ref) for `<npy@>` attributes (no data is read);
+the stored microseconds); `UUID`; [`NpyRef`](@ref) for `<npy@>` attributes and
+[`ObjectRef`](@ref) for `<object@>` / `<filepath@>` attributes (no data is read);
 `Any` for `<blob>` attributes (each value converted by [`from_dj_value`](@ref)).
 A column with NULLs is a `Vector{Union{Missing,T}}` with `missing` for NULL.
 """
@@ -130,7 +131,7 @@ function Base.fetch(t::Table; exact_datetimes::Bool=false, attributes=nothing, o
     try
         return columns(r; exact_datetimes=exact_datetimes)
     finally
-        close(r)   # NpyRefs made from it stay valid
+        close(r)   # NpyRefs and ObjectRefs made from it stay valid
     end
 end
 
@@ -264,8 +265,11 @@ function _column_values(r::Result, col::Int, cv::Lib.dj_column_view, exact_datet
     kind = cv.kind
     valid = cv.validity
     data = cv.data
-    if kind == Lib.DJ_KIND_JSON && cv.type_name != C_NULL && _is_npy_type(unsafe_string(cv.type_name))
+    tname = kind == Lib.DJ_KIND_JSON && cv.type_name != C_NULL ? unsafe_string(cv.type_name) : ""
+    if _is_npy_type(tname)
         return _collect_column(k -> npyref(r, col, k), NpyRef, n, valid)
+    elseif _is_object_type(tname)
+        return _collect_column(k -> objectref(r, col, k), ObjectRef, n, valid)
     elseif kind == Lib.DJ_KIND_BLOB
         # one borrowed `const dj_value*` per row, copied into Julia values
         p = Ptr{Ptr{Lib.dj_value}}(data)

@@ -40,7 +40,10 @@ of rows written.
   attributes), `Date`, `DateTime`, `DateTimeMicros`, `UUID`, `DataJoint.Decimal`,
   `DataJoint.JSONText`, `Vector{UInt8}` (bytes) and arrays or `NpyArray`s for `<npy@>`
   attributes; for `<blob>` attributes any value [`to_dj_value`](@ref) converts (arrays,
-  strings, numbers, dicts, tuples, NamedTuples as structs, …), `missing`/`nothing` for NULL.
+  strings, numbers, dicts, tuples, NamedTuples as structs, …), `missing`/`nothing` for NULL;
+  for `<object@>` attributes a local file or folder path (a string), bytes, or
+  `ObjectBytes(ext, bytes)` / `ext => bytes` (a file with extension `ext`); for `<filepath@>`
+  attributes a path relative to the store's root.
 - **Columnar path**: `columns` is a `NamedTuple` of equally long vectors, one per attribute.
   Element types: `Bool`, `Int8`…`Int64`, `UInt64` (sent as `DJ_KIND_UINT64`: the whole range
   for native `bigint unsigned` attributes, range-checked for the others; other integers are sent
@@ -254,6 +257,9 @@ function _column_in(name::String, v::AbstractVector, attr::Union{Nothing,Attribu
     elseif T <: Union{AbstractArray,NpyArray}
         # Arrays for an attribute that is not <npy@> (or unknown): let the library report it.
         return _column_in_arrays(name, v, vptr, keep)
+    elseif T <: Union{ObjectBytes,Pair}
+        throw(_type_error("column '$name': ObjectBytes / (ext => bytes) values go through the row path " *
+                          "(insert! with a vector of rows, or insert1!)"))
     else
         throw(_type_error("column '$name': cannot store values of type $T"))
     end

@@ -15,6 +15,7 @@
 #   AbstractVector{UInt8}            dj_row_set_bytes         bytes (for an <npy@> attribute: a uint8 array)
 #   AbstractArray, NpyArray          dj_row_set_array         <npy@> (order rule in arrays.jl)
 #   any value but missing/nothing    dj_row_set_value         <blob> (to_dj_value, blob.jl)
+#   ObjectBytes, ext => bytes        dj_row_set_object_bytes  <object@> (objects.jl); a path string or bytes also work
 
 """
     Row

@@ -38,6 +38,27 @@ classdef Schema < dj.Handle
             t = dj.Table(dj_mex('table_declare_part', obj.id, master.id, partClass, definition), obj);
         end
 
+        function s = gc(obj, varargin)
+            % gc('dry_run', true, 'store', 'main', 'grace', 3600): remove the stored objects that
+            % no row of the schema references (orphans of failed or killed writers, of DataJoint
+            % Python's deletes) in every store its attributes use, or in 'store' only. Nothing
+            % modified within 'grace' seconds (default 3600) is removed; 'dry_run' only counts.
+            % Returns struct(hash_objects, schema_objects, references, orphaned_hash,
+            % orphaned_schema, orphaned_bytes, young, deleted, bytes_freed, requests, dry_run).
+            if mod(numel(varargin), 2) ~= 0
+                error('DataJoint:InvalidArgument', 'gc options are name-value pairs');
+            end
+            opts = struct();
+            for i = 1:2:numel(varargin)
+                key = lower(varargin{i});
+                if ~any(strcmp(key, {'dry_run', 'store', 'grace'}))
+                    error('DataJoint:InvalidArgument', 'unknown gc option ''%s'' (dry_run, store, grace)', key);
+                end
+                opts.(key) = varargin{i + 1};
+            end
+            s = dj_mex('schema_gc', obj.id, opts);
+        end
+
         function t = table(obj, name)
             % table(name): open an existing table by class name ('Session', 'Master.Part') or SQL name.
             t = dj.Table(dj_mex('table_open', obj.id, name), obj);

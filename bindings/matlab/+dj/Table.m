@@ -13,8 +13,10 @@ classdef Table < dj.Handle
     % (native bigint unsigned as uint64), float32 as single, float64 as double, bool as logical, text/decimal/json/uuid as char,
     % bytes as a uint8 row, date and datetime as datenum doubles (option 'temporal': 'text'
     % gives exact ISO text, 'raw' int32 days / int64 microseconds since 1970-01-01), NULL as []
-    % (struct form) or NaN / false / 0 with a validity output (columns form), and <npy@>
-    % values as dj.NpyRef objects.
+    % (struct form) or NaN / false / 0 with a validity output (columns form), <npy@>
+    % values as dj.NpyRef objects and <object@> / <filepath@> values as dj.ObjectRef objects.
+    % An <object@> value to insert is a file or folder path (char), uint8 bytes, or
+    % {extension, uint8 bytes} (struct rows); a <filepath@> value is a path in the store.
 
     properties (SetAccess = private)
         schema = []      % the dj.Schema it was declared/opened through (for declarePart)
@@ -129,16 +131,16 @@ classdef Table < dj.Handle
             % (true = not NULL). Floats and datenums hold NaN for NULL, integers 0, bool false,
             % cells [].
             opts = dj.Table.fetchArgs(varargin{:});
-            [data, npy, valid] = dj_mex('table_fetch', obj.id, opts);
-            data = dj.Table.wrapRefs(data, npy, opts);
+            [data, npy, valid, objs] = dj_mex('table_fetch', obj.id, opts);
+            data = dj.Table.wrapRefs(data, npy, opts, objs);
         end
 
         function varargout = fetch1(obj, varargin)
             % s = fetch1(): the one matching row as a 1×1 struct (DataJoint:NotFound if none,
             % DataJoint:NotUnique if several). [a, b] = fetch1('a', 'b'): the values themselves.
             opts = dj.Table.fetchArgs(varargin{:});
-            [data, npy] = dj_mex('table_fetch1', obj.id, opts);
-            data = dj.Table.wrapRefs(data, npy, opts);
+            [data, npy, ~, objs] = dj_mex('table_fetch1', obj.id, opts);
+            data = dj.Table.wrapRefs(data, npy, opts, objs);
             if isfield(opts, 'attributes') && ~any(strcmp(opts.attributes, 'KEY'))
                 n = max(1, nargout);
                 varargout = cell(1, n);
@@ -153,8 +155,8 @@ classdef Table < dj.Handle
         function [data, valid] = keys(obj, varargin)
             % The primary keys of the matching rows (options as fetch).
             opts = dj.Table.fetchArgs(varargin{:});
-            [data, npy, valid] = dj_mex('table_keys', obj.id, opts);
-            data = dj.Table.wrapRefs(data, npy, opts);
+            [data, npy, valid, objs] = dj_mex('table_keys', obj.id, opts);
+            data = dj.Table.wrapRefs(data, npy, opts, objs);
         end
 
         function n = count(obj)
@@ -164,8 +166,41 @@ classdef Table < dj.Handle
 
         function n = del(obj)
             % Delete the matching rows (one transaction); returns how many. Named del because
-            % delete is the MATLAB destructor.
+            % delete is the MATLAB destructor. Their <npy@> and <object@> files go too.
             n = dj_mex('table_delete', obj.id);
+        end
+
+        % ------------------------------------------------------------ staged insert
+        function varargout = stagedInsert1(obj, fn)
+            % stagedInsert1(@(st) ...): begin a staged insert of one row, call the function
+            % with its dj.StagedInsert, and commit when it returns (unless it committed or
+            % aborted itself); if it raises an error, abort (remove everything written) and
+            % rethrow. st = stagedInsert1(): the dj.StagedInsert itself — commit it yourself;
+            % clearing it uncommitted aborts it. See dj.StagedInsert.
+            st = dj.StagedInsert(dj_mex('staged_begin', obj.id), obj);
+            if nargin < 2
+                varargout = {st};
+                return
+            end
+            if ~isa(fn, 'function_handle')
+                error('DataJoint:InvalidArgument', 'stagedInsert1 takes a function handle (or nothing)');
+            end
+            try
+                fn(st);
+            catch err
+                try
+                    st.abort();
+                catch
+                end
+                rethrow(err);
+            end
+            if ~st.isFinished()
+                st.commit();
+            end
+            varargout = cell(1, nargout);
+            if nargout > 0
+                varargout{1} = st;
+            end
         end
     end
 
@@ -273,17 +308,27 @@ classdef Table < dj.Handle
             end
         end
 
-        function data = wrapRefs(data, npy, opts)
-            % Replace NpyRef ids by dj.NpyRef objects (they free their handles when cleared).
+        function data = wrapRefs(data, npy, opts, objs)
+            % Replace NpyRef / ObjectRef ids by dj.NpyRef / dj.ObjectRef objects (they free
+            % their handles when cleared).
+            if nargin < 4
+                objs = {};
+            end
             columns = isfield(opts, 'format') && strcmp(opts.format, 'columns');
-            for k = 1:numel(npy)
-                f = npy{k};
+            fields = [reshape(npy, 1, []), reshape(objs, 1, [])];
+            for k = 1:numel(fields)
+                f = fields{k};
+                if k <= numel(npy)
+                    make = @dj.NpyRef;
+                else
+                    make = @dj.ObjectRef;
+                end
                 if columns
                     ids = data.(f);
                     c = cell(numel(ids), 1);
                     for i = 1:numel(ids)
                         if ids(i) ~= 0
-                            c{i} = dj.NpyRef(ids(i));
+                            c{i} = make(ids(i));
                         end
                     end
                     data.(f) = c;
@@ -291,7 +336,7 @@ classdef Table < dj.Handle
                     for i = 1:numel(data)
                         v = data(i).(f);
                         if ~isempty(v)
-                            data(i).(f) = dj.NpyRef(v);
+                            data(i).(f) = make(v);
                         end
                     end
                 end

@@ -80,7 +80,7 @@ std::string borrowed(const char* p) {
 
 // ============================================================================ registry
 
-enum class HType : int { Conn = 1, Schema = 2, Table = 3, NpyRef = 4 };
+enum class HType : int { Conn = 1, Schema = 2, Table = 3, NpyRef = 4, ObjectRef = 5, Reader = 6, Staged = 7, Writer = 8 };
 
 const char* htype_name(HType t) {
     switch (t) {
@@ -88,6 +88,10 @@ const char* htype_name(HType t) {
     case HType::Schema: return "Schema";
     case HType::Table: return "Table";
     case HType::NpyRef: return "NpyRef";
+    case HType::ObjectRef: return "ObjectRef";
+    case HType::Reader: return "ObjectReader";
+    case HType::Staged: return "StagedInsert";
+    case HType::Writer: return "ObjectWriter";
     }
     return "?";
 }
@@ -101,6 +105,71 @@ std::unordered_map<uint64_t, Entry> g_registry;
 uint64_t g_next_id = 0;
 bool g_locked = false;
 bool g_initialised = false;
+int g_callback_depth = 0;               // > 0 while a MATLAB progress callback runs (see progress_cb)
+std::vector<uint64_t> g_deferred_free;  // ids freed from inside a callback: freed when it is over
+
+/// The MATLAB progress function of a staged insert, shared by the staged insert and its writers
+/// (the library calls back with this as user data from any of them, so it lives as long as the
+/// last of them). `fn` is a persistent copy of the function handle (NULL: none). The first
+/// error the function raises is kept and reported by the commit.
+struct ProgressCtx {
+    mxArray* fn = nullptr;
+    bool failed = false;
+    std::string err_id, err_msg;
+    ProgressCtx() = default;
+    ProgressCtx(const ProgressCtx&) = delete;
+    ProgressCtx& operator=(const ProgressCtx&) = delete;
+    ~ProgressCtx() { release(); }
+    void release() {
+        if (fn) mxDestroyArray(fn);
+        fn = nullptr;
+    }
+};
+
+// Keeps the buffers and shapes of arrays lent to the library alive until the insert returns.
+// With `copy`, array data is copied into `buffers` too (a staged insert keeps its row's arrays
+// past the MEX call, when MATLAB may have freed the originals).
+struct Keep {
+    std::vector<std::vector<int64_t>> shapes;
+    std::vector<std::vector<uint8_t>> buffers;
+    bool copy = false;
+};
+
+struct AttrMeta {
+    std::string name;
+    int kind = 0;
+    bool npy = false;
+    std::string codec;  // "object", "filepath", "blob", … ("" for core and native types)
+};
+
+struct Heading {
+    std::vector<AttrMeta> attrs;
+    std::unordered_map<std::string, size_t> index;
+    const AttrMeta* find(const std::string& name) const {
+        auto it = index.find(name);
+        return it == index.end() ? nullptr : &attrs[it->second];
+    }
+};
+
+/// A staged insert: the library handle, the table's heading (to convert set() values), array
+/// buffers lent to the row (the library keeps pointers to them until the commit), its progress
+/// context and whether it is finished (committed or aborted).
+struct StagedEntry {
+    dj_staged* s = nullptr;
+    Heading heading;
+    Keep keep;
+    std::shared_ptr<ProgressCtx> progress;
+    bool finished = false;
+    ~StagedEntry() {
+        dj_staged_free(s);  // aborts an unfinished insert; before `keep` goes
+    }
+};
+
+struct WriterEntry {
+    dj_writer* w = nullptr;
+    std::shared_ptr<ProgressCtx> progress;
+    ~WriterEntry() { dj_writer_free(w); }
+};
 
 void free_entry(const Entry& e) noexcept {
     switch (e.type) {
@@ -108,6 +177,10 @@ void free_entry(const Entry& e) noexcept {
     case HType::Schema: dj_schema_free(static_cast<dj_schema*>(e.ptr)); break;
     case HType::Table: dj_table_free(static_cast<dj_table*>(e.ptr)); break;
     case HType::NpyRef: dj_npyref_free(static_cast<dj_npyref*>(e.ptr)); break;
+    case HType::ObjectRef: dj_objectref_free(static_cast<dj_objectref*>(e.ptr)); break;
+    case HType::Reader: dj_reader_free(static_cast<dj_reader*>(e.ptr)); break;
+    case HType::Staged: delete static_cast<StagedEntry*>(e.ptr); break;
+    case HType::Writer: delete static_cast<WriterEntry*>(e.ptr); break;
     }
 }
 
@@ -125,11 +198,14 @@ void update_lock() {
 size_t free_all() noexcept {
     std::unordered_map<uint64_t, Entry> all;
     all.swap(g_registry);
-    // Children first (refs, tables, schemas), connections last: not required by the C ABI (any
-    // free order is safe) but it lets a connection close its database at its own free.
-    for (int pass = 4; pass >= 1; --pass)
+    // Children first (writers, staged inserts, readers, refs, tables, schemas), connections
+    // last: not required by the C ABI (any free order is safe) but it lets a connection close
+    // its database at its own free, and a writer go before the staged insert removes its files.
+    static const HType order[] = {HType::Writer, HType::Staged, HType::Reader, HType::ObjectRef,
+                                  HType::NpyRef, HType::Table,  HType::Schema, HType::Conn};
+    for (HType t : order)
         for (const auto& kv : all)
-            if (static_cast<int>(kv.second.type) == pass) free_entry(kv.second);
+            if (kv.second.type == t) free_entry(kv.second);
     return all.size();
 }
 
@@ -173,6 +249,10 @@ dj_conn* conn_arg(const mxArray* a) { return static_cast<dj_conn*>(lookup(a, HTy
 dj_schema* schema_arg(const mxArray* a) { return static_cast<dj_schema*>(lookup(a, HType::Schema)); }
 dj_table* table_arg(const mxArray* a) { return static_cast<dj_table*>(lookup(a, HType::Table)); }
 dj_npyref* npyref_arg(const mxArray* a) { return static_cast<dj_npyref*>(lookup(a, HType::NpyRef)); }
+dj_objectref* objref_arg(const mxArray* a) { return static_cast<dj_objectref*>(lookup(a, HType::ObjectRef)); }
+dj_reader* reader_arg(const mxArray* a) { return static_cast<dj_reader*>(lookup(a, HType::Reader)); }
+StagedEntry* staged_arg(const mxArray* a) { return static_cast<StagedEntry*>(lookup(a, HType::Staged)); }
+WriterEntry* writer_arg(const mxArray* a) { return static_cast<WriterEntry*>(lookup(a, HType::Writer)); }
 
 /// Ids created during one command: freed again if the command fails before returning them.
 struct NewIds {
@@ -468,20 +548,24 @@ const char* kind_name(int kind) { return dj_kind_name(kind); }
 
 bool is_npy_type(const char* type_name) { return type_name != nullptr && std::strncmp(type_name, "<npy", 4) == 0; }
 
-struct AttrMeta {
-    std::string name;
-    int kind = 0;
-    bool npy = false;
-};
+/// The codec of a declared type ("<object@store>" -> "object"); "" for other types.
+std::string codec_of(const char* type_name) {
+    std::string out;
+    if (type_name == nullptr) return out;
+    const char* p = type_name;
+    while (*p == ' ' || *p == '\t') ++p;
+    if (*p != '<') return out;
+    ++p;
+    while (*p == ' ' || *p == '\t') ++p;
+    while (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_') out.push_back(*p++);
+    return out;
+}
 
-struct Heading {
-    std::vector<AttrMeta> attrs;
-    std::unordered_map<std::string, size_t> index;
-    const AttrMeta* find(const std::string& name) const {
-        auto it = index.find(name);
-        return it == index.end() ? nullptr : &attrs[it->second];
-    }
-};
+/// `<object@>` and `<filepath@>` values are fetched as ObjectRefs.
+bool is_object_type(const char* type_name) {
+    const std::string c = codec_of(type_name);
+    return c == "object" || c == "filepath";
+}
 
 Heading read_heading(const dj_table* t) {
     Heading h;
@@ -494,6 +578,7 @@ Heading read_heading(const dj_table* t) {
         m.name = info.name ? info.name : "";
         m.kind = info.kind;
         m.npy = is_npy_type(info.type_name);
+        m.codec = codec_of(info.type_name);
         h.index.emplace(m.name, h.attrs.size());
         h.attrs.push_back(std::move(m));
     }
@@ -518,12 +603,6 @@ int dtype_of_class(mxClassID c, bool complex) {
     default: return 0;
     }
 }
-
-/// Keeps the buffers and shapes of arrays lent to the library alive until the insert returns.
-struct Keep {
-    std::vector<std::vector<int64_t>> shapes;
-    std::vector<std::vector<uint8_t>> buffers;
-};
 
 /// Describe a MATLAB numeric/logical array (or a dj.npy(A, shape) struct) as a dj_array_in:
 /// column-major data handed over as DJ_ORDER_F with the MATLAB dims as shape, so numpy's
@@ -578,6 +657,11 @@ dj_array_in array_in_of(const mxArray* v, Keep& keep, const std::string& ctx) {
     if (!cplx) {
         a.data = mxGetData(data);
         a.nbytes = static_cast<uint64_t>(n) * esize;
+        if (keep.copy && a.nbytes > 0) {
+            const auto* p = static_cast<const uint8_t*>(a.data);
+            keep.buffers.emplace_back(p, p + a.nbytes);
+            a.data = keep.buffers.back().data();
+        }
     } else {
         std::vector<uint8_t> buf(n * esize * 2);
 #if MX_HAS_INTERLEAVED_COMPLEX
@@ -1292,6 +1376,22 @@ void set_value(dj_row* row, const std::string& name, const mxArray* v, const Att
         check(dj_row_set_array(row, n, &a));
         return;
     }
+    if (meta && meta->codec == "object") {  // a path (char, below), bytes, or {ext, bytes}
+        if (mxIsCell(v)) {
+            const mxArray* e = mxGetNumberOfElements(v) == 2 ? mxGetCell(v, 0) : nullptr;
+            const mxArray* b = e ? mxGetCell(v, 1) : nullptr;
+            if (!e || !b || !(mxIsChar(e) || is_null_marker(e)) || !mxIsUint8(b))
+                fail("Type", ctx + ": an <object@> value is a file or folder path (char), bytes (uint8) or "
+                                   "{extension, uint8 bytes}");
+            const std::string ext = mxIsChar(e) ? utf8_of_chars(e) : std::string();
+            check(dj_row_set_object_bytes(row, n, ext.c_str(), mxGetData(b), mxGetNumberOfElements(b)));
+            return;
+        }
+        if (mxIsUint8(v)) {  // one byte is bytes too
+            check(dj_row_set_bytes(row, n, mxGetData(v), mxGetNumberOfElements(v)));
+            return;
+        }
+    }
     if (mxIsChar(v)) {
         const std::string s = utf8_of_chars(v);
         check(dj_row_set_string_n(row, n, s.data(), s.size()));
@@ -1501,7 +1601,12 @@ void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta
         all_uint64 = all_uint64 && mxGetClassID(e) == mxUINT64_CLASS;
         int k;
         if (mxIsChar(e)) k = TEXT;
-        else if (mxIsUint8(e) && (akind == DJ_KIND_BYTES || akind == DJ_KIND_UUID || mxGetNumberOfElements(e) != 1)) k = BYTES;
+        else if (mxIsUint8(e) && (akind == DJ_KIND_BYTES || akind == DJ_KIND_UUID || mxGetNumberOfElements(e) != 1 ||
+                                  (meta && meta->codec == "object")))
+            k = BYTES;
+        else if (mxIsCell(e) && meta && meta->codec == "object")
+            fail("Type", ctx + "{" + std::to_string(i + 1) + "}: {extension, bytes} <object@> values are only taken "
+                                                             "in struct rows (insert without 'format', 'columns')");
         else if ((mxIsNumeric(e) || mxIsLogical(e)) && !mxIsComplex(e) && mxGetNumberOfElements(e) == 1)
             k = (mxIsDouble(e) || mxIsSingle(e)) ? FLOATS : INTS;
         else
@@ -1743,7 +1848,8 @@ dj_fetch_opts fetch_opts_of(const mxArray* o, std::vector<std::string>& attrs, s
     return opts;
 }
 
-/// Convert a result: [data, npyNames, valid] (see README). NpyRef ids are registered here.
+/// Convert a result: [data, npyNames, valid, objectNames] (see README). NpyRef and ObjectRef
+/// ids are registered here (uint64 ids in the data; 0 or [] for NULL).
 void result_out(const dj_result* res, const mxArray* opts, int nlhs, mxArray* plhs[]) {
     bool columns = false;
     if (const mxArray* f = opt_field(opts, "format")) {
@@ -1755,23 +1861,32 @@ void result_out(const dj_result* res, const mxArray* opts, int nlhs, mxArray* pl
     const size_t nrows = dj_result_nrows(res), ncols = dj_result_ncols(res);
     std::vector<dj_column_view> views(ncols);
     std::vector<std::string> names(ncols);
-    std::vector<bool> npy(ncols);
-    std::vector<std::string> npy_names;
+    std::vector<bool> npy(ncols), obj(ncols);
+    std::vector<std::string> npy_names, obj_names;
     for (size_t c = 0; c < ncols; ++c) {
         std::memset(&views[c], 0, sizeof(dj_column_view));
         check(dj_result_column(res, c, &views[c]));
         names[c] = views[c].name ? views[c].name : "";
         npy[c] = is_npy_type(views[c].type_name);
+        obj[c] = is_object_type(views[c].type_name);
         if (npy[c]) npy_names.push_back(names[c]);
+        if (obj[c]) obj_names.push_back(names[c]);
     }
     std::vector<const char*> fnames(ncols);
     for (size_t c = 0; c < ncols; ++c) fnames[c] = names[c].c_str();
     NewIds created;
     auto npy_id = [&](size_t c, size_t i) -> uint64_t {
         if (!valid_at(views[c], i)) return 0;
-        dj_npyref* r = nullptr;
-        check(dj_result_npyref(res, c, i, &r));
-        const uint64_t id = register_handle(HType::NpyRef, r);
+        uint64_t id;
+        if (obj[c]) {
+            dj_objectref* r = nullptr;
+            check(dj_result_objectref(res, c, i, &r));
+            id = register_handle(HType::ObjectRef, r);
+        } else {
+            dj_npyref* r = nullptr;
+            check(dj_result_npyref(res, c, i, &r));
+            id = register_handle(HType::NpyRef, r);
+        }
         created.ids.push_back(id);
         return id;
     };
@@ -1782,7 +1897,7 @@ void result_out(const dj_result* res, const mxArray* opts, int nlhs, mxArray* pl
         for (size_t c = 0; c < ncols; ++c) {
             for (size_t i = 0; i < nrows; ++i) {
                 mxArray* val;
-                if (npy[c]) {
+                if (npy[c] || obj[c]) {
                     const uint64_t id = npy_id(c, i);
                     val = id ? mx_uint64(id) : mx_empty();
                 } else {
@@ -1796,7 +1911,7 @@ void result_out(const dj_result* res, const mxArray* opts, int nlhs, mxArray* pl
         valid = mxCreateStructMatrix(1, 1, static_cast<int>(ncols), fnames.data());
         for (size_t c = 0; c < ncols; ++c) {
             mxArray* col;
-            if (npy[c]) {  // n×1 uint64 NpyRef ids, 0 for NULL
+            if (npy[c] || obj[c]) {  // n×1 uint64 NpyRef / ObjectRef ids, 0 for NULL
                 col = mxCreateNumericMatrix(nrows, 1, mxUINT64_CLASS, mxREAL);
                 auto* d = static_cast<uint64_t*>(mxGetData(col));
                 for (size_t i = 0; i < nrows; ++i) d[i] = npy_id(c, i);
@@ -1814,6 +1929,7 @@ void result_out(const dj_result* res, const mxArray* opts, int nlhs, mxArray* pl
     if (nlhs > 1) plhs[1] = mx_cellstr(npy_names);
     if (nlhs > 2) plhs[2] = valid ? valid : mxCreateStructMatrix(1, 1, 0, nullptr);
     else if (valid) mxDestroyArray(valid);
+    if (nlhs > 3) plhs[3] = mx_cellstr(obj_names);
     created.committed = true;
 }
 
@@ -1923,7 +2039,146 @@ const char* matlab_class_of_dtype(int32_t d) {
     }
 }
 
+// ============================================================================ objects, staged inserts, gc
+
+/// Bytes to write from a MATLAB value: the raw elements of a real numeric or logical array (any
+/// class, in memory order, little-endian) or the UTF-8 bytes of a char array.
+struct ByteArg {
+    const void* raw = nullptr;
+    size_t len = 0;
+    bool is_text = false;
+    std::string text;
+    const void* data() const { return is_text ? static_cast<const void*>(text.data()) : raw; }
+};
+
+ByteArg byte_arg(const mxArray* a, const char* what) {
+    ByteArg b;
+    if (a != nullptr && mxIsChar(a)) {
+        b.is_text = true;
+        b.text = utf8_of_chars(a);
+        b.len = b.text.size();
+        return b;
+    }
+    if (a == nullptr || !(mxIsNumeric(a) || mxIsLogical(a)) || mxIsSparse(a) || mxIsComplex(a))
+        fail("Type", std::string(what) + " must be a real numeric, logical or char array (uint8 for bytes), not " +
+                         (a ? mxGetClassName(a) : "nothing"));
+    b.len = mxGetNumberOfElements(a) * mxGetElementSize(a);
+    b.raw = b.len ? mxGetData(a) : nullptr;
+    return b;
+}
+
+uint64_t offset_arg(int nrhs, Args a, int i, const char* what) {
+    if (i >= nrhs || is_null_marker(a[i])) return 0;
+    const double d = scalar_arg(a[i], what);
+    if (!(d >= 0) || d != std::floor(d) || std::isinf(d)) fail("InvalidArgument", std::string(what) + " must be an integer >= 0");
+    return static_cast<uint64_t>(d);
+}
+
+/// A uint8 row of `n` bytes whose data the caller fills (then trims with mxSetN).
+mxArray* mx_bytes(size_t n) { return mxCreateNumericMatrix(1, n, mxUINT8_CLASS, mxREAL); }
+
+struct ReaderDel { void operator()(dj_reader* r) const noexcept { dj_reader_free(r); } };
+using ReaderPtr = std::unique_ptr<dj_reader, ReaderDel>;
+
+/// Read up to `want` bytes of a reader into a new uint8 row.
+mxArray* read_into_row(dj_reader* rd, uint64_t want) {
+    if (want > static_cast<uint64_t>(std::numeric_limits<size_t>::max())) fail("OutOfMemory", "the object is too large");
+    mxArray* m = mx_bytes(static_cast<size_t>(want));
+    size_t got = 0;
+    if (want > 0) {
+        const dj_status st = dj_reader_read(rd, mxGetData(m), static_cast<size_t>(want), &got);
+        if (st != DJ_OK) {
+            mxDestroyArray(m);
+            check(st);
+        }
+    }
+    mxSetN(m, got);
+    return m;
+}
+
+mxArray* mx_count_or_empty(int64_t v) { return v < 0 ? mx_empty() : mx_double(static_cast<double>(v)); }
+
+/// Called by the library with the total bytes a staged insert wrote so far, on this (MATLAB's)
+/// thread, from inside dj_writer_write / dj_staged_put. It calls the MATLAB function with
+/// mexCallMATLABWithTrap, so a MATLAB error never unwinds through the library: the function
+/// (dj.StagedInsert wraps the user's one) returns [] or struct(identifier, message), and the
+/// first failure is kept for the commit. While it runs, dj_mex refuses commands that could free
+/// or change what the library is using (see dispatch).
+void progress_cb(uint64_t bytes, void* user) noexcept {
+    auto* p = static_cast<ProgressCtx*>(user);
+    if (p == nullptr || p->fn == nullptr || p->failed) return;
+    auto fail_with = [p](const char* id, std::string msg) {
+        if (p->failed) return;
+        p->failed = true;
+        p->err_id = id;
+        p->err_msg = std::move(msg);
+    };
+    mxArray* in[2] = {p->fn, nullptr};
+    mxArray* out[1] = {nullptr};
+    mxArray* trapped = nullptr;
+    ++g_callback_depth;
+    try {
+        in[1] = mxCreateDoubleScalar(static_cast<double>(bytes));
+        trapped = mexCallMATLABWithTrap(1, out, 2, in, "feval");
+    } catch (...) {  // an interrupt, say: never into the library
+        fail_with("DataJoint:Callback", "the progress callback was interrupted");
+    }
+    --g_callback_depth;
+    try {
+        if (in[1]) mxDestroyArray(in[1]);
+        if (trapped != nullptr) {
+            std::string msg = "the progress function raised an error";
+            const mxArray* m = mxIsStruct(trapped) ? mxGetField(trapped, 0, "message") : nullptr;
+            if (m && mxIsChar(m)) msg = utf8_of_chars(m);
+            fail_with("DataJoint:Callback", msg);
+            mxDestroyArray(trapped);
+        }
+        if (out[0] != nullptr) {
+            if (mxIsStruct(out[0]) && mxGetNumberOfElements(out[0]) == 1) {
+                const mxArray* id = mxGetField(out[0], 0, "identifier");
+                const mxArray* msg = mxGetField(out[0], 0, "message");
+                std::string sid = id && mxIsChar(id) ? utf8_of_chars(id) : std::string();
+                fail_with(sid.empty() ? "DataJoint:Callback" : sid.c_str(), msg && mxIsChar(msg) ? utf8_of_chars(msg) : "");
+            }
+            mxDestroyArray(out[0]);
+        }
+    } catch (...) {
+        fail_with("DataJoint:Callback", "the progress callback failed");
+    }
+}
+
+void free_ids(const uint64_t* ids, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        auto it = g_registry.find(ids[i]);
+        if (it == g_registry.end()) continue;
+        const Entry e = it->second;
+        g_registry.erase(it);
+        free_entry(e);
+    }
+    update_lock();
+}
+
+mxArray* gc_out(const dj_gc_stats& st) {
+    const char* f[] = {"hash_objects", "schema_objects", "references", "orphaned_hash", "orphaned_schema",
+                       "orphaned_bytes", "young", "deleted", "bytes_freed", "requests", "dry_run"};
+    const uint64_t v[] = {st.hash_objects, st.schema_objects, st.references, st.orphaned_hash, st.orphaned_schema,
+                          st.orphaned_bytes, st.young, st.deleted, st.bytes_freed, st.requests};
+    mxArray* s = mxCreateStructMatrix(1, 1, 11, f);
+    for (int k = 0; k < 10; ++k) mxSetFieldByNumber(s, 0, k, mx_double(static_cast<double>(v[k])));
+    mxSetFieldByNumber(s, 0, 10, mxCreateLogicalScalar(st.dry_run != 0));
+    return s;
+}
+
+/// Commands allowed while a progress callback runs: none that could free, or reach into, a
+/// handle the library is using at that moment (`free` is deferred until the callback is over).
+bool allowed_in_callback(const std::string& cmd) {
+    return cmd == "free" || cmd == "handle_count" || cmd == "handles" || cmd == "is_live" || cmd == "is_locked" ||
+           cmd == "version" || cmd == "abi" || cmd == "status_name";
+}
+
 void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args a) {
+    if (g_callback_depth > 0 && !allowed_in_callback(cmd))
+        fail("InvalidArgument", "dj_mex('" + cmd + "') cannot be called from inside a progress callback");
     // ---------------------------------------------------------------- static
     if (cmd == "version") {
         plhs[0] = mx_string(dj_version_string());
@@ -1957,14 +2212,8 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
         if (!mxIsUint64(a[0])) fail("InvalidHandle", "expected handle ids (uint64)");
         const size_t n = mxGetNumberOfElements(a[0]);
         const auto* ids = static_cast<const uint64_t*>(mxGetData(a[0]));
-        for (size_t i = 0; i < n; ++i) {
-            auto it = g_registry.find(ids[i]);
-            if (it == g_registry.end()) continue;
-            const Entry e = it->second;
-            g_registry.erase(it);
-            free_entry(e);
-        }
-        update_lock();
+        if (g_callback_depth > 0) g_deferred_free.insert(g_deferred_free.end(), ids, ids + n);
+        else free_ids(ids, n);
     } else if (cmd == "is_live") {
         need(nrhs, 1, "'is_live', id");
         plhs[0] = mxCreateLogicalScalar(mxIsUint64(a[0]) && mxGetNumberOfElements(a[0]) == 1 &&
@@ -2291,6 +2540,227 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
         mxSetField(s, 0, "itemsize", mx_double(static_cast<double>(isz)));
         mxSetField(s, 0, "class", mx_string(matlab_class_of_dtype(d)));
         plhs[0] = s;
+    }
+    // ---------------------------------------------------------------- object refs
+    else if (cmd == "objref_path") {
+        need(nrhs, 1, "'objref_path', ref");
+        plhs[0] = mx_string(borrowed(dj_objectref_path(objref_arg(a[0]))));
+    } else if (cmd == "objref_store") {
+        need(nrhs, 1, "'objref_store', ref");
+        plhs[0] = mx_string(borrowed(dj_objectref_store(objref_arg(a[0]))));
+    } else if (cmd == "objref_ext") {  // '' when none was recorded
+        need(nrhs, 1, "'objref_ext', ref");
+        plhs[0] = mx_string(dj_objectref_ext(objref_arg(a[0])));
+    } else if (cmd == "objref_timestamp") {  // ISO-8601 text, '' when none was recorded
+        need(nrhs, 1, "'objref_timestamp', ref");
+        plhs[0] = mx_string(dj_objectref_timestamp(objref_arg(a[0])));
+    } else if (cmd == "objref_info") {  // struct(size, is_dir, item_count); [] = unknown
+        need(nrhs, 1, "'objref_info', ref");
+        dj_object_info info;
+        std::memset(&info, 0, sizeof info);
+        check(dj_objectref_info(objref_arg(a[0]), &info));
+        const char* f[] = {"size", "is_dir", "item_count"};
+        mxArray* s = mxCreateStructMatrix(1, 1, 3, f);
+        mxSetField(s, 0, "size", mx_count_or_empty(info.size));
+        mxSetField(s, 0, "is_dir", mxCreateLogicalScalar(info.is_dir != 0));
+        mxSetField(s, 0, "item_count", mx_count_or_empty(info.item_count));
+        plhs[0] = s;
+    } else if (cmd == "objref_files") {  // N×1 struct array (name, size)
+        need(nrhs, 1, "'objref_files', ref");
+        dj_filelist* raw = nullptr;
+        check(dj_objectref_files(objref_arg(a[0]), &raw));
+        std::unique_ptr<dj_filelist, void (*)(dj_filelist*)> l(raw, dj_filelist_free);
+        const size_t n = dj_filelist_len(l.get());
+        const char* f[] = {"name", "size"};
+        mxArray* s = mxCreateStructMatrix(n, 1, 2, f);
+        for (size_t i = 0; i < n; ++i) {
+            mxSetFieldByNumber(s, i, 0, mx_string(dj_filelist_name(l.get(), i)));
+            mxSetFieldByNumber(s, i, 1, mx_double(static_cast<double>(dj_filelist_size(l.get(), i))));
+        }
+        plhs[0] = s;
+    } else if (cmd == "objref_exists") {  // (ref[, subpath])
+        need(nrhs, 1, "'objref_exists', ref[, subpath]");
+        const dj_objectref* r = objref_arg(a[0]);
+        const std::string sub = opt_string_arg(nrhs, a, 1, "subpath");
+        uint8_t e = 0;
+        check(dj_objectref_exists(r, sub.c_str(), &e));
+        plhs[0] = mxCreateLogicalScalar(e != 0);
+    } else if (cmd == "objref_read") {  // (ref[, subpath[, offset[, len]]]): 0-based offset; len Inf = to the end
+        need(nrhs, 1, "'objref_read', ref[, subpath, offset, len]");
+        const dj_objectref* r = objref_arg(a[0]);
+        const std::string sub = opt_string_arg(nrhs, a, 1, "subpath");
+        const uint64_t off = offset_arg(nrhs, a, 2, "offset");
+        double len = std::numeric_limits<double>::infinity();
+        if (nrhs > 3 && !is_null_marker(a[3])) {
+            len = scalar_arg(a[3], "len");
+            if (!(len >= 0) || (!std::isinf(len) && len != std::floor(len)))
+                fail("InvalidArgument", "len must be an integer >= 0 or Inf");
+        }
+        if (!std::isinf(len) && len <= 64.0 * 1024 * 1024) {  // one ranged read
+            const size_t n = static_cast<size_t>(len);
+            mxArray* m = mx_bytes(n);
+            size_t got = 0;
+            const dj_status st = dj_objectref_read(r, sub.c_str(), off, n ? mxGetData(m) : nullptr, n, &got);
+            if (st != DJ_OK) {
+                mxDestroyArray(m);
+                check(st);
+            }
+            mxSetN(m, got);
+            plhs[0] = m;
+        } else {  // to the end, or a large range: size it first, then stream into the array
+            dj_reader* raw = nullptr;
+            check(dj_objectref_open(r, sub.c_str(), off, &raw));
+            ReaderPtr rd(raw);
+            const uint64_t size = dj_reader_size(rd.get());
+            uint64_t want = size > off ? size - off : 0;
+            if (!std::isinf(len) && static_cast<double>(want) > len) want = static_cast<uint64_t>(len);
+            plhs[0] = read_into_row(rd.get(), want);
+        }
+    } else if (cmd == "objref_open") {  // (ref[, subpath[, offset]]) -> reader id
+        need(nrhs, 1, "'objref_open', ref[, subpath, offset]");
+        const dj_objectref* r = objref_arg(a[0]);
+        const std::string sub = opt_string_arg(nrhs, a, 1, "subpath");
+        const uint64_t off = offset_arg(nrhs, a, 2, "offset");
+        dj_reader* rd = nullptr;
+        check(dj_objectref_open(r, sub.c_str(), off, &rd));
+        plhs[0] = mx_uint64(register_handle(HType::Reader, rd));
+    } else if (cmd == "objref_download") {  // (ref, dest) -> bytes
+        need(nrhs, 2, "'objref_download', ref, dest");
+        const dj_objectref* r = objref_arg(a[0]);
+        const std::string dest = string_arg(a[1], "dest");
+        uint64_t n = 0;
+        check(dj_objectref_download(r, dest.c_str(), &n));
+        plhs[0] = mx_double(static_cast<double>(n));
+    } else if (cmd == "objref_local_path") {  // '' for stores that are not local
+        need(nrhs, 1, "'objref_local_path', ref");
+        const char* p = nullptr;
+        check(dj_objectref_local_path(objref_arg(a[0]), &p));
+        plhs[0] = mx_string(p);
+    } else if (cmd == "reader_read") {  // (reader, n) -> up to n bytes (1×0 at the end)
+        need(nrhs, 2, "'reader_read', reader, n");
+        dj_reader* rd = reader_arg(a[0]);
+        const uint64_t n = offset_arg(nrhs, a, 1, "n");
+        const uint64_t size = dj_reader_size(rd);
+        plhs[0] = read_into_row(rd, n < size ? n : size);
+    } else if (cmd == "reader_size") {
+        need(nrhs, 1, "'reader_size', reader");
+        plhs[0] = mx_double(static_cast<double>(dj_reader_size(reader_arg(a[0]))));
+    }
+    // ---------------------------------------------------------------- staged inserts
+    else if (cmd == "staged_begin") {  // (table) -> staged id
+        need(nrhs, 1, "'staged_begin', table");
+        dj_table* t = table_arg(a[0]);
+        auto e = std::make_unique<StagedEntry>();
+        e->heading = read_heading(t);
+        e->keep.copy = true;
+        e->progress = std::make_shared<ProgressCtx>();
+        check(dj_staged_begin(t, &e->s));
+        // always registered (cheap when no function is set): writers take the callback when
+        // they are opened, so onProgress works for writers opened before it too
+        check(dj_staged_set_progress(e->s, &progress_cb, e->progress.get()));
+        plhs[0] = mx_uint64(register_handle(HType::Staged, e.release()));
+    } else if (cmd == "staged_set") {  // (staged, 1×1 struct of values)
+        need(nrhs, 2, "'staged_set', staged, values");
+        StagedEntry* e = staged_arg(a[0]);
+        if (!mxIsStruct(a[1]) || mxGetNumberOfElements(a[1]) != 1)
+            fail("InvalidArgument", "set takes a 1x1 struct of attribute values (the primary key first)");
+        std::vector<RowPtr> rows = rows_of_struct(a[1], e->heading, e->keep, "values");
+        check(dj_staged_set(e->s, rows[0].get()));
+    } else if (cmd == "staged_open" || cmd == "staged_open_key") {  // (staged, field, ext | key) -> writer id
+        need(nrhs, 2, "'staged_open', staged, field[, ext]");
+        StagedEntry* e = staged_arg(a[0]);
+        const std::string field = string_arg(a[1], "field");
+        auto w = std::make_unique<WriterEntry>();
+        w->progress = e->progress;
+        if (cmd == "staged_open") {
+            const std::string ext = opt_string_arg(nrhs, a, 2, "ext");
+            check(dj_staged_open(e->s, field.c_str(), ext.c_str(), &w->w));
+        } else {
+            need(nrhs, 3, "'staged_open_key', staged, field, key");
+            const std::string key = string_arg(a[2], "key");
+            check(dj_staged_open_key(e->s, field.c_str(), key.c_str(), &w->w));
+        }
+        plhs[0] = mx_uint64(register_handle(HType::Writer, w.release()));
+    } else if (cmd == "staged_put") {  // (staged, field, key, data)
+        need(nrhs, 4, "'staged_put', staged, field, key, data");
+        StagedEntry* e = staged_arg(a[0]);
+        const std::string field = string_arg(a[1], "field");
+        const std::string key = string_arg(a[2], "key");
+        const ByteArg b = byte_arg(a[3], "data");
+        check(dj_staged_put(e->s, field.c_str(), key.c_str(), b.data(), b.len));
+    } else if (cmd == "staged_local_dir") {  // (staged, field) -> folder
+        need(nrhs, 2, "'staged_local_dir', staged, field");
+        StagedEntry* e = staged_arg(a[0]);
+        const std::string field = string_arg(a[1], "field");
+        const char* p = nullptr;
+        check(dj_staged_local_dir(e->s, field.c_str(), &p));
+        plhs[0] = mx_string(p);
+    } else if (cmd == "staged_set_progress") {  // (staged, fn or []): fn(bytes) returns [] or struct(identifier, message)
+        need(nrhs, 2, "'staged_set_progress', staged, fn");
+        StagedEntry* e = staged_arg(a[0]);
+        const bool none = is_null_marker(a[1]);
+        if (!none && !mxIsClass(a[1], "function_handle"))
+            fail("InvalidArgument", "the progress function must be a function handle (or [] for none)");
+        ProgressCtx& p = *e->progress;
+        p.release();
+        if (!none && !e->finished) {
+            mxArray* fn = mxDuplicateArray(a[1]);
+            mexMakeArrayPersistent(fn);
+            p.fn = fn;
+        }
+    } else if (cmd == "staged_bytes_written") {
+        need(nrhs, 1, "'staged_bytes_written', staged");
+        plhs[0] = mx_double(static_cast<double>(dj_staged_bytes_written(staged_arg(a[0])->s)));
+    } else if (cmd == "staged_commit") {
+        need(nrhs, 1, "'staged_commit', staged");
+        StagedEntry* e = staged_arg(a[0]);
+        ProgressCtx& p = *e->progress;
+        p.release();  // finished either way (this also ends a cycle through a function that holds the insert)
+        if (p.failed && !e->finished) {  // an error in the progress function: nothing is kept
+            e->finished = true;
+            dj_staged_abort(e->s);
+            throw MexError{p.err_id, "the progress function failed, the staged insert was aborted: " + p.err_msg};
+        }
+        e->finished = true;  // the library finishes it either way
+        check(dj_staged_commit(e->s));
+    } else if (cmd == "staged_abort") {
+        need(nrhs, 1, "'staged_abort', staged");
+        StagedEntry* e = staged_arg(a[0]);
+        e->finished = true;
+        e->progress->release();
+        check(dj_staged_abort(e->s));
+    } else if (cmd == "staged_is_finished") {
+        need(nrhs, 1, "'staged_is_finished', staged");
+        plhs[0] = mxCreateLogicalScalar(staged_arg(a[0])->finished);
+    } else if (cmd == "writer_write") {  // (writer, data)
+        need(nrhs, 2, "'writer_write', writer, data");
+        WriterEntry* w = writer_arg(a[0]);
+        const ByteArg b = byte_arg(a[1], "data");
+        check(dj_writer_write(w->w, b.data(), b.len));
+    } else if (cmd == "writer_close") {  // -> bytes
+        need(nrhs, 1, "'writer_close', writer");
+        uint64_t n = 0;
+        check(dj_writer_close(writer_arg(a[0])->w, &n));
+        plhs[0] = mx_double(static_cast<double>(n));
+    }
+    // ---------------------------------------------------------------- gc
+    else if (cmd == "schema_gc") {  // (schema[, struct(dry_run, store, grace)]) -> stats struct
+        need(nrhs, 1, "'schema_gc', schema[, opts]");
+        dj_schema* sc = schema_arg(a[0]);
+        const mxArray* o = nrhs > 1 ? a[1] : nullptr;
+        dj_gc_opts opts;
+        check(dj_gc_opts_init(&opts));
+        std::string store;
+        if (const mxArray* f = opt_field(o, "dry_run")) opts.dry_run = bool_arg(f, "dry_run") ? 1 : 0;
+        if (const mxArray* f = opt_field(o, "store")) {
+            store = string_arg(f, "store");
+            if (!store.empty()) opts.store = store.c_str();
+        }
+        if (const mxArray* f = opt_field(o, "grace")) opts.grace_seconds = scalar_arg(f, "grace");
+        dj_gc_stats st;
+        std::memset(&st, 0, sizeof st);
+        check(dj_schema_gc(sc, &opts, &st));
+        plhs[0] = gc_out(st);
     } else {
         fail("InvalidArgument", "unknown command '" + cmd + "'");
     }
@@ -2326,6 +2796,11 @@ void mexFunction(int nlhs, mxArray* plhs[], int nrhs, const mxArray* prhs[]) {
             std::snprintf(id, sizeof id, "DataJoint:Internal");
             std::snprintf(msg, sizeof msg, "unknown C++ exception");
         }
+    }
+    if (g_callback_depth == 0 && !g_deferred_free.empty()) {  // frees asked for inside a progress callback
+        std::vector<uint64_t> ids;
+        ids.swap(g_deferred_free);
+        free_ids(ids.data(), ids.size());
     }
     // Every C++ object of the call is destroyed here; mexErrMsgIdAndTxt does not return.
     if (id[0] != '\0') mexErrMsgIdAndTxt(id, "%s", msg);

@@ -607,6 +607,34 @@ impl Db {
         Ok(found)
     }
 
+    /// The JSON of every value that points to a managed object, in every table of `schema`:
+    /// `<npy@>` and `<object@>` (schema-addressed) and the hash-addressed codecs. Returns
+    /// (is hash-addressed, JSON text). `<filepath@>` targets belong to the user: not listed.
+    pub fn object_references(&mut self, schema: &str) -> Result<Vec<(bool, String)>> {
+        let d = self.dialect();
+        let mut out = Vec::new();
+        for table in self.list_tables(schema)? {
+            let Some(h) = self.read_heading(schema, &table)? else {
+                continue;
+            };
+            for a in &h.attributes {
+                let hashed = a.ty.is_hash_object();
+                let schema_addressed = matches!(a.ty.codec_name(), Some("npy" | "object"));
+                if !hashed && !schema_addressed {
+                    continue;
+                }
+                let ctx = format!("reading references in `{schema}`.`{table}`.`{}`", a.name);
+                let sql = dml::json_column(d, schema, &table, &a.name);
+                for row in self.b.query_text(&sql, &[], &ctx)? {
+                    if let Some(Some(j)) = row.into_iter().next() {
+                        out.push((hashed, j));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub fn select(&mut self, spec: &SelectSpec) -> Result<Vec<Column>> {
         self.b.ensure_connected()?;
         let ctx = format!("fetching from `{}`.`{}`", spec.schema, spec.table);

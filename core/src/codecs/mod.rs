@@ -3,8 +3,10 @@
 
 pub mod attach;
 pub mod blob;
+pub mod filepath;
 pub mod hash;
 pub mod npy;
+pub mod object;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::Attribute;
@@ -40,12 +42,15 @@ pub fn check_declared(name: &str, store: Option<&str>) -> Result<()> {
 
 /// Whether values of this codec can be written by this version.
 pub fn check_writable(name: &str, attr: &str) -> Result<()> {
-    if matches!(name, "npy" | "blob" | "attach" | "hash") {
+    if matches!(
+        name,
+        "npy" | "blob" | "attach" | "hash" | "object" | "filepath"
+    ) {
         return Ok(());
     }
     Err(Error::new(
         ErrorCode::Unsupported,
-        format!("attribute '{attr}': writing <{name}> values is not supported by this version yet"),
+        format!("attribute '{attr}': writing <{name}> values is not supported by this version"),
     ))
 }
 
@@ -177,7 +182,7 @@ fn attachment_info(attr: &Attribute, col: Column, ctx: &DecodeContext) -> Result
     })
 }
 
-fn other_kind(e: &Elem) -> &'static str {
+pub(crate) fn other_kind(e: &Elem) -> &'static str {
     match e {
         Elem::Str(_) | Elem::Json(_) | Elem::Decimal(_) => "text",
         Elem::Bytes(_) => "bytes",

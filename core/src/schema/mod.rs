@@ -66,6 +66,11 @@ impl Schema {
         self.conn.with(|b| b.list_tables(&self.name))
     }
 
+    /// Remove the stored objects no row of this schema references (see [`crate::gc`]).
+    pub fn gc(&self, opts: &crate::gc::GcOptions) -> Result<crate::gc::GcStats> {
+        crate::gc::collect(self, opts)
+    }
+
     /// Drop the schema with all its tables.
     pub fn drop(&self) -> Result<()> {
         self.conn.with(|b| b.drop_schema(&self.name))

@@ -334,3 +334,13 @@ pub fn json_containing(d: Dialect, schema: &str, table: &str, col: &str, needles
         ors.join(" OR ")
     )
 }
+
+/// Every non-NULL value of a JSON column, as text.
+pub fn json_column(d: Dialect, schema: &str, table: &str, col: &str) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {} IS NOT NULL",
+        d.json_text(col),
+        d.table(schema, table),
+        d.quote(col)
+    )
+}

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod objpath;
+pub mod tree;
 
 use crate::cache::CacheSettings;
 use crate::error::{Error, ErrorCode, Result};
@@ -703,6 +704,26 @@ impl Stores {
         let store = Arc::new(Store::connect(StoreSpec::parse(&name, v)?)?);
         map.insert(name, store.clone());
         Ok(store)
+    }
+
+    /// The store of a `<filepath@>` attribute: a bare `@` means `stores.filepath_default`
+    /// (then `stores.default`), as in the reference.
+    pub fn get_filepath(&self, declared: &str) -> Result<Arc<Store>> {
+        if declared.is_empty() {
+            if let Some(Value::String(s)) = self.specs.get("filepath_default") {
+                return self.get(&s.clone());
+            }
+        }
+        self.get(declared)
+    }
+
+    /// Names of the configured stores.
+    pub fn names(&self) -> Vec<String> {
+        self.specs
+            .keys()
+            .filter(|k| *k != "default" && *k != "filepath_default")
+            .cloned()
+            .collect()
     }
 
     /// Check that a store name can be used, without connecting (for declarations).
