@@ -34,6 +34,11 @@ typedef struct dj_row dj_row;
 typedef struct dj_result dj_result;
 typedef struct dj_strlist dj_strlist;
 typedef struct dj_npyref dj_npyref;
+typedef struct dj_objectref dj_objectref;
+typedef struct dj_filelist dj_filelist;
+typedef struct dj_reader dj_reader;
+typedef struct dj_writer dj_writer;
+typedef struct dj_staged dj_staged;
 
 /* A <blob> value tree node: owned (dj_value_new_*, dj_value_clone; dj_value_free) or borrowed. */
 typedef struct dj_value dj_value;
@@ -266,16 +271,6 @@ typedef struct dj_value dj_value;
 // numpy datetime64: `DJ_CLASS_DATETIME64 + k`, k the unit in Y,M,W,D,h,m,s,ms,us,ns,ps,fs,as.
 #define DJ_CLASS_DATETIME64 65536
 
-typedef struct Option_CString Option_CString;
-
-typedef struct Option_ObjectWriter Option_ObjectWriter;
-
-typedef struct Option_StagedInsert Option_StagedInsert;
-
-typedef struct Vec_CString Vec_CString;
-
-typedef struct Vec_u64 Vec_u64;
-
 // Status code returned by every fallible function: DJ_OK or a negative DJ_E_* code.
 typedef int32_t dj_status;
 
@@ -437,17 +432,6 @@ typedef struct dj_blob_sparse {
   struct dj_blob_array values;
 } dj_blob_sparse;
 
-// A lazy reference to an `<object@>` or `<filepath@>` value (metadata without I/O).
-typedef struct dj_objectref {
-  uint64_t tag;
-  ObjectRef r;
-  CString path_c;
-  CString store_c;
-  struct Option_CString ext_c;
-  struct Option_CString timestamp_c;
-  OnceLock<Option<CString>> local_c;
-} dj_objectref;
-
 // Summary of an object (no I/O).
 typedef struct dj_object_info {
   // total bytes (a folder's files summed); -1 when unknown (a `<filepath@>` folder)
@@ -458,34 +442,8 @@ typedef struct dj_object_info {
   int64_t item_count;
 } dj_object_info;
 
-// The files of an object: relative paths and sizes.
-typedef struct dj_filelist {
-  uint64_t tag;
-  struct Vec_CString names;
-  struct Vec_u64 sizes;
-} dj_filelist;
-
-// A sequential reader of one stored file.
-typedef struct dj_reader {
-  uint64_t tag;
-  ObjectReader r;
-} dj_reader;
-
-// A staged insert of one row.
-typedef struct dj_staged {
-  uint64_t tag;
-  struct Option_StagedInsert s;
-  struct Vec_CString dirs;
-} dj_staged;
-
 // Called with the total bytes written so far (on the writing thread; must not throw).
 typedef void (*dj_progress_fn)(uint64_t bytes, void *user_data);
-
-// A stream writing one new object (from a staged insert).
-typedef struct dj_writer {
-  uint64_t tag;
-  struct Option_ObjectWriter w;
-} dj_writer;
 
 // Options of `dj_schema_gc`; initialize with `dj_gc_opts_init`.
 typedef struct dj_gc_opts {
@@ -998,108 +956,108 @@ dj_status dj_result_value(const dj_result *result, size_t col, size_t row, const
 
 // Lazy reference to the `<object@>` / `<filepath@>` value in column `col`, row `row` of a
 // result. No I/O. DJ_E_NOT_FOUND if NULL; DJ_E_TYPE for another column type.
-dj_status dj_result_objectref(const dj_result *result, size_t col, size_t row, struct dj_objectref **out_ref);
+dj_status dj_result_objectref(const dj_result *result, size_t col, size_t row, dj_objectref **out_ref);
 
-void dj_objectref_free(struct dj_objectref *r);
+void dj_objectref_free(dj_objectref *r);
 
 // Path of the object in its store (valid until the ref is freed).
-const char *dj_objectref_path(const struct dj_objectref *r);
+const char *dj_objectref_path(const dj_objectref *r);
 
 // Name of the object's store.
-const char *dj_objectref_store(const struct dj_objectref *r);
+const char *dj_objectref_store(const dj_objectref *r);
 
 // Extension recorded at insert (".dat"), or NULL.
-const char *dj_objectref_ext(const struct dj_objectref *r);
+const char *dj_objectref_ext(const dj_objectref *r);
 
 // ISO-8601 UTC time of the write, or NULL.
-const char *dj_objectref_timestamp(const struct dj_objectref *r);
+const char *dj_objectref_timestamp(const dj_objectref *r);
 
 // Size, folder flag and file count from the metadata (no I/O).
-dj_status dj_objectref_info(const struct dj_objectref *r, struct dj_object_info *out_info);
+dj_status dj_objectref_info(const dj_objectref *r, struct dj_object_info *out_info);
 
 // The files of a folder (relative paths, sorted, with sizes), or of a file (one entry "").
-dj_status dj_objectref_files(const struct dj_objectref *r, struct dj_filelist **out_list);
+dj_status dj_objectref_files(const dj_objectref *r, dj_filelist **out_list);
 
-size_t dj_filelist_len(const struct dj_filelist *l);
+size_t dj_filelist_len(const dj_filelist *l);
 
 // Relative path of file `i` (valid until the list is freed); NULL when out of range.
-const char *dj_filelist_name(const struct dj_filelist *l, size_t i);
+const char *dj_filelist_name(const dj_filelist *l, size_t i);
 
 // Size of file `i` in bytes (0 when out of range).
-uint64_t dj_filelist_size(const struct dj_filelist *l, size_t i);
+uint64_t dj_filelist_size(const dj_filelist *l, size_t i);
 
-void dj_filelist_free(struct dj_filelist *l);
+void dj_filelist_free(dj_filelist *l);
 
 // Whether the object (subpath NULL or "") or a file of its folder exists.
-dj_status dj_objectref_exists(const struct dj_objectref *r, const char *subpath, uint8_t *out_exists);
+dj_status dj_objectref_exists(const dj_objectref *r, const char *subpath, uint8_t *out_exists);
 
 // Read up to `len` bytes at `offset` of the file (or of `subpath` in a folder) into `buf`
 // (one ranged read); `*out_n` is the count read (less than `len` at the end).
-dj_status dj_objectref_read(const struct dj_objectref *r, const char *subpath, uint64_t offset, void *buf, size_t len, size_t *out_n);
+dj_status dj_objectref_read(const dj_objectref *r, const char *subpath, uint64_t offset, void *buf, size_t len, size_t *out_n);
 
 // A sequential reader of the file (or `subpath` of a folder) from `offset`.
-dj_status dj_objectref_open(const struct dj_objectref *r, const char *subpath, uint64_t offset, struct dj_reader **out_reader);
+dj_status dj_objectref_open(const dj_objectref *r, const char *subpath, uint64_t offset, dj_reader **out_reader);
 
 // Read up to `len` bytes; `*out_n` is 0 at the end.
-dj_status dj_reader_read(struct dj_reader *rd, void *buf, size_t len, size_t *out_n);
+dj_status dj_reader_read(dj_reader *rd, void *buf, size_t len, size_t *out_n);
 
 // Size of the file being read.
-uint64_t dj_reader_size(const struct dj_reader *rd);
+uint64_t dj_reader_size(const dj_reader *rd);
 
-void dj_reader_free(struct dj_reader *rd);
+void dj_reader_free(dj_reader *rd);
 
 // Copy the file or folder to the local path `dest`; `*out_bytes` (may be NULL) is the total.
-dj_status dj_objectref_download(const struct dj_objectref *r, const char *dest, uint64_t *out_bytes);
+dj_status dj_objectref_download(const dj_objectref *r, const char *dest, uint64_t *out_bytes);
 
 // For a `file` store: the object's own local path (file or folder), valid until the ref is
 // freed; `*out_path` is NULL for other stores.
-dj_status dj_objectref_local_path(const struct dj_objectref *r, const char **out_path);
+dj_status dj_objectref_local_path(const dj_objectref *r, const char **out_path);
 
 // Begin a staged insert of one row into `table`.
-dj_status dj_staged_begin(const dj_table *table, struct dj_staged **out_staged);
+dj_status dj_staged_begin(const dj_table *table, dj_staged **out_staged);
 
 // Set the row's values from `values` (the primary key first of all; other attributes too).
-dj_status dj_staged_set(struct dj_staged *s, const dj_row *values);
+dj_status dj_staged_set(dj_staged *s, const dj_row *values);
 
 // Report progress to `cb` (NULL: none) with the total bytes written by this staged insert.
-dj_status dj_staged_set_progress(struct dj_staged *s, dj_progress_fn cb, void *user_data);
+dj_status dj_staged_set_progress(dj_staged *s, dj_progress_fn cb, void *user_data);
 
 // Total bytes written so far.
-uint64_t dj_staged_bytes_written(const struct dj_staged *s);
+uint64_t dj_staged_bytes_written(const dj_staged *s);
 
 // A stream for the `<object@>` field as one file (`ext` may be NULL). Close it before the
 // commit.
-dj_status dj_staged_open(struct dj_staged *s, const char *field, const char *ext, struct dj_writer **out_writer);
+dj_status dj_staged_open(dj_staged *s, const char *field, const char *ext, dj_writer **out_writer);
 
 // A stream for the file `key` (a relative path) of the field's folder.
-dj_status dj_staged_open_key(struct dj_staged *s, const char *field, const char *key, struct dj_writer **out_writer);
+dj_status dj_staged_open_key(dj_staged *s, const char *field, const char *key, dj_writer **out_writer);
 
 // Write the file `key` of the field's folder in one piece (e.g. a Zarr chunk).
-dj_status dj_staged_put(struct dj_staged *s, const char *field, const char *key, const void *data, size_t len);
+dj_status dj_staged_put(dj_staged *s, const char *field, const char *key, const void *data, size_t len);
 
 // For a `file` store: the field's folder on local disk (created; valid until the staged
 // insert is freed), for libraries that write files themselves. DJ_E_UNSUPPORTED otherwise.
-dj_status dj_staged_local_dir(struct dj_staged *s, const char *field, const char **out_path);
+dj_status dj_staged_local_dir(dj_staged *s, const char *field, const char **out_path);
 
 // Measure the written fields and insert the row. On failure everything written is removed.
 // Either way the staged insert is finished (free it afterwards).
-dj_status dj_staged_commit(struct dj_staged *s);
+dj_status dj_staged_commit(dj_staged *s);
 
 // Remove everything written and finish (best effort: what cannot be removed is left for gc).
-dj_status dj_staged_abort(struct dj_staged *s);
+dj_status dj_staged_abort(dj_staged *s);
 
 // Free; a staged insert neither committed nor aborted is aborted.
-void dj_staged_free(struct dj_staged *s);
+void dj_staged_free(dj_staged *s);
 
 // Write `len` bytes.
-dj_status dj_writer_write(struct dj_writer *w, const void *data, size_t len);
+dj_status dj_writer_write(dj_writer *w, const void *data, size_t len);
 
 // Finish the object (completes a multipart upload). `*out_bytes` (may be NULL) is its size.
-dj_status dj_writer_close(struct dj_writer *w, uint64_t *out_bytes);
+dj_status dj_writer_close(dj_writer *w, uint64_t *out_bytes);
 
 // Free; an unclosed writer is abandoned (its staged insert's commit then fails or, for a
 // local file, sees what was flushed).
-void dj_writer_free(struct dj_writer *w);
+void dj_writer_free(dj_writer *w);
 
 // Defaults: not a dry run, every store, one hour of grace.
 dj_status dj_gc_opts_init(struct dj_gc_opts *opts);

@@ -63,7 +63,12 @@ pub fn run(dir: &Path) -> serde_json::Value {
             let t0 = Instant::now();
             let s = staged(t, 100 + round);
             let mut w = ptr::null_mut();
-            check(dj_staged_open(s, c"data".as_ptr(), c".raw".as_ptr(), &mut w));
+            check(dj_staged_open(
+                s,
+                c"data".as_ptr(),
+                c".raw".as_ptr(),
+                &mut w,
+            ));
             for _ in 0..GIB / CHUNK {
                 check(dj_writer_write(w, chunk.as_ptr() as *const _, CHUNK));
             }
@@ -130,7 +135,13 @@ pub fn run(dir: &Path) -> serde_json::Value {
         let s = staged(t, 300);
         for i in 0..50_000 {
             let key = CString::new(format!("k/{}/{}", i / 1000, i % 1000)).unwrap();
-            check(dj_staged_put(s, c"data".as_ptr(), key.as_ptr(), small.as_ptr() as *const _, 16));
+            check(dj_staged_put(
+                s,
+                c"data".as_ptr(),
+                key.as_ptr(),
+                small.as_ptr() as *const _,
+                16,
+            ));
         }
         check(dj_staged_commit(s));
         dj_staged_free(s);

@@ -62,7 +62,10 @@ pub struct GcStats {
 }
 
 fn is_hash_name(name: &str) -> bool {
-    name.len() == 26 && name.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+    name.len() == 26
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
 }
 
 /// Whether a path lies under `schema` in a schema-addressed layout: after the prefix, any
@@ -83,20 +86,29 @@ fn in_schema(rest: &str, schema: &str) -> bool {
 /// The stored objects of a schema in one store: (hash-addressed, schema-addressed).
 fn list_store(store: &Store, schema: &str) -> Result<(Vec<Listed>, Vec<Listed>)> {
     let spec = &store.spec;
-    let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else { format!("{a}/{b}") };
+    let join = |a: &str, b: &str| {
+        if a.is_empty() {
+            b.to_string()
+        } else {
+            format!("{a}/{b}")
+        }
+    };
     let hashed: Vec<Listed> = store
         .list(&join(&spec.hash_prefix, schema))?
         .into_iter()
         .filter(|l| is_hash_name(l.path.rsplit('/').next().unwrap_or("")))
         .collect();
-    let schema_addressed = if spec.partition_pattern.is_some() && !spec.schema_prefix.is_empty()
-    {
+    let schema_addressed = if spec.partition_pattern.is_some() && !spec.schema_prefix.is_empty() {
         // partition segments come before the schema: list the prefix and keep this schema's
         let strip = format!("{}/", spec.schema_prefix);
         store
             .list(&spec.schema_prefix)?
             .into_iter()
-            .filter(|l| l.path.strip_prefix(&strip).is_some_and(|r| in_schema(r, schema)))
+            .filter(|l| {
+                l.path
+                    .strip_prefix(&strip)
+                    .is_some_and(|r| in_schema(r, schema))
+            })
             .collect()
     } else {
         store.list(&join(&spec.schema_prefix, schema))?
@@ -176,9 +188,15 @@ pub fn collect(schema: &Schema, opts: &GcOptions) -> Result<GcStats> {
                 let store = if store.is_empty() {
                     String::new()
                 } else {
-                    stores.resolve_name(store).unwrap_or_else(|_| store.to_string())
+                    stores
+                        .resolve_name(store)
+                        .unwrap_or_else(|_| store.to_string())
                 };
-                let map = if *is_hash { &mut hashed } else { &mut addressed };
+                let map = if *is_hash {
+                    &mut hashed
+                } else {
+                    &mut addressed
+                };
                 map.entry(store).or_default().insert(path.to_string());
             }
             let mut out = (n, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
@@ -209,7 +227,11 @@ pub fn collect(schema: &Schema, opts: &GcOptions) -> Result<GcStats> {
                     false
                 };
                 let mut doomed = Vec::new();
-                for (l, is_hash) in h.iter().map(|l| (l, true)).chain(sa.iter().map(|l| (l, false))) {
+                for (l, is_hash) in h
+                    .iter()
+                    .map(|l| (l, true))
+                    .chain(sa.iter().map(|l| (l, false)))
+                {
                     let referenced = if is_hash {
                         has(&hashed, &l.path)
                     } else {

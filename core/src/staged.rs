@@ -49,7 +49,10 @@ impl std::fmt::Debug for StagedInsert {
         f.debug_struct("StagedInsert")
             .field("table", &self.table.full_name())
             .field("row", &self.row)
-            .field("fields", &self.fields.iter().map(|x| &x.path).collect::<Vec<_>>())
+            .field(
+                "fields",
+                &self.fields.iter().map(|x| &x.path).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -125,7 +128,11 @@ impl StagedInsert {
             if f.mode != mode {
                 return Err(Error::invalid_arg(format!(
                     "{tname}, attribute '{name}': already written as a {}",
-                    if f.mode == Mode::File { "single file (open)" } else { "folder (put/local_dir)" }
+                    if f.mode == Mode::File {
+                        "single file (open)"
+                    } else {
+                        "folder (put/local_dir)"
+                    }
                 )));
             }
             if mode == Mode::File {

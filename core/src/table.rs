@@ -698,7 +698,12 @@ impl Table {
                             );
                             written.push((store.clone(), path.clone(), true));
                             let meta = codecs::object::upload(&store, &path, &src, ext, None)
-                                .map_err(|e| e.context(format!("{tname}, attribute '{}', row {k}", attr.name)))?;
+                                .map_err(|e| {
+                                    e.context(format!(
+                                        "{tname}, attribute '{}', row {k}",
+                                        attr.name
+                                    ))
+                                })?;
                             conv.push(Elem::Json(&meta.to_json()), Some(k))?;
                         }
                         Some(Pending::Ready(codecs::Encoded::Hashed(p))) => {

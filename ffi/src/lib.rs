@@ -13,7 +13,6 @@ mod objects;
 mod util;
 
 pub use blobvalue::*;
-pub use objects::*;
 use datajoint_core::codecs::npy::ArrayView;
 use datajoint_core::npy::Dtype;
 use datajoint_core::value::ArrayValue;
@@ -22,6 +21,7 @@ use datajoint_core::{
     Tier, Value,
 };
 pub use handles::{dj_conn, dj_npyref, dj_result, dj_row, dj_schema, dj_strlist, dj_table};
+pub use objects::*;
 use std::ffi::{c_char, c_void};
 use std::ptr;
 use util::*;

@@ -144,17 +144,16 @@ pub unsafe extern "C" fn dj_result_objectref(
 ) -> dj_status {
     call_out(out_ref, || {
         let r = handle_ref(result)?;
-        let name = r
-            .rs
-            .attributes
-            .get(col)
-            .map(|a| a.name.clone())
-            .ok_or_else(|| {
-                Error::invalid_arg(format!(
-                    "column index {col} out of range ({} columns)",
-                    r.rs.attributes.len()
-                ))
-            })?;
+        let name =
+            r.rs.attributes
+                .get(col)
+                .map(|a| a.name.clone())
+                .ok_or_else(|| {
+                    Error::invalid_arg(format!(
+                        "column index {col} out of range ({} columns)",
+                        r.rs.attributes.len()
+                    ))
+                })?;
         let stores = r
             .stores
             .clone()
@@ -353,10 +352,9 @@ pub unsafe extern "C" fn dj_reader_read(
         let mut got = 0;
         // fill the buffer as far as the object goes
         while got < len {
-            let k = h
-                .r
-                .read(&mut out[got..])
-                .map_err(|e| Error::new(datajoint_core::ErrorCode::Store, e.to_string()))?;
+            let k =
+                h.r.read(&mut out[got..])
+                    .map_err(|e| Error::new(datajoint_core::ErrorCode::Store, e.to_string()))?;
             if k == 0 {
                 break;
             }
@@ -481,10 +479,7 @@ pub unsafe extern "C" fn dj_staged_set_progress(
 #[no_mangle]
 pub unsafe extern "C" fn dj_staged_bytes_written(s: *const dj_staged) -> u64 {
     guard_value(0, || {
-        Ok(handle_ref(s)?
-            .s
-            .as_ref()
-            .map_or(0, |x| x.bytes_written()))
+        Ok(handle_ref(s)?.s.as_ref().map_or(0, |x| x.bytes_written()))
     })
 }
 
@@ -569,10 +564,9 @@ pub unsafe extern "C" fn dj_staged_local_dir(
 pub unsafe extern "C" fn dj_staged_commit(s: *mut dj_staged) -> dj_status {
     call(|| {
         let h = handle_mut(s)?;
-        let st = h
-            .s
-            .take()
-            .ok_or_else(|| Error::invalid_arg("the staged insert is already committed or aborted"))?;
+        let st = h.s.take().ok_or_else(|| {
+            Error::invalid_arg("the staged insert is already committed or aborted")
+        })?;
         st.commit()
     })
 }

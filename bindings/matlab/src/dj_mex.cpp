@@ -105,6 +105,7 @@ std::unordered_map<uint64_t, Entry> g_registry;
 uint64_t g_next_id = 0;
 bool g_locked = false;
 bool g_initialised = false;
+bool g_exiting = false;                 // in the mexAtExit function (the interpreter is going away)
 int g_callback_depth = 0;               // > 0 while a MATLAB progress callback runs (see progress_cb)
 std::vector<uint64_t> g_deferred_free;  // ids freed from inside a callback: freed when it is over
 
@@ -121,7 +122,10 @@ struct ProgressCtx {
     ProgressCtx& operator=(const ProgressCtx&) = delete;
     ~ProgressCtx() { release(); }
     void release() {
-        if (fn) mxDestroyArray(fn);
+        // Not at exit: destroying the function may delete MATLAB objects it captured, whose
+        // delete methods would call back into a MEX file that is being unloaded (a crash in
+        // Octave). The process is ending; the memory goes with it.
+        if (fn && !g_exiting) mxDestroyArray(fn);
         fn = nullptr;
     }
 };
@@ -210,7 +214,9 @@ size_t free_all() noexcept {
 }
 
 void at_exit() {
+    g_exiting = true;
     free_all();
+    g_exiting = false;
     g_locked = false;  // MATLAB/Octave call the exit function only when the MEX is unlocked/unloading
 }
 
@@ -1621,7 +1627,7 @@ void column_cell(ColBuf& b, const mxArray* c, size_t nrows, const AttrMeta* meta
     if (what == TEXT || what == BYTES) {
         b.kind = what == BYTES ? DJ_KIND_BYTES
                  : akind == DJ_KIND_DECIMAL ? DJ_KIND_DECIMAL
-                 : akind == DJ_KIND_JSON ? DJ_KIND_JSON
+                 : akind == DJ_KIND_JSON && meta->codec.empty() ? DJ_KIND_JSON  // codecs (<object@>…) take text as text
                                          : DJ_KIND_STRING;  // also parsed by the core for uuid, date, datetime
         b.offsets.resize(nrows + 1);
         b.offsets[0] = 0;
@@ -2415,7 +2421,7 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
                 fail("Type", ctx + " (<blob>) must be a cell array with one value per row");
             } else if (mxIsChar(c)) {  // one string = one row
                 b.kind = meta && meta->kind == DJ_KIND_DECIMAL ? DJ_KIND_DECIMAL
-                         : meta && meta->kind == DJ_KIND_JSON  ? DJ_KIND_JSON
+                         : meta && meta->kind == DJ_KIND_JSON && meta->codec.empty() ? DJ_KIND_JSON
                                                                : DJ_KIND_STRING;
                 const std::string str = utf8_of_chars(c);
                 b.own.assign(str.begin(), str.end());

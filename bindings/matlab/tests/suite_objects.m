@@ -10,6 +10,7 @@ tests = {
     'objects_staged_explicit', @t_staged_explicit
     'objects_staged_progress', @t_staged_progress
     'objects_staged_abort_by_clear', @t_staged_clear
+    'objects_progress_handles', @t_progress_handles
     'objects_gc', @t_gc
     };
 end
@@ -160,9 +161,13 @@ check_equal(s(4).data.ext, '.bin', 'ext of (ext, bytes)');
 check_true(~isempty(regexp(s(4).data.path, '\.bin$', 'once')), 'path of (ext, bytes)');
 check_equal(s(5).data, [], 'NULL');
 check_equal(s(6).data.read(), uint8(7), 'one byte');
-% columns: cells of paths and bytes; ObjectRefs in a cell, [] for NULL
-check_equal(t.insert(struct('rec_id', int32([10; 11; 12]), 'data', {{file; uint8([4 5]); []}}), ...
-                     'format', 'columns'), 3, 'columnar insert');
+% columns: a cell of paths, a cell of bytes (one kind per column); ObjectRefs in a cell, [] for NULL
+check_equal(t.insert(struct('rec_id', int32([10; 12]), 'data', {{file; []}}), 'format', 'columns'), 2, ...
+            'columnar insert of paths');
+check_equal(t.insert(struct('rec_id', int32(11), 'data', {{uint8([4 5])}}), 'format', 'columns'), 1, ...
+            'columnar insert of bytes');
+check_error(@() t.insert(struct('rec_id', int32(13), 'data', {{{'.x', uint8(1)}}}), 'format', 'columns'), ...
+            'DataJoint:Type', '(ext, bytes) in columns');
 c = t.restrict('rec_id >= 10').fetch('format', 'columns', 'order_by', 'rec_id');
 check_true(iscell(c.data) && isa(c.data{1}, 'dj.ObjectRef'), 'columns form: cell of refs');
 check_equal(c.data{1}.read('', 299990, Inf), payload(299991:end), 'columns: file');
@@ -238,8 +243,8 @@ check_equal({i.ext, i.size, i.is_dir}, {'.dat', 100000, false}, 'info');
 d = t.restrict(struct('rec_id', 2)).fetch1('data');
 check_true(d.exists(names{end}), 'exists(sub)');
 check_true(~d.exists('nope.bin'), 'a missing file');
-b1 = folder_bytes(index_of(names{1}));
-check_equal(d.read(names{1}, 1, 3), b1(2:4), 'ranged read of a folder file');
+b3 = folder_bytes(index_of(names{3}));   % f0004.bin: 5 bytes
+check_equal(d.read(names{3}, 1, 3), b3(2:4), 'ranged read of a folder file');
 check_error(@() d.read(), 'DataJoint:InvalidArgument', 'reading a folder as a file');
 check_error(@() d.read('../x'), 'DataJoint:InvalidArgument', 'a path out of the folder');
 dd = fullfile(ctx.dir, 'dl', 'session');
@@ -528,6 +533,39 @@ st.put('data', 'a', uint8(1));
 st.abort();
 check_error(@() st.put('data', 'b', uint8(1)), 'DataJoint:InvalidArgument', 'put after abort');
 check_equal(list_files(store_dir(ctx)), files, 'abort removed what it wrote');
+end
+
+function t_progress_handles(ctx)
+% dj objects held by a progress function: freed with it; deleting one from inside the function
+% is deferred until the write returns; dj.reset frees everything.
+conn = test_conn(ctx);
+t = objects_table(ctx, conn);
+t.insert1(struct('rec_id', 7, 'data', uint8(1:3)));
+r = t.fetch1('data');
+n0 = dj.handleCount();
+st = t.stagedInsert1();
+st.onProgress(@(n) disp(r.path));
+clear r
+check_equal(dj.handleCount(), n0 + 1, 'the ref lives on in the progress function');
+clear st
+check_equal(dj.handleCount(), n0 - 1, 'freed with the staged insert');
+r = t.fetch1('data');
+st = t.stagedInsert1();
+st.set(struct('rec_id', 8));
+st.onProgress(@(n) delete(r));
+n1 = dj.handleCount();
+st.put('data', 'a', uint8(1));
+check_true(~dj_mex('is_live', r.id), 'deleted from inside the progress function');
+check_equal(dj.handleCount(), n1 - 1, 'its handle was freed after the write');
+st.commit();
+check_equal(t.count(), 2, 'committed');
+clear st r
+r = t.restrict(struct('rec_id', 7)).fetch1('data');
+st = t.stagedInsert1();
+st.onProgress(@(n) disp(r.path));
+clear r
+check_equal(dj.reset(), 5, 'reset: connection, schema, table, staged insert, ref');
+check_equal(dj.handleCount(), 0, 'nothing left');
 end
 
 function write_with_cleanup(t)

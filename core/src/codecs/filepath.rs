@@ -33,7 +33,10 @@ pub fn describe(store: &Store, path: &str) -> Result<ObjectMeta> {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::new(
                     ErrorCode::NotFound,
-                    format!("<filepath@{}>: '{path}' does not exist in the store", store.name()),
+                    format!(
+                        "<filepath@{}>: '{path}' does not exist in the store",
+                        store.name()
+                    ),
                 )
             } else {
                 bad(e.to_string())
@@ -50,7 +53,10 @@ pub fn describe(store: &Store, path: &str) -> Result<ObjectMeta> {
         None => {
             return Err(Error::new(
                 ErrorCode::NotFound,
-                format!("<filepath@{}>: '{path}' does not exist in the store", store.name()),
+                format!(
+                    "<filepath@{}>: '{path}' does not exist in the store",
+                    store.name()
+                ),
             ))
         }
     };

@@ -120,7 +120,10 @@ pub fn walk_local(dir: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     let io = |p: &Path, e: std::io::Error| {
-        Error::new(ErrorCode::Io, format!("reading folder '{}': {e}", p.display()))
+        Error::new(
+            ErrorCode::Io,
+            format!("reading folder '{}': {e}", p.display()),
+        )
     };
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
@@ -176,11 +179,7 @@ pub fn upload(
             )?;
             (total, true, Some(files.len() as u64))
         }
-        Source::Path(p) => (
-            store.put_file(path, Path::new(p), progress)?,
-            false,
-            None,
-        ),
+        Source::Path(p) => (store.put_file(path, Path::new(p), progress)?, false, None),
     };
     Ok(ObjectMeta {
         path: path.to_string(),
@@ -261,7 +260,9 @@ impl ObjectRef {
     pub fn files(&self) -> Result<Vec<(String, u64)>> {
         let store = self.store()?;
         if !self.meta.is_dir {
-            let h = store.head(&self.meta.path)?.ok_or_else(|| self.missing(""))?;
+            let h = store
+                .head(&self.meta.path)?
+                .ok_or_else(|| self.missing(""))?;
             return Ok(vec![(String::new(), h.size)]);
         }
         let prefix = format!("{}/", self.meta.path);

@@ -69,7 +69,9 @@ impl Store {
                 if !meta.is_dir() {
                     continue;
                 }
-                for entry in std::fs::read_dir(&dir).map_err(|e| self.io_err(prefix, "listing", e))? {
+                for entry in
+                    std::fs::read_dir(&dir).map_err(|e| self.io_err(prefix, "listing", e))?
+                {
                     let entry = entry.map_err(|e| self.io_err(prefix, "listing", e))?;
                     let ft = entry
                         .file_type()
@@ -123,7 +125,9 @@ impl Store {
         }
         let mut out = out;
         // a listing of `a/b` also finds `a/bc`: keep the folder's own objects
-        out.retain(|l| prefix.is_empty() || l.path == prefix || l.path.starts_with(&format!("{prefix}/")));
+        out.retain(|l| {
+            prefix.is_empty() || l.path == prefix || l.path.starts_with(&format!("{prefix}/"))
+        });
         Ok(out)
     }
 
@@ -260,10 +264,14 @@ impl Store {
     }
 
     /// Copy a local file into the store, streamed (never held whole in memory).
-    pub fn put_file(self: &Arc<Self>, rel: &str, src: &Path, progress: Option<Progress>) -> Result<u64> {
-        let mut f = std::fs::File::open(src).map_err(|e| {
-            Error::new(ErrorCode::Io, format!("opening '{}': {e}", src.display()))
-        })?;
+    pub fn put_file(
+        self: &Arc<Self>,
+        rel: &str,
+        src: &Path,
+        progress: Option<Progress>,
+    ) -> Result<u64> {
+        let mut f = std::fs::File::open(src)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("opening '{}': {e}", src.display())))?;
         if let Some(dest) = self.local_path(rel) {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| self.io_err(rel, "creating", e))?;
@@ -387,7 +395,11 @@ impl ObjectWriter {
                 block_on(async { w.shutdown().await })
                     .map_err(|e| self.store.io_err(&rel, "uploading", e))?;
             }
-            None => return Err(Error::invalid_arg(format!("object '{rel}' was already finished"))),
+            None => {
+                return Err(Error::invalid_arg(format!(
+                    "object '{rel}' was already finished"
+                )))
+            }
         }
         Ok(self.written)
     }
@@ -404,7 +416,10 @@ impl Write for ObjectWriter {
             None => return Err(Self::closed()),
         }
         self.written += buf.len() as u64;
-        self.store.stats.bytes_written.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        self.store
+            .stats
+            .bytes_written
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
         let total = match &self.counter {
             Some(c) => c.fetch_add(buf.len() as u64, Ordering::Relaxed) + buf.len() as u64,
             None => self.written,
@@ -456,7 +471,10 @@ impl Read for ObjectReader {
         if let Some(f) = self.local.as_mut() {
             let n = f.read(out)?;
             self.pos += n as u64;
-            self.store.stats.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+            self.store
+                .stats
+                .bytes_read
+                .fetch_add(n as u64, Ordering::Relaxed);
             return Ok(n);
         }
         if self.buf.is_empty() {

@@ -85,18 +85,16 @@ fn objects_round_trip(env: &Env, store: &str) {
     let files = make_folder(&folder, 12);
     t.insert_rows(
         &[
-            Row::new().with("rec_id", 1i64).with("data", file.to_str().unwrap()),
+            Row::new()
+                .with("rec_id", 1i64)
+                .with("data", file.to_str().unwrap()),
             Row::new()
                 .with("rec_id", 2i64)
                 .with("data", folder.to_str().unwrap()),
             Row::new()
                 .with("rec_id", 3i64)
                 .with("data", Value::Bytes(b"raw bytes".to_vec())),
-            Row::new().with(
-                "rec_id",
-                4i64,
-            )
-            .with(
+            Row::new().with("rec_id", 4i64).with(
                 "data",
                 Value::attachment("bin", bytes::Bytes::from_static(b"\x01\x02\x03")),
             ),
@@ -108,7 +106,15 @@ fn objects_round_trip(env: &Env, store: &str) {
     // the column JSON as the reference writes it
     let j = raw_json(&t, 1, "data");
     let keys: Vec<&str> = j.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-    for k in ["path", "store", "size", "ext", "is_dir", "item_count", "timestamp"] {
+    for k in [
+        "path",
+        "store",
+        "size",
+        "ext",
+        "is_dir",
+        "item_count",
+        "timestamp",
+    ] {
         assert!(keys.contains(&k), "{b}: {k} missing in {j}");
     }
     assert_eq!(j["size"], 300_000);
@@ -144,7 +150,10 @@ fn objects_round_trip(env: &Env, store: &str) {
     // a folder: every file, the manifest, listing, subpath reads, download
     let j2 = raw_json(&t, 2, "data");
     let total: usize = files.iter().map(|(_, d)| d.len()).sum();
-    assert_eq!((j2["is_dir"].as_bool(), j2["item_count"].as_u64()), (Some(true), Some(12)));
+    assert_eq!(
+        (j2["is_dir"].as_bool(), j2["item_count"].as_u64()),
+        (Some(true), Some(12))
+    );
     assert_eq!(j2["size"].as_u64(), Some(total as u64));
     assert!(j2["ext"].is_null());
     let dr = object_ref(&t, 2, "data");
@@ -177,11 +186,17 @@ fn objects_round_trip(env: &Env, store: &str) {
         assert_eq!(&std::fs::read(dd.join(p)).unwrap(), d);
     }
     // bytes and (ext, bytes)
-    assert_eq!(object_ref(&t, 3, "data").read("", None).unwrap(), &b"raw bytes"[..]);
+    assert_eq!(
+        object_ref(&t, 3, "data").read("", None).unwrap(),
+        &b"raw bytes"[..]
+    );
     let j4 = raw_json(&t, 4, "data");
     assert_eq!(j4["ext"], "bin");
     assert!(j4["path"].as_str().unwrap().ends_with(".bin"));
-    assert_eq!(object_ref(&t, 4, "data").read("", None).unwrap(), &b"\x01\x02\x03"[..]);
+    assert_eq!(
+        object_ref(&t, 4, "data").read("", None).unwrap(),
+        &b"\x01\x02\x03"[..]
+    );
     // local stores: the object's own path
     if st.is_local() {
         let lp = fr.local_path().unwrap().unwrap();
@@ -194,7 +209,11 @@ fn objects_round_trip(env: &Env, store: &str) {
     let before = st.list("").unwrap().len();
     let missing = src.path().join("missing.dat");
     for (id, v, want) in [
-        (10, Value::String(missing.to_str().unwrap().into()), ErrorCode::Type),
+        (
+            10,
+            Value::String(missing.to_str().unwrap().into()),
+            ErrorCode::Type,
+        ),
         (11, Value::Int(3), ErrorCode::Type),
         (12, Value::Float(2.5), ErrorCode::Type),
     ] {
@@ -211,14 +230,22 @@ fn objects_round_trip(env: &Env, store: &str) {
     let e = t
         .insert_rows(
             &[
-                Row::new().with("rec_id", 20i64).with("data", folder.to_str().unwrap()),
-                Row::new().with("rec_id", 1i64).with("data", file.to_str().unwrap()),
+                Row::new()
+                    .with("rec_id", 20i64)
+                    .with("data", folder.to_str().unwrap()),
+                Row::new()
+                    .with("rec_id", 1i64)
+                    .with("data", file.to_str().unwrap()),
             ],
             Default::default(),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Duplicate, "{e}");
-    assert_eq!(st.list("").unwrap().len(), before, "{b}: a failed batch left objects");
+    assert_eq!(
+        st.list("").unwrap().len(),
+        before,
+        "{b}: a failed batch left objects"
+    );
     // delete removes files, folders and manifests
     (t.restrict_sql("rec_id <= 2").unwrap()).delete().unwrap();
     assert!(st.head(&fr.meta.path).unwrap().is_none());
@@ -229,7 +256,9 @@ fn objects_round_trip(env: &Env, store: &str) {
         .is_none());
     t.delete().unwrap();
     assert!(
-        st.list(&format!("_schema/{}", env.schema)).unwrap().is_empty(),
+        st.list(&format!("_schema/{}", env.schema))
+            .unwrap()
+            .is_empty(),
         "{b}: objects left after deleting every row"
     );
 }
@@ -245,13 +274,21 @@ fn filepath_checks(env: &Env, store: &str) {
         )
         .unwrap();
     let st = env.conn.stores().get(store).unwrap();
-    st.put_parts("raw/session1/a.txt", vec![bytes::Bytes::from_static(b"hello")])
-        .unwrap();
-    st.put_parts("raw/session1/b/c.txt", vec![bytes::Bytes::from_static(b"hi")])
-        .unwrap();
+    st.put_parts(
+        "raw/session1/a.txt",
+        vec![bytes::Bytes::from_static(b"hello")],
+    )
+    .unwrap();
+    st.put_parts(
+        "raw/session1/b/c.txt",
+        vec![bytes::Bytes::from_static(b"hi")],
+    )
+    .unwrap();
     t.insert_rows(
         &[
-            Row::new().with("raw_id", 1i64).with("src", "raw/session1/a.txt"),
+            Row::new()
+                .with("raw_id", 1i64)
+                .with("src", "raw/session1/a.txt"),
             Row::new().with("raw_id", 2i64).with("src", "raw/session1"),
         ],
         Default::default(),
@@ -311,7 +348,10 @@ fn filepath_checks(env: &Env, store: &str) {
             )
             .unwrap_err();
         assert_eq!(e.code, *want, "{b}: {p}: {e}");
-        assert!(e.message.contains(p.trim_start_matches('/')) || e.message.contains("src"), "{e}");
+        assert!(
+            e.message.contains(p.trim_start_matches('/')) || e.message.contains("src"),
+            "{e}"
+        );
     }
     assert_eq!(t.count().unwrap(), 2);
     // the user's files stay when the rows go
@@ -344,10 +384,18 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
         "a field before the primary key"
     );
     s.set("rec_id", Value::Int(1)).unwrap();
-    assert_eq!(code(s.open("note", "")), ErrorCode::Type, "a field that is not <object@>");
+    assert_eq!(
+        code(s.open("note", "")),
+        ErrorCode::Type,
+        "a field that is not <object@>"
+    );
     assert_eq!(code(s.open("nope", "")), ErrorCode::UnknownAttribute);
     for bad in ["../x", "/abs", "a//b", "a/./b", "a\\b", ""] {
-        assert_eq!(code(s.put("data", bad, b"1")), ErrorCode::InvalidArgument, "{bad}");
+        assert_eq!(
+            code(s.put("data", bad, b"1")),
+            ErrorCode::InvalidArgument,
+            "{bad}"
+        );
     }
     let mut expect = Vec::new();
     for i in 0..1000 {
@@ -359,7 +407,11 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
     s.put("data", ".zarray", b"{}").unwrap();
     expect.push((".zarray".into(), b"{}".to_vec()));
     expect.sort();
-    assert_eq!(code(s.open("data", ".bin")), ErrorCode::InvalidArgument, "file after folder");
+    assert_eq!(
+        code(s.open("data", ".bin")),
+        ErrorCode::InvalidArgument,
+        "file after folder"
+    );
     assert_eq!(
         code(s.set("rec_id", Value::Int(2))),
         ErrorCode::InvalidArgument,
@@ -370,7 +422,11 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
     let j = raw_json(&t, 1, "data");
     let total: usize = expect.iter().map(|(_, d)| d.len()).sum();
     assert_eq!(
-        (j["is_dir"].as_bool(), j["item_count"].as_u64(), j["size"].as_u64()),
+        (
+            j["is_dir"].as_bool(),
+            j["item_count"].as_u64(),
+            j["size"].as_u64()
+        ),
         (Some(true), Some(1001), Some(total as u64)),
         "{b}"
     );
@@ -387,7 +443,10 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
     for (k, d) in expect.iter().step_by(97) {
         assert_eq!(&r.read(k, None).unwrap()[..], &d[..], "{b}: {k}");
     }
-    assert!(st.head(&format!("{}.manifest.json", r.meta.path)).unwrap().is_none());
+    assert!(st
+        .head(&format!("{}.manifest.json", r.meta.path))
+        .unwrap()
+        .is_none());
     // one big file through a stream, 4 MiB at a time, with progress
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut s = t.staged_insert1().unwrap();
@@ -413,7 +472,10 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
     assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), big);
     s.commit().unwrap();
     let j = raw_json(&t, 2, "data");
-    assert_eq!((j["size"].as_u64(), j["is_dir"].as_bool(), j["ext"].as_str()), (Some(big), Some(false), Some(".raw")));
+    assert_eq!(
+        (j["size"].as_u64(), j["is_dir"].as_bool(), j["ext"].as_str()),
+        (Some(big), Some(false), Some(".raw"))
+    );
     let r = object_ref(&t, 2, "data");
     let mut rd = r.open("", 0).unwrap();
     let mut back = md5_state();
@@ -428,7 +490,11 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
         n_back += n as u64;
     }
     assert_eq!(n_back, big);
-    assert_eq!(back.finalize(), md5.finalize(), "{b}: the big file's bytes differ");
+    assert_eq!(
+        back.finalize(),
+        md5.finalize(),
+        "{b}: the big file's bytes differ"
+    );
     // a local folder written with plain file I/O
     if st.is_local() {
         let mut s = t.staged_insert1().unwrap();
@@ -439,7 +505,10 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
         std::fs::write(d.join("b.txt"), b"xy").unwrap();
         s.commit().unwrap();
         let j = raw_json(&t, 3, "data");
-        assert_eq!((j["size"].as_u64(), j["item_count"].as_u64()), (Some(1002), Some(2)));
+        assert_eq!(
+            (j["size"].as_u64(), j["item_count"].as_u64()),
+            (Some(1002), Some(2))
+        );
     } else {
         let mut s = t.staged_insert1().unwrap();
         s.set("rec_id", Value::Int(3)).unwrap();
@@ -473,14 +542,25 @@ fn staged_suite(env: &Env, store: &str, big: u64) {
     let w = s.open("data", "").unwrap();
     drop(w);
     if !st.is_local() {
-        assert_eq!(code(s.commit()), ErrorCode::InvalidArgument, "an unfinished stream");
+        assert_eq!(
+            code(s.commit()),
+            ErrorCode::InvalidArgument,
+            "an unfinished stream"
+        );
     } else {
         s.abort().unwrap();
     }
     assert_eq!(t.count().unwrap(), rows, "{b}");
-    assert_eq!(st.list("").unwrap(), objects, "{b}: failed staged inserts left objects");
+    assert_eq!(
+        st.list("").unwrap(),
+        objects,
+        "{b}: failed staged inserts left objects"
+    );
     t.delete().unwrap();
-    assert!(st.list(&format!("_schema/{}", env.schema)).unwrap().is_empty());
+    assert!(st
+        .list(&format!("_schema/{}", env.schema))
+        .unwrap()
+        .is_empty());
 }
 
 struct Md5(md5::Md5);
@@ -527,7 +607,9 @@ fn gc_suite(env: &Env, store: &str) {
     let folder = src.path().join("f");
     make_folder(&folder, 6);
     t.insert1(
-        &Row::new().with("rec_id", 1i64).with("data", folder.to_str().unwrap()),
+        &Row::new()
+            .with("rec_id", 1i64)
+            .with("data", folder.to_str().unwrap()),
         Default::default(),
     )
     .unwrap();
@@ -548,16 +630,24 @@ fn gc_suite(env: &Env, store: &str) {
     let kept = st.list("").unwrap();
     // orphans as the reference leaves them: objects written, rows never committed
     let hp = format!("_hash/{}/aaaaaaaaaaaaaaaaaaaaaaaaaa", env.schema);
-    st.put_parts(&hp, vec![bytes::Bytes::from_static(b"orphan")]).unwrap();
+    st.put_parts(&hp, vec![bytes::Bytes::from_static(b"orphan")])
+        .unwrap();
     let sp = format!("_schema/{}/recording/rec_id=9/data_XXXXXXXX", env.schema);
     for i in 0..5 {
-        st.put_parts(&format!("{sp}/{i}"), vec![bytes::Bytes::from(vec![1u8; 100])])
-            .unwrap();
-    }
-    st.put_parts(&format!("{sp}.manifest.json"), vec![bytes::Bytes::from_static(b"{}")])
+        st.put_parts(
+            &format!("{sp}/{i}"),
+            vec![bytes::Bytes::from(vec![1u8; 100])],
+        )
         .unwrap();
+    }
+    st.put_parts(
+        &format!("{sp}.manifest.json"),
+        vec![bytes::Bytes::from_static(b"{}")],
+    )
+    .unwrap();
     // not an object of this schema's layout: never touched
-    st.put_parts("elsewhere/file.txt", vec![bytes::Bytes::from_static(b"x")]).unwrap();
+    st.put_parts("elsewhere/file.txt", vec![bytes::Bytes::from_static(b"x")])
+        .unwrap();
     let young = s
         .gc(&GcOptions {
             dry_run: false,
@@ -574,7 +664,12 @@ fn gc_suite(env: &Env, store: &str) {
         })
         .unwrap();
     assert_eq!(
-        (dry.orphaned_hash, dry.orphaned_schema, dry.deleted, dry.orphaned_bytes),
+        (
+            dry.orphaned_hash,
+            dry.orphaned_schema,
+            dry.deleted,
+            dry.orphaned_bytes
+        ),
         (1, 6, 0, 6 + 500 + 2),
         "{b}: {dry:?}"
     );
@@ -619,7 +714,11 @@ fn gc_suite(env: &Env, store: &str) {
     st.delete("elsewhere/file.txt").unwrap();
     t.delete().unwrap();
     h.delete().unwrap();
-    assert!(st.list("").unwrap().is_empty(), "{b}: {:?}", st.list("").unwrap());
+    assert!(
+        st.list("").unwrap().is_empty(),
+        "{b}: {:?}",
+        st.list("").unwrap()
+    );
 }
 
 #[test]
@@ -644,7 +743,8 @@ fn staged_child() {
     let mut s = t.staged_insert1().unwrap();
     s.set("rec_id", Value::Int(100)).unwrap();
     for i in 0..50 {
-        s.put("data", &format!("part{i}"), &[i as u8; 4096]).unwrap();
+        s.put("data", &format!("part{i}"), &[i as u8; 4096])
+            .unwrap();
     }
     std::fs::write(marker, b"ready").unwrap();
     std::thread::sleep(Duration::from_secs(120));
@@ -664,7 +764,13 @@ fn a_killed_writer_leaves_orphans_for_gc() {
         let extra = serde_json::json!({"stores": stores}).to_string();
         let exe = std::env::current_exe().unwrap();
         let mut child = std::process::Command::new(&exe)
-            .args(["--exact", "objects::staged_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "objects::staged_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env(
                 "DJ_STAGED_CHILD",
                 format!("{b}|{}|{}|{extra}", env.schema, marker.display()),
@@ -674,7 +780,10 @@ fn a_killed_writer_leaves_orphans_for_gc() {
             .unwrap();
         let t0 = std::time::Instant::now();
         while !marker.exists() {
-            assert!(t0.elapsed() < Duration::from_secs(60), "the child never got ready");
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "the child never got ready"
+            );
             if let Some(st) = child.try_wait().unwrap() {
                 panic!("the child exited: {st}");
             }
@@ -765,10 +874,16 @@ fn objects_staged_and_gc_on_s3() {
 #[test]
 fn objects_interop_with_datajoint_python() {
     let Some(python) = std::env::var_os("DJ_TEST_PYTHON") else {
-        assert!(!ci(), "CI must run the object interop test: set DJ_TEST_PYTHON");
+        assert!(
+            !ci(),
+            "CI must run the object interop test: set DJ_TEST_PYTHON"
+        );
         return;
     };
-    for b in support::backends().into_iter().filter(|b| b == "postgresql") {
+    for b in support::backends()
+        .into_iter()
+        .filter(|b| b == "postgresql")
+    {
         let env = file_env(&b);
         let t = objects_table(&env, "main");
         let src = tempfile::tempdir().unwrap();
@@ -778,8 +893,12 @@ fn objects_interop_with_datajoint_python() {
         make_folder(&folder, 5);
         t.insert_rows(
             &[
-                Row::new().with("rec_id", 1i64).with("data", file.to_str().unwrap()),
-                Row::new().with("rec_id", 2i64).with("data", folder.to_str().unwrap()),
+                Row::new()
+                    .with("rec_id", 1i64)
+                    .with("data", file.to_str().unwrap()),
+                Row::new()
+                    .with("rec_id", 2i64)
+                    .with("data", folder.to_str().unwrap()),
             ],
             Default::default(),
         )
@@ -802,7 +921,11 @@ fn objects_interop_with_datajoint_python() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(
-            stdout.lines().last().unwrap_or_default().ends_with(" 0 failed"),
+            stdout
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .ends_with(" 0 failed"),
             "{b}: DataJoint Python disagrees:\n{stdout}"
         );
         // its rows: 10 (insert of a file), 11 (insert of a folder), 12 (staged_insert1)
@@ -814,7 +937,11 @@ fn objects_interop_with_datajoint_python() {
             vec![("a.txt".to_string(), 1), ("sub/b.txt".to_string(), 2)]
         );
         let r12 = object_ref(&t, 12, "data");
-        assert!(r12.meta.path.contains("/Recording/"), "class-name path: {}", r12.meta.path);
+        assert!(
+            r12.meta.path.contains("/Recording/"),
+            "class-name path: {}",
+            r12.meta.path
+        );
         assert_eq!(r12.read("zarr/0", None).unwrap(), &b"py chunk"[..]);
         assert_eq!(r12.meta.item_count, Some(2));
         let s = env.conn.schema(&env.schema, false).unwrap();
