@@ -752,12 +752,28 @@ fn staged_child() {
 
 #[test]
 fn a_killed_writer_leaves_orphans_for_gc() {
-    for b in support::backends().into_iter().filter(|b| b != "duckdb") {
+    let s3 = std::env::var("DJ_TEST_S3_ENDPOINT").ok();
+    assert!(s3.is_some() || !ci(), "CI must run the S3 tests");
+    let servers: Vec<String> = support::backends().into_iter().filter(|b| b != "duckdb").collect();
+    // every server with a file store; the first one with an S3 store as well
+    let mut runs: Vec<(String, bool)> = servers.iter().map(|b| (b.clone(), false)).collect();
+    if let (Some(_), Some(first)) = (&s3, servers.first()) {
+        runs.push((first.clone(), true));
+    }
+    for (b, on_s3) in runs {
         let dir = tempfile::tempdir().unwrap();
         let store_dir = dir.path().join("store");
         std::fs::create_dir_all(&store_dir).unwrap();
-        let stores = serde_json::json!({"default": "main",
-            "main": {"protocol": "file", "location": store_dir.to_str().unwrap()}});
+        let stores = if on_s3 {
+            serde_json::json!({"default": "main",
+                "main": {"protocol": "s3", "endpoint": s3.clone().unwrap_or_default(),
+                         "bucket": std::env::var("DJ_TEST_S3_BUCKET").unwrap_or_else(|_| "datajoint-test".into()),
+                         "location": format!("kill-{}", datajoint_core::objpath::token(8)),
+                         "access_key": "testing", "secret_key": "testing", "secure": false}})
+        } else {
+            serde_json::json!({"default": "main",
+                "main": {"protocol": "file", "location": store_dir.to_str().unwrap()}})
+        };
         let env = env_with(&b, stores.clone());
         let t = objects_table(&env, "main");
         let marker = dir.path().join("ready");
@@ -794,7 +810,7 @@ fn a_killed_writer_leaves_orphans_for_gc() {
         child.wait().unwrap();
         let st = env.conn.stores().get("main").unwrap();
         let orphans = st.list(&format!("_schema/{}", env.schema)).unwrap();
-        assert_eq!(orphans.len(), 50, "{b}");
+        assert_eq!(orphans.len(), 50, "{b} (S3: {on_s3})");
         assert_eq!(t.count().unwrap(), 0);
         std::thread::sleep(Duration::from_millis(2100));
         // a live staged insert of this process, within the grace period
@@ -808,7 +824,7 @@ fn a_killed_writer_leaves_orphans_for_gc() {
                 ..Default::default()
             })
             .unwrap();
-        assert_eq!((g.deleted, g.young), (50, 1), "{b}: {g:?}");
+        assert_eq!((g.deleted, g.young), (50, 1), "{b} (S3: {on_s3}): {g:?}");
         live.put("data", "more.bin", b"done").unwrap();
         live.commit().unwrap();
         let r = object_ref(&t, 7, "data");
