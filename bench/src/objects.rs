@@ -58,7 +58,7 @@ pub fn run(dir: &Path) -> serde_json::Value {
         ));
         let chunk: Vec<u8> = (0..CHUNK).map(|i| (i % 251) as u8).collect();
         // 1 GiB staged file vs dd, three rounds each, best of
-        let (mut ours, mut dd) = (f64::MAX, f64::MAX);
+        let (mut ours, mut dd, mut raw) = (f64::MAX, f64::MAX, f64::MAX);
         for round in 0..3 {
             let t0 = Instant::now();
             let s = staged(t, 100 + round);
@@ -96,7 +96,21 @@ pub fn run(dir: &Path) -> serde_json::Value {
             dd = dd.min(t0.elapsed().as_secs_f64());
             std::fs::remove_file(&target).unwrap();
             drop_caches_hint(&store);
+            // the same chunks written with plain file I/O from this process
+            let target = store.join(format!("raw-{round}.raw"));
+            let t0 = Instant::now();
+            {
+                use std::io::Write;
+                let mut f = std::fs::File::create(&target).unwrap();
+                for _ in 0..GIB / CHUNK {
+                    f.write_all(&chunk).unwrap();
+                }
+            }
+            raw = raw.min(t0.elapsed().as_secs_f64());
+            std::fs::remove_file(&target).unwrap();
+            drop_caches_hint(&store);
         }
+        out.insert("raw_file_write_1GiB_4MiB_chunks_s".into(), json!(raw));
         out.insert("staged_1GiB_4MiB_chunks_s".into(), json!(ours));
         out.insert("raw_dd_1GiB_bs4M_s".into(), json!(dd));
         out.insert("staged_1GiB_MiB_per_s".into(), json!(1024.0 / ours));

@@ -12,7 +12,6 @@ use crate::store::Store;
 use crate::table::{InsertOptions, Row, Table};
 use crate::types::AttrType;
 use crate::value::Value;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -225,10 +224,19 @@ impl StagedInsert {
 
     /// Write the file `key` of the field's folder in one piece (key/value stores like Zarr).
     pub fn put(&mut self, field: &str, key: &str, data: &[u8]) -> Result<()> {
-        let mut w = self.open_key(field, key)?;
-        w.write_all(data)
-            .map_err(|e| Error::new(ErrorCode::Store, e.to_string()))?;
-        w.finish().map(|_| ())
+        check_relative(key, "staged key")
+            .map_err(|e| e.context(format!("{}, attribute '{field}'", self.table.full_name())))?;
+        let f = self.field(field, None, Mode::Folder)?;
+        let (store, path) = (f.store.clone(), format!("{}/{key}", f.path));
+        // one write (a local file, or one PUT), no stream buffer: chunked formats put many
+        // small keys
+        store.put_bytes(&path, data)?;
+        let total =
+            self.written.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
+        if let Some(p) = &self.progress {
+            p(total);
+        }
+        Ok(())
     }
 
     /// For a `file` store: the field's folder on the local disk (created), for libraries that

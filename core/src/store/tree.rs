@@ -263,6 +263,27 @@ impl Store {
         })
     }
 
+    /// Write a small object in one piece: a plain file write for a `file` store (no staging
+    /// file, no rename), one PUT otherwise.
+    pub fn put_bytes(&self, rel: &str, data: &[u8]) -> Result<()> {
+        if let Some(p) = self.local_path(rel) {
+            let write = |p: &Path| std::fs::write(p, data);
+            if let Err(e) = write(&p) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(self.io_err(rel, "writing", e));
+                }
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| self.io_err(rel, "creating", e))?;
+                }
+                write(&p).map_err(|e| self.io_err(rel, "writing", e))?;
+            }
+            self.count(0, data.len() as u64);
+            return Ok(());
+        }
+        self.put_parts(rel, vec![bytes::Bytes::copy_from_slice(data)])
+            .map(|_| ())
+    }
+
     /// Copy a local file into the store, streamed (never held whole in memory).
     pub fn put_file(
         self: &Arc<Self>,

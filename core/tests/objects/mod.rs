@@ -754,7 +754,10 @@ fn staged_child() {
 fn a_killed_writer_leaves_orphans_for_gc() {
     let s3 = std::env::var("DJ_TEST_S3_ENDPOINT").ok();
     assert!(s3.is_some() || !ci(), "CI must run the S3 tests");
-    let servers: Vec<String> = support::backends().into_iter().filter(|b| b != "duckdb").collect();
+    let servers: Vec<String> = support::backends()
+        .into_iter()
+        .filter(|b| b != "duckdb")
+        .collect();
     // every server with a file store; the first one with an S3 store as well
     let mut runs: Vec<(String, bool)> = servers.iter().map(|b| (b.clone(), false)).collect();
     if let (Some(_), Some(first)) = (&s3, servers.first()) {
