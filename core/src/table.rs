@@ -1185,13 +1185,15 @@ impl Table {
     }
 }
 
-/// The lazy reference to an `<npy@>` value in a result (no I/O).
-pub fn npyref_of(
-    rs: &ResultSet,
+/// The stored JSON of a codec value in a result: its attribute and the text. `codecs` names
+/// the codecs the caller accepts (`what` for the message).
+fn stored_json<'r>(
+    rs: &'r ResultSet,
     column: &str,
     row: usize,
-    stores: Arc<Stores>,
-) -> Result<codecs::npy::NpyRef> {
+    codecs: &[&str],
+    what: &str,
+) -> Result<(&'r Attribute, String)> {
     let i = rs.column_index(column).ok_or_else(|| {
         Error::new(
             ErrorCode::UnknownAttribute,
@@ -1199,9 +1201,9 @@ pub fn npyref_of(
         )
     })?;
     let a = &rs.attributes[i];
-    if !matches!(&a.ty, AttrType::Codec { name, .. } if name == "npy") {
+    if !a.ty.codec_name().is_some_and(|c| codecs.contains(&c)) {
         return Err(Error::type_err(format!(
-            "attribute '{column}' is {}, not <npy@>",
+            "attribute '{column}' is {}, not {what}",
             a.declared_type
         )));
     }
@@ -1212,15 +1214,26 @@ pub fn npyref_of(
         )));
     }
     match rs.columns[i].value(row) {
-        Value::Json(j) => codecs::npy::NpyRef::from_json(&j, stores),
+        Value::Json(j) => Ok((a, j)),
         Value::Null => Err(Error::not_found(format!(
             "attribute '{column}' is NULL in row {row}"
         ))),
         other => Err(Error::internal(format!(
-            "unexpected {} in <npy> column",
+            "unexpected {} in a {what} column",
             other.kind_name()
         ))),
     }
+}
+
+/// The lazy reference to an `<npy@>` value in a result (no I/O).
+pub fn npyref_of(
+    rs: &ResultSet,
+    column: &str,
+    row: usize,
+    stores: Arc<Stores>,
+) -> Result<codecs::npy::NpyRef> {
+    let (_, j) = stored_json(rs, column, row, &["npy"], "<npy@>")?;
+    codecs::npy::NpyRef::from_json(&j, stores)
 }
 
 /// The lazy reference to an `<object@>` or `<filepath@>` value in a result (no I/O).
@@ -1230,46 +1243,22 @@ pub fn objectref_of(
     row: usize,
     stores: Arc<Stores>,
 ) -> Result<codecs::object::ObjectRef> {
-    let i = rs.column_index(column).ok_or_else(|| {
-        Error::new(
-            ErrorCode::UnknownAttribute,
-            format!("the result has no column '{column}'"),
-        )
-    })?;
-    let a = &rs.attributes[i];
-    if !matches!(a.ty.codec_name(), Some("object" | "filepath")) {
-        return Err(Error::type_err(format!(
-            "attribute '{column}' is {}, not <object@> or <filepath@>",
-            a.declared_type
-        )));
-    }
-    if row >= rs.nrows {
-        return Err(Error::invalid_arg(format!(
-            "row {row} is out of range ({} rows)",
-            rs.nrows
-        )));
-    }
-    match rs.columns[i].value(row) {
-        Value::Json(j) => {
-            let mut r = codecs::object::ObjectRef::from_json(&j, stores)?;
-            r.filepath = a.ty.codec_name() == Some("filepath");
-            if r.meta.store.is_empty() {
-                // the reference writes `null` for a bare `@`
-                if let AttrType::Codec { store: Some(s), .. } = &a.ty {
-                    r.meta.store = s.clone();
-                }
-            }
-            Ok(r)
+    let (a, j) = stored_json(
+        rs,
+        column,
+        row,
+        &["object", "filepath"],
+        "<object@> or <filepath@>",
+    )?;
+    let mut r = codecs::object::ObjectRef::from_json(&j, stores)?;
+    r.filepath = a.ty.codec_name() == Some("filepath");
+    if r.meta.store.is_empty() {
+        // the reference writes `null` for a bare `@`
+        if let AttrType::Codec { store: Some(s), .. } = &a.ty {
+            r.meta.store = s.clone();
         }
-        Value::Null => Err(Error::not_found(format!(
-            "attribute '{column}' is NULL in row {row}"
-        ))),
-        other => Err(Error::internal(format!(
-            "unexpected {} in <{}> column",
-            other.kind_name(),
-            a.ty.codec_name().unwrap_or_default()
-        ))),
     }
+    Ok(r)
 }
 
 /// The primary-key values of row `i` of a result, as comparable strings.
