@@ -47,7 +47,7 @@ typedef struct dj_value dj_value;
 #define DJ_ABI_VERSION_MAJOR 0
 
 // ABI minor version (additions only).
-#define DJ_ABI_VERSION_MINOR 3
+#define DJ_ABI_VERSION_MINOR 4
 
 // Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 #define DJ_KIND_BOOL 1

@@ -73,7 +73,7 @@ pub const DJ_E_INTERNAL: dj_status = -99;
 /// ABI major version; `dj_abi_version() >> 16` must equal it.
 pub const DJ_ABI_VERSION_MAJOR: u32 = 0;
 /// ABI minor version (additions only).
-pub const DJ_ABI_VERSION_MINOR: u32 = 3;
+pub const DJ_ABI_VERSION_MINOR: u32 = 4;
 
 /// Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 pub const DJ_KIND_BOOL: i32 = 1;

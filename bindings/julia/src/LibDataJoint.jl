@@ -53,7 +53,7 @@ const libdatajoint = String(something(@load_preference("libdatajoint", nothing),
 "ABI major version; `dj_abi_version() >> 16` must equal it."
 const DJ_ABI_VERSION_MAJOR = UInt32(0)
 "ABI minor version (additions only)."
-const DJ_ABI_VERSION_MINOR = UInt32(3)
+const DJ_ABI_VERSION_MINOR = UInt32(4)
 "Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1."
 const DJ_KIND_BOOL = Int32(1)
 "Buffer kind: int8_t per value."
