@@ -215,19 +215,21 @@ impl StagedInsert {
 
     /// A writable stream for the file `key` of the field's folder (e.g. a Zarr chunk).
     pub fn open_key(&mut self, field: &str, key: &str) -> Result<ObjectWriter> {
+        let (store, path) = self.key_dest(field, key)?;
+        self.writer_for(&store, &path)
+    }
+
+    /// The store and path of the file `key` of the field's folder.
+    fn key_dest(&mut self, field: &str, key: &str) -> Result<(Arc<Store>, String)> {
         check_relative(key, "staged key")
             .map_err(|e| e.context(format!("{}, attribute '{field}'", self.table.full_name())))?;
         let f = self.field(field, None, Mode::Folder)?;
-        let (store, path) = (f.store.clone(), format!("{}/{key}", f.path));
-        self.writer_for(&store, &path)
+        Ok((f.store.clone(), format!("{}/{key}", f.path)))
     }
 
     /// Write the file `key` of the field's folder in one piece (key/value stores like Zarr).
     pub fn put(&mut self, field: &str, key: &str, data: &[u8]) -> Result<()> {
-        check_relative(key, "staged key")
-            .map_err(|e| e.context(format!("{}, attribute '{field}'", self.table.full_name())))?;
-        let f = self.field(field, None, Mode::Folder)?;
-        let (store, path) = (f.store.clone(), format!("{}/{key}", f.path));
+        let (store, path) = self.key_dest(field, key)?;
         // one write (a local file, or one PUT), no stream buffer: chunked formats put many
         // small keys
         store.put_bytes(&path, data)?;

@@ -188,26 +188,20 @@ pub unsafe extern "C" fn dj_objectref_store(r: *const dj_objectref) -> *const c_
     guard_value(ptr::null(), || Ok(handle_ref(r)?.store_c.as_ptr()))
 }
 
+fn ptr_or_null(c: &Option<CString>) -> *const c_char {
+    c.as_ref().map_or(ptr::null(), |c| c.as_ptr())
+}
+
 /// Extension recorded at insert (".dat"), or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn dj_objectref_ext(r: *const dj_objectref) -> *const c_char {
-    guard_value(ptr::null(), || {
-        Ok(handle_ref(r)?
-            .ext_c
-            .as_ref()
-            .map_or(ptr::null(), |c| c.as_ptr()))
-    })
+    guard_value(ptr::null(), || Ok(ptr_or_null(&handle_ref(r)?.ext_c)))
 }
 
 /// ISO-8601 UTC time of the write, or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn dj_objectref_timestamp(r: *const dj_objectref) -> *const c_char {
-    guard_value(ptr::null(), || {
-        Ok(handle_ref(r)?
-            .timestamp_c
-            .as_ref()
-            .map_or(ptr::null(), |c| c.as_ptr()))
-    })
+    guard_value(ptr::null(), || Ok(ptr_or_null(&handle_ref(r)?.timestamp_c)))
 }
 
 /// Size, folder flag and file count from the metadata (no I/O).
@@ -302,14 +296,9 @@ pub unsafe extern "C" fn dj_objectref_read(
         if buf.is_null() && len > 0 {
             return Err(Error::invalid_arg("buf is NULL"));
         }
-        let o = &handle_ref(r)?.r;
-        let sub = opt_subpath(subpath)?;
-        let size = o.open(sub, offset)?.size();
-        let want = (len as u64).min(size.saturating_sub(offset)) as usize;
-        if want == 0 {
-            return Ok(());
-        }
-        let b = o.read(sub, Some(offset..offset + want as u64))?;
+        let b = handle_ref(r)?
+            .r
+            .read_at(opt_subpath(subpath)?, offset, len as u64)?;
         std::ptr::copy_nonoverlapping(b.as_ptr(), buf as *mut u8, b.len());
         *n = b.len();
         Ok(())
@@ -410,7 +399,7 @@ pub unsafe extern "C" fn dj_objectref_local_path(
                 h.local_c.get().expect("just set")
             }
         };
-        *o = local.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        *o = ptr_or_null(local);
         Ok(())
     })
 }

@@ -117,31 +117,23 @@ pub fn path_ext(ext: Option<&str>) -> String {
 
 /// The files of a local folder, recursively: (relative posix path, absolute path, size), sorted.
 pub fn walk_local(dir: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    let io = |p: &Path, e: std::io::Error| {
+    let files = crate::store::tree::walk_files(dir, true).map_err(|e| {
         Error::new(
             ErrorCode::Io,
-            format!("reading folder '{}': {e}", p.display()),
+            format!("reading folder '{}': {e}", dir.display()),
         )
-    };
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
-            let entry = entry.map_err(|e| io(&d, e))?;
-            let p = entry.path();
-            let m = std::fs::metadata(&p).map_err(|e| io(&p, e))?;
-            if m.is_dir() {
-                stack.push(p);
-            } else if m.is_file() {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, p, m.len()));
-            }
-        }
-    }
+    })?;
+    let mut out: Vec<(String, PathBuf, u64)> = files
+        .into_iter()
+        .map(|(p, m)| {
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, p, m.len())
+        })
+        .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
@@ -313,6 +305,29 @@ impl ObjectRef {
             None => store.get(&rel),
             Some(r) => store.get_range(&rel, r),
         }
+    }
+
+    /// Up to `len` bytes at `offset` of a file (the object, or `subpath` of a folder), in one
+    /// ranged read; fewer at the end. The object's own size comes from the metadata; a file of
+    /// a folder costs one HEAD more.
+    pub fn read_at(&self, subpath: &str, offset: u64, len: u64) -> Result<bytes::Bytes> {
+        if self.meta.is_dir && subpath.is_empty() {
+            return Err(Error::invalid_arg(format!(
+                "'{}' is a folder: name a file in it",
+                self.meta.path
+            )));
+        }
+        let store = self.store()?;
+        let rel = self.sub(subpath)?;
+        let size = match (subpath.is_empty(), self.meta.size) {
+            (true, Some(s)) => s,
+            _ => store.head(&rel)?.ok_or_else(|| self.missing(subpath))?.size,
+        };
+        let end = offset.saturating_add(len).min(size);
+        if offset >= end {
+            return Ok(bytes::Bytes::new());
+        }
+        store.get_range(&rel, offset..end)
     }
 
     /// A sequential reader of a file from `offset`.

@@ -374,12 +374,16 @@ impl Store {
         })
     }
 
+    fn not_found(&self, rel: &str) -> Error {
+        Error::new(
+            ErrorCode::NotFound,
+            format!("store '{}': object '{rel}' does not exist", self.spec.name),
+        )
+    }
+
     fn map_err(&self, rel: &str, e: object_store::Error) -> Error {
         match e {
-            object_store::Error::NotFound { .. } => Error::new(
-                ErrorCode::NotFound,
-                format!("store '{}': object '{rel}' does not exist", self.spec.name),
-            ),
+            object_store::Error::NotFound { .. } => self.not_found(rel),
             other => Error::new(
                 ErrorCode::Store,
                 format!(
@@ -475,13 +479,7 @@ impl Store {
                             .map_err(|e| Error::internal(e.to_string()))?
                             .map_err(|e| {
                                 if e.kind() == std::io::ErrorKind::NotFound {
-                                    Error::new(
-                                        ErrorCode::NotFound,
-                                        format!(
-                                            "store '{}': object '{rel}' does not exist",
-                                            store.name()
-                                        ),
-                                    )
+                                    store.not_found(&rel)
                                 } else {
                                     Error::new(
                                         ErrorCode::Store,
@@ -555,22 +553,12 @@ impl Store {
     }
 
     pub fn size(&self, rel: &str) -> Result<u64> {
-        let key = self.key(rel)?;
-        let store = self.inner.clone();
-        let m =
-            block_on(async move { store.head(&key).await }).map_err(|e| self.map_err(rel, e))?;
-        self.count(0, 0);
-        Ok(m.size)
+        Ok(self.head(rel)?.ok_or_else(|| self.not_found(rel))?.size)
     }
 
+    /// Delete one object (missing is not an error).
     pub fn delete(&self, rel: &str) -> Result<()> {
-        let key = self.key(rel)?;
-        let store = self.inner.clone();
-        self.count(0, 0);
-        match block_on(async move { store.delete(&key).await }) {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.map_err(rel, e)),
-        }
+        self.delete_many(&[rel.to_string()])
     }
 
     /// Stream an object into a local file (for the download cache).

@@ -15,6 +15,43 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// Regular files under the folder `dir`, recursively, with their metadata. Symbolic links are
+/// followed only with `follow_links` (a store's own listing never leaves its folder).
+pub(crate) fn walk_files(
+    dir: &Path,
+    follow_links: bool,
+) -> std::io::Result<Vec<(PathBuf, std::fs::Metadata)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    // entries removed while the walk runs (a concurrent delete) are skipped
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Err(e) if gone(&e) && d != dir => continue,
+            other => other?,
+        };
+        for entry in entries {
+            let entry = entry?;
+            let p = entry.path();
+            // DirEntry::metadata does not follow symbolic links
+            let m = match if follow_links {
+                std::fs::metadata(&p)
+            } else {
+                entry.metadata()
+            } {
+                Err(e) if gone(&e) => continue,
+                other => other?,
+            };
+            if m.is_dir() {
+                stack.push(p);
+            } else if m.is_file() {
+                out.push((p, m));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// One stored object found by a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -33,10 +70,7 @@ const PART: usize = 8 << 20;
 impl Store {
     fn io_err(&self, rel: &str, what: &str, e: std::io::Error) -> Error {
         if e.kind() == std::io::ErrorKind::NotFound {
-            return Error::new(
-                ErrorCode::NotFound,
-                format!("store '{}': object '{rel}' does not exist", self.name()),
-            );
+            return self.not_found(rel);
         }
         Error::new(
             ErrorCode::Store,
@@ -54,38 +88,22 @@ impl Store {
             } else {
                 root.join(prefix)
             };
-            let mut out = Vec::new();
-            let mut stack = vec![start];
-            while let Some(dir) = stack.pop() {
-                let meta = match std::fs::symlink_metadata(&dir) {
-                    Ok(m) => m,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(self.io_err(prefix, "listing", e)),
-                };
-                if meta.is_file() {
-                    out.push(self.listed(&root, &dir, &meta));
-                    continue;
-                }
-                if !meta.is_dir() {
-                    continue;
-                }
-                for entry in
-                    std::fs::read_dir(&dir).map_err(|e| self.io_err(prefix, "listing", e))?
-                {
-                    let entry = entry.map_err(|e| self.io_err(prefix, "listing", e))?;
-                    let ft = entry
-                        .file_type()
-                        .map_err(|e| self.io_err(prefix, "listing", e))?;
-                    if ft.is_dir() {
-                        stack.push(entry.path());
-                    } else if ft.is_file() {
-                        let m = entry
-                            .metadata()
-                            .map_err(|e| self.io_err(prefix, "listing", e))?;
-                        out.push(self.listed(&root, &entry.path(), &m));
-                    }
-                }
-            }
+            let meta = match std::fs::symlink_metadata(&start) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(self.io_err(prefix, "listing", e)),
+            };
+            let files = if meta.is_file() {
+                vec![(start, meta)]
+            } else if meta.is_dir() {
+                walk_files(&start, false).map_err(|e| self.io_err(prefix, "listing", e))?
+            } else {
+                Vec::new()
+            };
+            let mut out: Vec<Listed> = files
+                .iter()
+                .map(|(p, m)| self.listed(&root, p, m))
+                .collect();
             self.count(0, 0);
             out.sort_by(|a, b| a.path.cmp(&b.path));
             return Ok(out);
@@ -103,7 +121,7 @@ impl Store {
             format!("{}/", self.root)
         };
         let store = self.inner.clone();
-        let (out, requests) = block_on(async move {
+        let out = block_on(async move {
             let mut s = store.list(key.as_ref());
             let mut out = Vec::new();
             while let Some(m) = s.next().await {
@@ -116,13 +134,13 @@ impl Store {
                     modified: m.last_modified.into(),
                 });
             }
-            Ok::<_, object_store::Error>((out, 0u64))
+            Ok::<_, object_store::Error>(out)
         })
         .map_err(|e| self.map_err(prefix, e))?;
         // one request per page of 1,000 keys
-        for _ in 0..(out.len() as u64 / 1000 + 1 + requests) {
-            self.count(0, 0);
-        }
+        self.stats
+            .requests
+            .fetch_add(out.len() as u64 / 1000 + 1, Ordering::Relaxed);
         let mut out = out;
         // a listing of `a/b` also finds `a/bc`: keep the folder's own objects
         out.retain(|l| {
@@ -321,15 +339,7 @@ impl Store {
 
     /// A reader of `rel` from `offset` (ranged reads of 8 MiB for cloud stores).
     pub fn reader(self: &Arc<Self>, rel: &str, offset: u64) -> Result<ObjectReader> {
-        let size = self
-            .head(rel)?
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::NotFound,
-                    format!("store '{}': object '{rel}' does not exist", self.name()),
-                )
-            })?
-            .size;
+        let size = self.head(rel)?.ok_or_else(|| self.not_found(rel))?.size;
         let local = match self.local_path(rel) {
             Some(p) => {
                 use std::io::Seek;
