@@ -39,6 +39,39 @@ typedef struct dj_filelist dj_filelist;
 typedef struct dj_reader dj_reader;
 typedef struct dj_writer dj_writer;
 typedef struct dj_staged dj_staged;
+typedef struct dj_query dj_query;
+typedef struct dj_delete_report dj_delete_report;
+
+/* The Arrow C Data Interface (https://arrow.apache.org/docs/format/CDataInterface.html). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+#endif /* ARROW_C_DATA_INTERFACE */
 
 /* A <blob> value tree node: owned (dj_value_new_*, dj_value_clone; dj_value_free) or borrowed. */
 typedef struct dj_value dj_value;
@@ -47,7 +80,7 @@ typedef struct dj_value dj_value;
 #define DJ_ABI_VERSION_MAJOR 0
 
 // ABI minor version (additions only).
-#define DJ_ABI_VERSION_MINOR 4
+#define DJ_ABI_VERSION_MINOR 5
 
 // Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 #define DJ_KIND_BOOL 1
@@ -271,6 +304,13 @@ typedef struct dj_value dj_value;
 // numpy datetime64: `DJ_CLASS_DATETIME64 + k`, k the unit in Y,M,W,D,h,m,s,ms,us,ns,ps,fs,as.
 #define DJ_CLASS_DATETIME64 65536
 
+// DJ_PART_INTEGRITY_*: what a delete does about part tables.
+#define DJ_PART_INTEGRITY_ENFORCE 0
+
+#define DJ_PART_INTEGRITY_IGNORE 1
+
+#define DJ_PART_INTEGRITY_CASCADE 2
+
 // Status code returned by every fallible function: DJ_OK or a negative DJ_E_* code.
 typedef int32_t dj_status;
 
@@ -473,6 +513,16 @@ typedef struct dj_gc_stats {
   uint64_t requests;
   uint8_t dry_run;
 } dj_gc_stats;
+
+// Options of a cascading delete. Initialise with `dj_delete_opts_init`. (ABI 0.5)
+typedef struct dj_delete_opts {
+  uint32_t struct_size;
+  // DJ_PART_INTEGRITY_ENFORCE (default: part rows only go with their master's rows),
+  // _IGNORE, or _CASCADE (deleting part rows deletes their master rows and all its parts).
+  int32_t part_integrity;
+  // Non-zero: count the rows per table without deleting.
+  int32_t dry_run;
+} dj_delete_opts;
 
 // Success.
 #define DJ_OK 0
@@ -724,8 +774,11 @@ dj_status dj_table_keys(const dj_table *table, const struct dj_fetch_opts *opts,
 // Number of matching rows.
 dj_status dj_table_count(const dj_table *table, uint64_t *out_count);
 
-// Delete the matching rows in one transaction. Rows still referenced by a child table make the
-// whole delete fail with DJ_E_INTEGRITY. `out_count` (may be NULL) receives the rows deleted.
+// Delete the matching rows and, down the foreign keys, every row that depends on them, in one
+// transaction (since ABI 0.5; before, referenced rows failed the delete), then their objects.
+// Part rows only go with their master's rows (DJ_E_INTEGRITY otherwise; see
+// dj_table_delete_cascade for the options). `out_count` (may be NULL) receives the rows
+// deleted from this table.
 dj_status dj_table_delete(const dj_table *table, uint64_t *out_count);
 
 // Number of rows of a result (0 for NULL).
@@ -814,6 +867,15 @@ dj_status dj_datetime_format(int64_t micros, char *buf, size_t len, size_t *out_
 
 // Format days since the epoch as "YYYY-MM-DD" (buffer rules as dj_datetime_format).
 dj_status dj_date_format(int32_t days, char *buf, size_t len, size_t *out_needed);
+
+// Export a result through the Arrow C Data Interface as one struct array (a record batch):
+// `out_schema` gets format "+s" with one child per column, `out_array` the data. Columns
+// share the result's buffers, which stay valid until the consumer calls both `release`
+// callbacks, even after dj_result_free. Types: integers, floats, date32, timestamp[us],
+// large_utf8 (strings; decimals as text; JSON with extension arrow.json), large_binary,
+// fixed_size_binary(16) (extension arrow.uuid), bool. `<blob>` value trees cannot be
+// exported (fetch them raw). (ABI 0.5)
+dj_status dj_result_export_arrow(const dj_result *result, struct ArrowSchema *out_schema, struct ArrowArray *out_array);
 
 // Free an owned value (NULL is ignored). Never free a borrowed node.
 void dj_value_free(dj_value *v);
@@ -1067,6 +1129,113 @@ dj_status dj_schema_gc(const dj_schema *schema, const struct dj_gc_opts *opts, s
 
 // Set an `<object@>` attribute to bytes stored with extension `ext` (NULL or "": none).
 dj_status dj_row_set_object_bytes(dj_row *row, const char *name, const char *ext, const void *data, size_t len);
+
+// The query of a table (with the table's restrictions).
+dj_status dj_table_query(const dj_table *table, dj_query **out_query);
+
+// New table handle restricted by a query: rows matching a row of `query` on their shared
+// attributes (semantic matching). Delete from it to delete those rows.
+dj_status dj_table_restrict_query(const dj_table *table, const dj_query *q, dj_table **out_table);
+
+// New table handle without the rows that match a row of `query`.
+dj_status dj_table_exclude_query(const dj_table *table, const dj_query *q, dj_table **out_table);
+
+void dj_query_free(dj_query *q);
+
+// A second handle to the same query (queries are immutable; this costs no query).
+dj_status dj_query_clone(const dj_query *q, dj_query **out_query);
+
+// `q & condition` (SQL, used verbatim).
+dj_status dj_query_restrict_sql(const dj_query *q, const char *condition, dj_query **out_query);
+
+// `q - condition`.
+dj_status dj_query_exclude_sql(const dj_query *q, const char *condition, dj_query **out_query);
+
+// `q & keys` (the rows matching any of the keys; `negate`: none of them). Names that are not
+// attributes of `q` are ignored; values are parameters, never SQL text.
+dj_status dj_query_restrict_keys(const dj_query *q, const dj_row *const *keys, size_t n, int32_t negate, dj_query **out_query);
+
+// `q & other` (semijoin on the shared attributes) or, with `negate`, `q - other` (antijoin).
+// `semantic_check` 0 matches namesakes whatever their lineage.
+dj_status dj_query_restrict_query(const dj_query *q, const dj_query *other, int32_t negate, int32_t semantic_check, dj_query **out_query);
+
+// `a * b`: the join on the shared attributes; `left` keeps every row of `a` (which must
+// determine `b`).
+dj_status dj_query_join(const dj_query *a, const dj_query *b, int32_t semantic_check, int32_t left, dj_query **out_query);
+
+// `q.proj(items)`: "a" keeps a secondary attribute, "..." all of them, "-a" drops one,
+// "new=old" renames, "new=(old)" copies, "new=<SQL expression>" computes. The primary key
+// is always kept.
+dj_status dj_query_proj(const dj_query *q, const char *const *items, size_t n, dj_query **out_query);
+
+// `q.aggr(group, items)`: one row per row of `q` (`exclude_nonmatching`: per row with a
+// match), `items` as in dj_query_proj; computations aggregate over the matching rows of
+// `group` ("n=count(*)").
+dj_status dj_query_aggr(const dj_query *q, const dj_query *group, const char *const *items, size_t n, int32_t exclude_nonmatching, dj_query **out_query);
+
+// `a + b`: the union of two queries with the same primary key.
+dj_status dj_query_union(const dj_query *a, const dj_query *b, dj_query **out_query);
+
+// `U(attrs) & q`: the distinct values of `attrs` in `q`, with `attrs` as the primary key.
+dj_status dj_query_universal(const char *const *attrs, size_t n, const dj_query *q, dj_query **out_query);
+
+// `U(attrs).aggr(group, computations)`: one row per distinct value of `attrs` in `group` (no
+// attributes: one row), with "name=expression" computations over its rows.
+dj_status dj_query_universal_aggr(const char *const *attrs, size_t n, const dj_query *group, const char *const *items, size_t n_items, dj_query **out_query);
+
+// `q & Top(limit, order_by, offset)`: `limit` -1 for none, `order_by` NULL for the primary
+// key ("KEY"), e.g. "t DESC, KEY".
+dj_status dj_query_top(const dj_query *q, int64_t limit, const char *order_by, uint64_t offset, dj_query **out_query);
+
+// Number of attributes of the query's heading.
+size_t dj_query_attr_count(const dj_query *q);
+
+// Describe attribute `i` of the heading. A computed attribute reports type "computed" and
+// DJ_KIND_STRING here; its result column has the kind of what the server computes.
+dj_status dj_query_attr(const dj_query *q, size_t i, struct dj_attr_info *out_info);
+
+// Fetch the query's rows (the same options and results as dj_table_fetch).
+dj_status dj_query_fetch(const dj_query *q, const struct dj_fetch_opts *opts, dj_result **out_result);
+
+// Fetch exactly one row: DJ_E_NOT_FOUND if none match, DJ_E_NOT_UNIQUE if several do.
+dj_status dj_query_fetch1(const dj_query *q, const struct dj_fetch_opts *opts, dj_result **out_result);
+
+// Fetch the primary keys of the query's rows.
+dj_status dj_query_keys(const dj_query *q, const struct dj_fetch_opts *opts, dj_result **out_result);
+
+// Number of rows of the query.
+dj_status dj_query_count(const dj_query *q, uint64_t *out_count);
+
+// Is a row matching `key` in the query? (`*out_found` 1 or 0)
+dj_status dj_query_contains(const dj_query *q, const dj_row *key, int32_t *out_found);
+
+// The SQL a fetch of the query runs (parameters as placeholders), for debugging; valid as
+// long as the handle.
+const char *dj_query_sql(const dj_query *q);
+
+// Fill `opts` with the defaults (part_integrity ENFORCE, no dry run).
+dj_status dj_delete_opts_init(struct dj_delete_opts *opts);
+
+// Delete the table's (restricted) rows and, down the foreign keys, every row that depends on
+// them, in one transaction, then their objects. `opts` may be NULL (defaults). The report
+// gives the rows per table, this table first.
+dj_status dj_table_delete_cascade(const dj_table *table, const struct dj_delete_opts *opts, dj_delete_report **out_report);
+
+void dj_delete_report_free(dj_delete_report *r);
+
+// Number of tables in the report.
+size_t dj_delete_report_len(const dj_delete_report *r);
+
+// Non-zero if the report is a dry run's (nothing was deleted).
+int32_t dj_delete_report_dry_run(const dj_delete_report *r);
+
+// Table `i` of the report: its schema, SQL name (valid as long as the report) and rows.
+dj_status dj_delete_report_table(const dj_delete_report *r, size_t i, const char **out_schema, const char **out_table, uint64_t *out_rows);
+
+// Update one existing row: `row` holds the full primary key and the attributes to change;
+// a NULL value resets an attribute to its default. Codec values are encoded as on insert and
+// the row's old objects are removed after the commit. DJ_E_NOT_FOUND if no row has the key.
+dj_status dj_table_update1(const dj_table *table, const dj_row *row);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,6 +11,7 @@ mod blob;
 mod common;
 mod npy;
 mod objects;
+mod query;
 mod sql;
 
 const N: usize = 100_000;
@@ -92,6 +93,12 @@ fn main() {
             "{}",
             serde_json::to_string_pretty(&objects::run(&dir)).unwrap()
         );
+        return;
+    }
+    if mode == "query" {
+        let dir = std::path::PathBuf::from(args.get(2).expect("usage: dj-bench query <dir> <prefix>"));
+        let prefix = args.get(3).cloned().unwrap_or_else(|| format!("djb{}", std::process::id()));
+        println!("{}", serde_json::to_string_pretty(&query::run(&dir, &prefix)).unwrap());
         return;
     }
     if mode == "blob" {

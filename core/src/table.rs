@@ -6,7 +6,8 @@ use crate::connection::ConnInner;
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::{Attribute, Heading};
 use crate::naming::{self, Tier};
-use crate::sql::dml::{Condition, InsertMode, SelectSpec};
+use crate::query::{DeleteOptions, DeleteReport, Query, QueryAttr, Restriction};
+use crate::sql::dml::{Condition, InsertMode};
 use crate::store::{Store, Stores};
 use crate::types::AttrType;
 use crate::value::{ArrayValue, Column, Converter, Elem, InputColumn, InputData, Value};
@@ -136,6 +137,8 @@ pub struct Table {
     name: String,
     heading: Arc<Heading>,
     restrictions: Vec<Condition>,
+    /// `~lineage` rows, read on first use by a query (None: the schema has no `~lineage`)
+    lineage: Arc<std::sync::OnceLock<Option<Vec<(String, String)>>>>,
 }
 
 impl Table {
@@ -146,7 +149,53 @@ impl Table {
             name: name.to_string(),
             heading: Arc::new(heading),
             restrictions: Vec::new(),
+            lineage: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    pub(crate) fn conn(&self) -> &ConnInner {
+        &self.conn
+    }
+
+    /// The table as a query expression (with its restrictions), for the algebra.
+    pub fn query(&self) -> Result<Query> {
+        let lineage = match self.lineage.get() {
+            Some(l) => l.clone(),
+            None => {
+                let l = self.conn.with(|b| b.lineages_if_tracked(&self.schema, &self.name))?;
+                let _ = self.lineage.set(l.clone());
+                l
+            }
+        };
+        Ok(self.query_with(lineage))
+    }
+
+    /// The query of a fetch, count or delete, which matches nothing by name: no lineage
+    /// needed (and none read).
+    fn terminal(&self) -> Query {
+        self.query_with(self.lineage.get().cloned().flatten())
+    }
+
+    fn query_with(&self, lineage: Option<Vec<(String, String)>>) -> Query {
+        let attrs = self
+            .heading
+            .attributes
+            .iter()
+            .map(|a| QueryAttr {
+                attr: a.clone(),
+                lineage: lineage
+                    .as_ref()
+                    .and_then(|l| l.iter().find(|(n, _)| *n == a.name).map(|(_, o)| o.clone())),
+            })
+            .collect();
+        Query::new_table(
+            self.conn.clone(),
+            &self.schema,
+            &self.name,
+            attrs,
+            lineage.is_some(),
+            self.restrictions.clone(),
+        )
     }
 
     pub fn schema(&self) -> &str {
@@ -178,7 +227,7 @@ impl Table {
         !self.restrictions.is_empty()
     }
 
-    fn condition(&self) -> Condition {
+    pub(crate) fn condition(&self) -> Condition {
         match self.restrictions.len() {
             0 => Condition::True,
             1 => self.restrictions[0].clone(),
@@ -192,66 +241,54 @@ impl Table {
         t
     }
 
-    /// Condition for one key: AND of equalities over names that are attributes (others are
-    /// ignored, as in the reference); NULL becomes IS NULL.
-    fn key_condition(&self, key: &Row) -> Result<Condition> {
-        let mut parts = Vec::new();
-        for (name, v) in &key.values {
-            let Some(attr) = self.heading.get(name) else {
-                continue;
-            };
-            if let Value::Null = v {
-                parts.push(Condition::IsNull(name.clone()));
-                continue;
-            }
-            let mut a = attr.clone();
-            a.nullable = true;
-            let tname = self.full_name();
-            let mut conv = Converter::new(&tname, &a, 1);
-            conv.push(v.as_elem(), None)?;
-            let col = conv.finish();
-            parts.push(Condition::Eq(attr.clone(), col.value(0)));
+    /// Restrict by any restriction (SQL, keys, lists, Not, another query, …).
+    pub fn restrict(&self, r: &Restriction) -> Result<Table> {
+        if let Restriction::Top(_) = r {
+            return Err(Error::invalid_arg(
+                "a table cannot be restricted by Top (restrict its query instead)",
+            ));
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
+        // only a restriction by a query matches names (and needs the lineage)
+        let q = if r.has_query() {
+            self.query()?
         } else {
-            Condition::And(parts)
+            self.terminal()
+        };
+        let c = q.condition_of(r, true)?;
+        Ok(if c == Condition::True {
+            self.clone()
+        } else {
+            self.restricted(c)
         })
+    }
+
+    /// Rows that do not match `r`.
+    pub fn exclude(&self, r: &Restriction) -> Result<Table> {
+        self.restrict(&Restriction::Not(Box::new(r.clone())))
     }
 
     /// Restrict to rows matching a key (attribute → value).
     pub fn restrict_key(&self, key: &Row) -> Result<Table> {
-        Ok(self.restricted(self.key_condition(key)?))
+        self.restrict(&Restriction::Key(key.clone()))
     }
 
     /// Restrict to rows matching any of the keys (OR). An empty list matches nothing.
     pub fn restrict_keys(&self, keys: &[Row]) -> Result<Table> {
-        let parts: Result<Vec<Condition>> = keys.iter().map(|k| self.key_condition(k)).collect();
-        Ok(self.restricted(Condition::Or(parts?)))
+        self.restrict(&Restriction::keys(keys))
     }
 
     /// Restrict by an SQL condition, used verbatim.
     pub fn restrict_sql(&self, condition: &str) -> Result<Table> {
-        if condition.trim().is_empty() {
-            return Err(Error::invalid_arg("empty SQL restriction"));
-        }
-        if condition.contains(';') {
-            return Err(Error::invalid_arg(format!(
-                "SQL restriction may not contain ';': {condition}"
-            )));
-        }
-        Ok(self.restricted(Condition::Sql(condition.to_string())))
+        self.restrict(&Restriction::Sql(condition.to_string()))
     }
 
-    /// Negated restriction: rows that do NOT match the given restriction(s) of `other`'s kind.
+    /// Negated restriction by an SQL condition.
     pub fn exclude_sql(&self, condition: &str) -> Result<Table> {
-        let t = self.restrict_sql(condition)?;
-        let c = t.restrictions.last().cloned().unwrap_or(Condition::True);
-        Ok(self.restricted(Condition::Not(Box::new(c))))
+        self.exclude(&Restriction::Sql(condition.to_string()))
     }
 
     pub fn exclude_key(&self, key: &Row) -> Result<Table> {
-        Ok(self.restricted(Condition::Not(Box::new(self.key_condition(key)?))))
+        self.exclude(&Restriction::Key(key.clone()))
     }
 
     // ---------- insert ----------
@@ -285,7 +322,55 @@ impl Table {
             };
             Ok(v.as_elem())
         };
-        self.insert_impl(&names, rows.len(), &elem, opts)
+        self.insert_impl(&names, rows.len(), &elem, opts, None)
+    }
+
+    /// Update one existing row (the reference's `update1`): `row` holds the full primary key
+    /// and the attributes to change; NULL resets an attribute to its default. Codec values are
+    /// encoded as on insert and the row's old objects are removed after the commit.
+    pub fn update1(&self, row: &Row) -> Result<()> {
+        let tname = self.full_name();
+        if self.is_restricted() {
+            return Err(Error::invalid_arg(format!(
+                "{tname}: update1 cannot be used on a restricted table"
+            )));
+        }
+        for a in self.heading.primary_key() {
+            if row.get(&a.name).is_none_or(|v| matches!(v, Value::Null)) {
+                return Err(Error::invalid_arg(format!(
+                    "{tname}: update1 needs the whole primary key; '{}' is not given",
+                    a.name
+                )));
+            }
+        }
+        let mut values = Row::new();
+        let mut defaults = Vec::new();
+        for (n, v) in &row.values {
+            let a = self.heading.get(n).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownAttribute,
+                    format!("{tname} has no attribute '{n}'"),
+                )
+            })?;
+            if a.in_key || !matches!(v, Value::Null) {
+                values.set(n, v.clone());
+            } else if a.default.is_none() && !a.nullable {
+                return Err(Error::invalid_arg(format!(
+                    "{tname}: attribute '{n}' has no default and is not nullable; it cannot be reset to NULL"
+                )));
+            } else {
+                defaults.push(n.clone());
+            }
+        }
+        if values.values.len() + defaults.len() == self.heading.primary_key().count() {
+            return Err(Error::invalid_arg(format!(
+                "{tname}: update1 was given no attribute to change"
+            )));
+        }
+        let names: Vec<&str> = values.values.iter().map(|(n, _)| n.as_str()).collect();
+        let elem = |pos: usize, _k: usize| -> Result<Elem> { Ok(values.values[pos].1.as_elem()) };
+        self.insert_impl(&names, 1, &elem, InsertOptions::default(), Some(&defaults))
+            .map(|_| ())
     }
 
     /// Insert typed columns (the fast path). All columns must have `nrows` values.
@@ -323,7 +408,7 @@ impl Table {
                 c.data.elem(c.name, i)
             }
         };
-        self.insert_impl(&names, nrows, &elem, opts)
+        self.insert_impl(&names, nrows, &elem, opts, None)
     }
 
     /// Insert owned columns (name, column).
@@ -347,14 +432,16 @@ impl Table {
     /// The one insert path: validate every plain value first, then write codec values to their
     /// stores, then insert the batch in one transaction. Objects written for a batch that does
     /// not commit are deleted again.
+    /// `update`: one row updated instead (with the attributes reset to their defaults).
     fn insert_impl<'e>(
         &self,
         names: &[&str],
         nrows: usize,
         elem: &dyn Fn(usize, usize) -> Result<Elem<'e>>,
         opts: InsertOptions,
+        update: Option<&[String]>,
     ) -> Result<u64> {
-        let plan = self.plan_columns(names, opts)?;
+        let plan = self.plan_columns(names, opts, update.is_some())?;
         let tname = self.full_name();
         let is_codec =
             |idx: usize| matches!(self.heading.attributes[idx].ty, AttrType::Codec { .. });
@@ -374,7 +461,10 @@ impl Table {
             .filter(|(_, idx)| is_codec(*idx))
             .collect();
         if codec_plan.is_empty() {
-            return self.run_insert(columns, nrows, opts, None);
+            return match update {
+                Some(defaults) => self.run_update(columns, defaults, None),
+                None => self.run_insert(columns, nrows, opts, None),
+            };
         }
         // Codec values: check and encode them all before writing anything. `<npy@>` paths
         // need the primary key, so those arrays are only checked here.
@@ -554,12 +644,12 @@ impl Table {
         };
         // Rows whose key exists are left out entirely when skipping (nothing is uploaded for
         // them); when replacing, the objects of the replaced rows are released after the commit.
-        let existing: Vec<ResultSet> = if opts.skip_duplicates || opts.replace {
+        let existing: Vec<ResultSet> = if opts.skip_duplicates || opts.replace || update.is_some() {
             let keys: Vec<Row> = (0..nrows).map(key_row).collect();
             let mut found = Vec::new();
             for chunk in keys.chunks(500) {
                 let mut attrs = self.heading.primary_key_names();
-                if opts.replace {
+                if opts.replace || update.is_some() {
                     attrs.extend(
                         codec_plan
                             .iter()
@@ -575,6 +665,11 @@ impl Table {
         } else {
             Vec::new()
         };
+        if update.is_some() && existing.iter().all(|rs| rs.nrows == 0) {
+            return Err(Error::not_found(format!(
+                "{tname}: update1 found no row with this primary key"
+            )));
+        }
         let mut keep: Vec<bool> = vec![true; nrows];
         let mut replaced = StoredObjects::default();
         if !existing.is_empty() {
@@ -588,7 +683,7 @@ impl Table {
                     *keep_k = false;
                 }
             }
-            if opts.replace {
+            if opts.replace || update.is_some() {
                 for rs in &existing {
                     for (i, a) in rs.attributes.iter().enumerate() {
                         replaced.collect(a, &rs.columns[i]);
@@ -744,17 +839,23 @@ impl Table {
             }
             Store::put_all(std::mem::take(&mut jobs))?;
             if hashed.is_empty() {
-                return self.run_insert(columns, kept.len(), opts, None);
+                return match update {
+                    Some(defaults) => self.run_update(columns, defaults, None),
+                    None => self.run_insert(columns, kept.len(), opts, None),
+                };
             }
             let mut again = Vec::new();
             let mut check = || upload_missing(&mut again);
-            let n = self.run_insert(columns, kept.len(), opts, Some(&mut check));
+            let n = match update {
+                Some(defaults) => self.run_update(columns, defaults, Some(&mut check)),
+                None => self.run_insert(columns, kept.len(), opts, Some(&mut check)),
+            };
             uploaded.extend(again);
             n
         })();
         match result {
             Ok(n) => {
-                replaced.release(self);
+                replaced.release(&self.conn, &self.schema);
                 Ok(n)
             }
             Err(e) => {
@@ -773,14 +874,19 @@ impl Table {
                         .map(|(s, p)| (s.name().to_string(), p))
                         .collect(),
                 }
-                .release(self);
+                .release(&self.conn, &self.schema);
                 Err(e)
             }
         }
     }
 
     /// Map input names to attribute indexes: (position in input, attribute index).
-    fn plan_columns(&self, names: &[&str], opts: InsertOptions) -> Result<Vec<(usize, usize)>> {
+    fn plan_columns(
+        &self,
+        names: &[&str],
+        opts: InsertOptions,
+        update: bool,
+    ) -> Result<Vec<(usize, usize)>> {
         if self.is_restricted() {
             return Err(Error::invalid_arg(format!(
                 "{}: cannot insert into a restricted table",
@@ -820,7 +926,7 @@ impl Table {
                 .iter()
                 .any(|(_, idx)| self.heading.attributes[*idx].name == a.name);
             let generated = matches!(&a.ty, AttrType::Native(n) if n.is_auto_increment());
-            if !given && a.default.is_none() && !a.nullable && !generated {
+            if !given && a.default.is_none() && !a.nullable && !generated && !update {
                 return Err(Error::invalid_arg(format!(
                     "{}: attribute '{}' is missing and has no default",
                     self.full_name(),
@@ -829,6 +935,35 @@ impl Table {
             }
         }
         Ok(plan)
+    }
+
+    /// The UPDATE of [`Table::update1`]: one row by its key, which must exist.
+    fn run_update(
+        &self,
+        columns: Vec<(usize, Column)>,
+        defaults: &[String],
+        before_commit: Option<&mut dyn FnMut() -> Result<()>>,
+    ) -> Result<u64> {
+        let mut key = Vec::new();
+        let mut set = Vec::new();
+        for (i, c) in columns {
+            let a = &self.heading.attributes[i];
+            if a.in_key {
+                key.push(Condition::Eq(a.clone(), c.value(0)));
+            } else {
+                set.push((a.clone(), c.value(0)));
+            }
+        }
+        let n = self.conn.with(|b| {
+            b.update_row(&self.schema, &self.name, &set, defaults, &key, before_commit)
+        })?;
+        if n == 0 {
+            return Err(Error::not_found(format!(
+                "{}: update1 found no row with this primary key",
+                self.full_name()
+            )));
+        }
+        Ok(n)
     }
 
     fn run_insert(
@@ -932,192 +1067,41 @@ impl Table {
 
     // ---------- fetch ----------
 
-    fn resolve_attrs(&self, attrs: &Option<Vec<String>>) -> Result<Vec<usize>> {
-        match attrs {
-            None => Ok((0..self.heading.attributes.len()).collect()),
-            Some(names) => {
-                let mut out = Vec::new();
-                for n in names {
-                    if n == "KEY" {
-                        for (i, a) in self.heading.attributes.iter().enumerate() {
-                            if a.in_key && !out.contains(&i) {
-                                out.push(i);
-                            }
-                        }
-                        continue;
-                    }
-                    let idx = self.heading.index_of(n).ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::UnknownAttribute,
-                            format!("{} has no attribute '{n}'", self.full_name()),
-                        )
-                    })?;
-                    if !out.contains(&idx) {
-                        out.push(idx);
-                    }
-                }
-                Ok(out)
-            }
-        }
-    }
-
-    fn parse_order_by(&self, order_by: &Option<String>) -> Result<Vec<(String, bool)>> {
-        let Some(text) = order_by else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for item in text.split(',') {
-            let words: Vec<&str> = item.split_whitespace().collect();
-            let (name, desc) = match words.as_slice() {
-                [n] => (*n, false),
-                [n, d] if d.eq_ignore_ascii_case("desc") => (*n, true),
-                [n, d] if d.eq_ignore_ascii_case("asc") => (*n, false),
-                _ => {
-                    return Err(Error::invalid_arg(format!(
-                        "order_by item '{}' must be `attribute [ASC|DESC]`",
-                        item.trim()
-                    )))
-                }
-            };
-            if name == "KEY" {
-                for a in self.heading.primary_key() {
-                    out.push((a.name.clone(), desc));
-                }
-            } else if self.heading.get(name).is_some() {
-                out.push((name.to_string(), desc));
-            } else {
-                return Err(Error::new(
-                    ErrorCode::UnknownAttribute,
-                    format!("order_by: {} has no attribute '{name}'", self.full_name()),
-                ));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Fetch the matching rows; `<blob>` values come back as value trees, `<hash@>` values as
-    /// bytes and attachments as local paths (written into the download folder), each object's
-    /// hash checked. Other codecs return their JSON metadata (e.g. for [`Table::npyref`]).
+    /// Fetch the matching rows (see [`Query::fetch`]).
     pub fn fetch(&self, opts: &FetchOptions) -> Result<ResultSet> {
-        let mut rs = self.fetch_stored(opts)?;
-        if opts.raw {
-            return Ok(rs);
-        }
-        let download_path = match &opts.download_path {
-            Some(p) => std::path::PathBuf::from(p),
-            None => std::path::PathBuf::from(
-                self.conn
-                    .config
-                    .get_str("download_path")
-                    .unwrap_or_else(|| ".".into()),
-            ),
-        };
-        let tname = self.full_name();
-        let ctx = codecs::DecodeContext {
-            stores: &self.conn.stores,
-            download_path,
-            table: &tname,
-            attachment_info: opts.attachment_info,
-        };
-        let cols = std::mem::take(&mut rs.columns);
-        for (a, c) in rs.attributes.iter().zip(cols) {
-            rs.columns.push(codecs::decode_column(a, c, &ctx)?);
-        }
-        Ok(rs)
+        self.terminal().fetch(opts)
     }
 
     /// Fetch the values as the database stores them (codec columns undecoded).
     fn fetch_stored(&self, opts: &FetchOptions) -> Result<ResultSet> {
-        let attrs = self.resolve_attrs(&opts.attributes)?;
-        let order_by = self.parse_order_by(&opts.order_by)?;
-        let cond = self.condition();
-        let spec = SelectSpec {
-            schema: &self.schema,
-            table: &self.name,
-            heading: &self.heading,
-            attrs: attrs.clone(),
-            condition: &cond,
-            order_by,
-            limit: opts.limit,
-            offset: opts.offset,
-        };
-        let columns = self.conn.with(|b| b.select(&spec))?;
-        let nrows = columns.first().map(|c| c.len()).unwrap_or(0);
-        Ok(ResultSet {
-            attributes: attrs
-                .iter()
-                .map(|&i| self.heading.attributes[i].clone())
-                .collect(),
-            columns,
-            nrows,
-        })
+        self.terminal().fetch_stored(opts)
     }
 
     /// Fetch exactly one row: `NotFound` for none, `NotUnique` for more than one.
     pub fn fetch1(&self, opts: &FetchOptions) -> Result<ResultSet> {
-        let mut o = opts.clone();
-        o.limit = Some(2);
-        o.offset = None;
-        let r = self.fetch(&o)?;
-        if opts.attributes.is_some() && r.attributes.is_empty() {
-            return Err(Error::invalid_arg("fetch1: no attributes"));
-        }
-        let n = if r.columns.is_empty() {
-            self.count()? as usize
-        } else {
-            r.nrows
-        };
-        match n {
-            1 => Ok(r),
-            0 => Err(Error::not_found(format!(
-                "fetch1: {} has no matching row",
-                self.full_name()
-            ))),
-            _ => Err(Error::new(
-                ErrorCode::NotUnique,
-                format!(
-                    "fetch1: {} has more than one matching row",
-                    self.full_name()
-                ),
-            )),
-        }
+        self.terminal().fetch1(opts)
     }
 
     /// Primary-key attributes of the matching rows.
     pub fn keys(&self, opts: &FetchOptions) -> Result<ResultSet> {
-        let mut o = opts.clone();
-        o.attributes = Some(vec!["KEY".into()]);
-        self.fetch(&o)
+        self.terminal().keys(opts)
     }
 
     pub fn count(&self) -> Result<u64> {
-        let cond = self.condition();
-        self.conn.with(|b| b.count(&self.schema, &self.name, &cond))
+        self.terminal().count()
     }
 
-    /// Delete the matching rows (foreign keys restrict: rows still referenced are not deleted
-    /// and the whole delete fails with `Integrity`). Returns the number of rows deleted.
+    /// Delete the matching rows and, cascading down the foreign keys, every row that depends
+    /// on them, in one transaction; then their objects. Returns the rows deleted from this
+    /// table. Part rows may only go with their master's ([`PartIntegrity::Enforce`]).
     pub fn delete(&self) -> Result<u64> {
-        let cond = self.condition();
-        let stored: Vec<usize> = self
-            .heading
-            .attributes
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| StoredObjects::holds_objects(a))
-            .map(|(i, _)| i)
-            .collect();
-        let (n, cols) = self
-            .conn
-            .with(|b| b.delete(&self.schema, &self.name, &self.heading, &cond, &stored))?;
-        // After the commit: remove the deleted rows' objects that no row needs any more (a
-        // failure leaves an orphan for gc, never a row without its object).
-        let mut objs = StoredObjects::default();
-        for (&i, c) in stored.iter().zip(&cols) {
-            objs.collect(&self.heading.attributes[i], c);
-        }
-        objs.release(self);
-        Ok(n)
+        Ok(self.delete_with(&DeleteOptions::default())?.root_count())
+    }
+
+    /// Cascading delete with options; the count per table (or, for a dry run, the counts a
+    /// delete would have).
+    pub fn delete_with(&self, opts: &DeleteOptions) -> Result<DeleteReport> {
+        crate::query::delete::delete(self, opts)
     }
 
     /// The `~lineage` of the table's attributes: (attribute, origin `schema.table.attribute`),
@@ -1176,12 +1160,19 @@ impl Table {
             .collect()
     }
 
-    /// Drop the table (fails while other tables reference it).
+    /// Drop the table and every table that depends on it, dependents first. Their stored
+    /// objects stay for [`crate::gc`] (as in the reference).
     pub fn drop(&self) -> Result<()> {
         if self.is_restricted() {
             return Err(Error::invalid_arg("cannot drop a restricted table"));
         }
-        self.conn.with(|b| b.drop_table(&self.schema, &self.name))
+        for (s, t) in crate::query::delete::dependents(&self.conn, &self.schema, &self.name)?
+            .into_iter()
+            .rev()
+        {
+            self.conn.with(|b| b.drop_table(&s, &t))?;
+        }
+        Ok(())
     }
 }
 
@@ -1285,7 +1276,7 @@ impl std::fmt::Debug for Table {
 
 /// Objects that rows being deleted or replaced pointed to.
 #[derive(Default)]
-struct StoredObjects {
+pub(crate) struct StoredObjects {
     /// `<npy@>` and `<object@>` objects: one row's own (store, path, is a folder)
     schema_addressed: Vec<(String, String, bool)>,
     /// hash-addressed objects, possibly shared: (store, path)
@@ -1293,13 +1284,13 @@ struct StoredObjects {
 }
 
 impl StoredObjects {
-    fn holds_objects(a: &Attribute) -> bool {
+    pub(crate) fn holds_objects(a: &Attribute) -> bool {
         a.ty.is_hash_object()
             || matches!(&a.ty, AttrType::Codec { name, store: Some(_) } if name == "npy" || name == "object")
     }
 
     /// Collect the objects of a stored (raw) column.
-    fn collect(&mut self, a: &Attribute, c: &Column) {
+    pub(crate) fn collect(&mut self, a: &Attribute, c: &Column) {
         if !Self::holds_objects(a) {
             return;
         }
@@ -1323,9 +1314,9 @@ impl StoredObjects {
     /// schema references any more (checked and deleted under the schema's object lock, so an
     /// insert that shares the object either commits first and keeps it, or finds it gone and
     /// uploads it again). Best effort: what fails here is left for gc.
-    fn release(mut self, t: &Table) {
+    pub(crate) fn release(mut self, conn: &ConnInner, schema: &str) {
         for (store, path, tree) in &self.schema_addressed {
-            if let Ok(s) = t.conn.stores.get(store) {
+            if let Ok(s) = conn.stores.get(store) {
                 let _ = if *tree {
                     s.delete_tree(path)
                 } else {
@@ -1338,7 +1329,7 @@ impl StoredObjects {
         if self.hashed.is_empty() {
             return;
         }
-        let stores = &t.conn.stores;
+        let stores = &conn.stores;
         let objs: Vec<(String, String)> = self
             .hashed
             .iter()
@@ -1349,9 +1340,9 @@ impl StoredObjects {
                 )
             })
             .collect();
-        let _ = t.conn.with(|db| {
-            db.with_object_lock(&t.schema, |db| {
-                let refd = db.referenced_objects(&t.schema, &objs)?;
+        let _ = conn.with(|db| {
+            db.with_object_lock(schema, |db| {
+                let refd = db.referenced_objects(schema, &objs)?;
                 for ((store, path), r) in objs.iter().zip(refd) {
                     if !r {
                         if let Ok(s) = stores.get(store) {

@@ -27,6 +27,20 @@ pub enum CoreType {
     Enum(Vec<String>),
 }
 
+/// What a backend reports a computed column to be (see [`Kind::of_computed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueClass {
+    Bool,
+    Int,
+    Number,
+    Text,
+    Bytes,
+    Date,
+    Datetime,
+    Uuid,
+    Json,
+}
+
 /// The type of an attribute: a core type, a codec (`<name@store>`), or a native SQL type found when
 /// reading a table that was not declared with a core type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +54,9 @@ pub enum AttrType {
     /// A native SQL type (passed through from a definition with the reference's warning, or
     /// found in the catalog of an older pipeline without a `:type:` marker).
     Native(NativeType),
+    /// A value a query computes (`proj(n='count(*)')`): its buffer kind is chosen from the
+    /// type the server reports for the result column ([`Kind::of_computed`]).
+    Computed,
 }
 
 /// A native SQL type: its normalised spelling and how its values travel.
@@ -348,6 +365,23 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The buffer kind of a computed result column, from the server's type named in a
+    /// backend-neutral way: integers widen to int64, every inexact or exact number to float64
+    /// (an `avg` or `sum` is a number to the user, whatever width the server picked).
+    pub fn of_computed(class: ValueClass) -> Kind {
+        match class {
+            ValueClass::Bool => Kind::Bool,
+            ValueClass::Int => Kind::Int64,
+            ValueClass::Number => Kind::Float64,
+            ValueClass::Text => Kind::String,
+            ValueClass::Bytes => Kind::Bytes,
+            ValueClass::Date => Kind::Date,
+            ValueClass::Datetime => Kind::Datetime,
+            ValueClass::Uuid => Kind::Uuid,
+            ValueClass::Json => Kind::Json,
+        }
+    }
+
     pub fn from_i32(v: i32) -> Option<Kind> {
         Some(match v {
             1 => Kind::Bool,
@@ -468,6 +502,7 @@ impl AttrType {
             AttrType::Codec { store: Some(_), .. } => Kind::Json,
             AttrType::Codec { store: None, .. } => Kind::Bytes,
             AttrType::Native(n) => n.kind(),
+            AttrType::Computed => Kind::String,
         }
     }
     /// The buffer kind a fetch returns, after codecs decode: `<blob>` value trees, `<hash@>`

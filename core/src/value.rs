@@ -1167,7 +1167,7 @@ impl<'h> Converter<'h> {
                 }
                 _ => return Err(self.type_err(row, &e)),
             },
-            AttrType::Codec { .. } => {
+            AttrType::Codec { .. } | AttrType::Computed => {
                 return Err(self.err(
                     ErrorCode::Unsupported,
                     row,

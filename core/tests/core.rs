@@ -1,6 +1,7 @@
 //! Integration tests of the core on every backend: DuckDB (files on disk and in memory) and the
 //! PostgreSQL and MySQL servers on 127.0.0.1. One test binary, so DuckDB is linked once.
 
+mod algebra;
 mod support;
 
 use datajoint_core::value::{date_from_ymd, parse_datetime};

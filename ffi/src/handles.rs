@@ -2,13 +2,13 @@
 //! another handle type is reported as DJ_E_INVALID_HANDLE instead of being misused.
 
 use crate::{
-    dj_array_view, dj_column_view, util::cstring_lossy, DJ_VIEW_C_ORDER, DJ_VIEW_F_ORDER,
+    dj_array_view, dj_attr_info, dj_column_view, util::cstring_lossy, DJ_VIEW_C_ORDER, DJ_VIEW_F_ORDER,
     DJ_VIEW_MAPPED, DJ_VIEW_READONLY,
 };
 use datajoint_core::codecs::npy::{ArrayView, NpyRef};
 use datajoint_core::store::Stores;
 use datajoint_core::{
-    declare::Default, ColumnData, Connection, Error, ResultSet, Row, Schema, Table,
+    declare::Default, Attribute, ColumnData, Connection, Error, ResultSet, Row, Schema, Table,
 };
 use std::ffi::{c_void, CString};
 use std::ptr;
@@ -92,25 +92,47 @@ pub struct dj_table {
 }
 handle_type!(dj_table, 0x646a_7461_626c_0003, "dj_table");
 
+/// The C strings of a heading's attributes.
+pub fn attr_strings(attrs: &[Attribute]) -> Vec<AttrStrings> {
+    attrs
+        .iter()
+        .map(|a| AttrStrings {
+            name: cstring_lossy(&a.name),
+            type_name: cstring_lossy(&a.declared_type),
+            comment: cstring_lossy(&a.comment),
+            default: a.default.as_ref().map(|d| {
+                cstring_lossy(&match d {
+                    Default::Null => "NULL".to_string(),
+                    Default::Expression(e) => e.clone(),
+                    Default::Literal(l) => l.clone(),
+                })
+            }),
+        })
+        .collect()
+}
+
+impl AttrStrings {
+    /// The description of `a` (whose strings these are).
+    pub fn info(&self, a: &Attribute) -> dj_attr_info {
+        dj_attr_info {
+            name: self.name.as_ptr(),
+            type_name: self.type_name.as_ptr(),
+            comment: self.comment.as_ptr(),
+            default_value: self
+                .default
+                .as_ref()
+                .map(|d| d.as_ptr())
+                .unwrap_or(ptr::null()),
+            kind: a.ty.result_kind() as i32,
+            in_key: a.in_key as u8,
+            nullable: a.nullable as u8,
+        }
+    }
+}
+
 impl dj_table {
     pub fn new(table: Table) -> Box<dj_table> {
-        let attrs = table
-            .heading()
-            .attributes
-            .iter()
-            .map(|a| AttrStrings {
-                name: cstring_lossy(&a.name),
-                type_name: cstring_lossy(&a.declared_type),
-                comment: cstring_lossy(&a.comment),
-                default: a.default.as_ref().map(|d| {
-                    cstring_lossy(&match d {
-                        Default::Null => "NULL".to_string(),
-                        Default::Expression(e) => e.clone(),
-                        Default::Literal(l) => l.clone(),
-                    })
-                }),
-            })
-            .collect();
+        let attrs = attr_strings(&table.heading().attributes);
         Box::new(dj_table {
             tag: Self::TAG,
             name_c: cstring_lossy(table.name()),
@@ -143,7 +165,8 @@ impl dj_row {
 #[repr(C)]
 pub struct dj_result {
     tag: u64,
-    pub rs: ResultSet,
+    /// shared with the Arrow arrays exported from it
+    pub rs: Arc<ResultSet>,
     names: Vec<CString>,
     types: Vec<CString>,
     /// Stores of the table the result came from (for `<npy@>` refs).
@@ -175,7 +198,7 @@ impl dj_result {
             .collect();
         Box::new(dj_result {
             tag: Self::TAG,
-            rs,
+            rs: Arc::new(rs),
             names,
             types,
             stores,

@@ -7,9 +7,11 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod arrow;
 mod blobvalue;
 mod handles;
 mod objects;
+mod query;
 mod util;
 
 pub use blobvalue::*;
@@ -21,7 +23,9 @@ use datajoint_core::{
     Tier, Value,
 };
 pub use handles::{dj_conn, dj_npyref, dj_result, dj_row, dj_schema, dj_strlist, dj_table};
+pub use arrow::*;
 pub use objects::*;
+pub use query::*;
 use std::ffi::{c_char, c_void};
 use std::ptr;
 use util::*;
@@ -73,7 +77,7 @@ pub const DJ_E_INTERNAL: dj_status = -99;
 /// ABI major version; `dj_abi_version() >> 16` must equal it.
 pub const DJ_ABI_VERSION_MAJOR: u32 = 0;
 /// ABI minor version (additions only).
-pub const DJ_ABI_VERSION_MINOR: u32 = 4;
+pub const DJ_ABI_VERSION_MINOR: u32 = 5;
 
 /// Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 pub const DJ_KIND_BOOL: i32 = 1;
@@ -633,20 +637,7 @@ pub unsafe extern "C" fn dj_table_attr(
                 t.attrs.len()
             ))
         })?;
-        let h = &t.table.heading().attributes[i];
-        *o = dj_attr_info {
-            name: a.name.as_ptr(),
-            type_name: a.type_name.as_ptr(),
-            comment: a.comment.as_ptr(),
-            default_value: a
-                .default
-                .as_ref()
-                .map(|d| d.as_ptr())
-                .unwrap_or(ptr::null()),
-            kind: h.ty.result_kind() as i32,
-            in_key: h.in_key as u8,
-            nullable: h.nullable as u8,
-        };
+        *o = a.info(&t.table.heading().attributes[i]);
         Ok(())
     })
 }
@@ -1150,7 +1141,7 @@ unsafe fn input_column(c: &dj_column_in, nrows: usize) -> datajoint_core::Result
 
 // ---------------------------------------------------------------- fetch
 
-unsafe fn fetch_options(opts: *const dj_fetch_opts) -> datajoint_core::Result<FetchOptions> {
+pub(crate) unsafe fn fetch_options(opts: *const dj_fetch_opts) -> datajoint_core::Result<FetchOptions> {
     if opts.is_null() {
         return Ok(FetchOptions::default());
     }
@@ -1259,8 +1250,11 @@ pub unsafe extern "C" fn dj_table_count(table: *const dj_table, out_count: *mut 
     })
 }
 
-/// Delete the matching rows in one transaction. Rows still referenced by a child table make the
-/// whole delete fail with DJ_E_INTEGRITY. `out_count` (may be NULL) receives the rows deleted.
+/// Delete the matching rows and, down the foreign keys, every row that depends on them, in one
+/// transaction (since ABI 0.5; before, referenced rows failed the delete), then their objects.
+/// Part rows only go with their master's rows (DJ_E_INTEGRITY otherwise; see
+/// dj_table_delete_cascade for the options). `out_count` (may be NULL) receives the rows
+/// deleted from this table.
 #[no_mangle]
 pub unsafe extern "C" fn dj_table_delete(table: *const dj_table, out_count: *mut u64) -> dj_status {
     call_count(out_count, || handle_ref(table)?.table.delete())

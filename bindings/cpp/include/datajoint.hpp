@@ -2096,6 +2096,13 @@ public:
         return out;
     }
 
+    /// The result through the Arrow C Data Interface (a struct array, one child per column),
+    /// sharing this result's buffers; hand both to Arrow (`arrow::ImportRecordBatch`), Polars or
+    /// nanoarrow, which call their `release` when done (valid even after this Result is gone).
+    void export_arrow(ArrowSchema* out_schema, ArrowArray* out_array) const {
+        check(dj_result_export_arrow(h_.get(), out_schema, out_array));
+    }
+
     dj_result* get() const noexcept { return h_.get(); }
     dj_result* release() noexcept { return h_.release(); }
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
@@ -2216,6 +2223,240 @@ private:
 
 // ------------------------------------------------------------------------------------ Table
 
+// ------------------------------------------------------------------------------------ queries
+
+/// What a delete does about part tables (DataJoint's `part_integrity`).
+enum class PartIntegrity : int32_t {
+    Enforce = DJ_PART_INTEGRITY_ENFORCE,  ///< part rows only go with their master's rows (default)
+    Ignore = DJ_PART_INTEGRITY_IGNORE,    ///< part rows may be deleted on their own
+    Cascade = DJ_PART_INTEGRITY_CASCADE,  ///< deleting part rows deletes their master rows and all its parts
+};
+
+struct DeleteOptions {
+    PartIntegrity part_integrity = PartIntegrity::Enforce;
+    bool dry_run = false;  ///< count the rows per table without deleting
+};
+
+/// Rows deleted (or, for a dry run, to be deleted) per table; the restricted table first.
+struct DeleteReport {
+    struct Entry {
+        std::string schema, table;
+        uint64_t rows = 0;
+    };
+    std::vector<Entry> tables;
+    bool dry_run = false;
+    uint64_t root_count() const noexcept { return tables.empty() ? 0 : tables.front().rows; }
+    uint64_t total() const noexcept {
+        uint64_t n = 0;
+        for (const auto& e : tables) n += e.rows;
+        return n;
+    }
+};
+
+/// `Top(limit, order_by, offset)`: the first rows in an order (empty order_by: the primary key).
+struct Top {
+    int64_t limit = -1;
+    std::string order_by;
+    uint64_t offset = 0;
+};
+
+class Table;
+
+/// A query expression: a table or an operator over query expressions (`a * b`, `a & "x > 1"`,
+/// `a - b`, `a + b`, `a.proj(...)`, `a.aggr(b, ...)`, `dj::U{...} & a`). Immutable; copies share
+/// the query. Fetch it like a table.
+class Query {
+public:
+    explicit Query(dj_query* adopt) noexcept : h_(adopt) {}
+    Query(const Table& t);  // NOLINT(google-explicit-constructor): tables are queries
+    Query(const Query& o) : h_(clone(o.h_.get())) {}
+    Query& operator=(const Query& o) {
+        if (this != &o) h_.reset(clone(o.h_.get()));
+        return *this;
+    }
+    Query(Query&&) noexcept = default;
+    Query& operator=(Query&&) noexcept = default;
+    ~Query() = default;
+
+    /// Rows matching an SQL condition.
+    Query restrict(const std::string& sql_condition) const {
+        return make([&](dj_query** out) { return dj_query_restrict_sql(h_.get(), sql_condition.c_str(), out); });
+    }
+    /// Rows matching a key (names that are not attributes are ignored).
+    Query restrict(const Row& key) const { return keys_op({key.get()}, false); }
+    /// Rows matching any of the keys; an empty list matches nothing.
+    Query restrict(const std::vector<Row>& keys) const { return keys_op(ptrs(keys), false); }
+    /// Rows matching some row of `other` on the shared attributes (semijoin).
+    Query restrict(const Query& other, bool semantic_check = true) const {
+        return make([&](dj_query** out) { return dj_query_restrict_query(h_.get(), other.get(), 0, semantic_check, out); });
+    }
+    Query restrict(const Top& t) const {
+        return make([&](dj_query** out) {
+            return dj_query_top(h_.get(), t.limit, detail::c_str_or_null(t.order_by), t.offset, out);
+        });
+    }
+    Query exclude(const std::string& sql_condition) const {
+        return make([&](dj_query** out) { return dj_query_exclude_sql(h_.get(), sql_condition.c_str(), out); });
+    }
+    Query exclude(const Row& key) const { return keys_op({key.get()}, true); }
+    Query exclude(const std::vector<Row>& keys) const { return keys_op(ptrs(keys), true); }
+    /// Rows matching no row of `other` (antijoin).
+    Query exclude(const Query& other, bool semantic_check = true) const {
+        return make([&](dj_query** out) { return dj_query_restrict_query(h_.get(), other.get(), 1, semantic_check, out); });
+    }
+    /// The join on the shared attributes; `left` keeps every row of this query.
+    Query join(const Query& other, bool semantic_check = true, bool left = false) const {
+        return make([&](dj_query** out) { return dj_query_join(h_.get(), other.get(), semantic_check, left, out); });
+    }
+    /// "a" keeps a secondary attribute, "..." all, "-a" drops one, "new=old" renames,
+    /// "new=(old)" copies, "new=<SQL>" computes; the primary key is always kept.
+    Query proj(const std::vector<std::string>& items = {}) const {
+        std::vector<const char*> c = cstrs(items);
+        return make([&](dj_query** out) { return dj_query_proj(h_.get(), c.data(), c.size(), out); });
+    }
+    /// One row per row of this query (`exclude_nonmatching`: per row with a match); the
+    /// computations ("n=count(*)") aggregate over the matching rows of `group`.
+    Query aggr(const Query& group, const std::vector<std::string>& items, bool exclude_nonmatching = false) const {
+        std::vector<const char*> c = cstrs(items);
+        return make([&](dj_query** out) {
+            return dj_query_aggr(h_.get(), group.get(), c.data(), c.size(), exclude_nonmatching, out);
+        });
+    }
+    /// The union of two queries with the same primary key.
+    Query unite(const Query& other) const {
+        return make([&](dj_query** out) { return dj_query_union(h_.get(), other.get(), out); });
+    }
+    Query top(int64_t limit, const std::string& order_by = {}, uint64_t offset = 0) const {
+        return restrict(Top{limit, order_by, offset});
+    }
+
+    Result fetch(const FetchOptions& opts = {}) const {
+        detail::CFetchOpts o(opts);
+        return fetch_with(dj_query_fetch, &o.opts);
+    }
+    Result fetch(const FetchOptions& opts, const CodecOptions& codecs) const {
+        detail::CFetchOpts o(opts, codecs);
+        return fetch_with(dj_query_fetch, &o.opts);
+    }
+    Result fetch1(const FetchOptions& opts = {}) const {
+        detail::CFetchOpts o(opts);
+        return fetch_with(dj_query_fetch1, &o.opts);
+    }
+    Result keys(const FetchOptions& opts = {}) const {
+        detail::CFetchOpts o(opts);
+        return fetch_with(dj_query_keys, &o.opts);
+    }
+    uint64_t count() const {
+        uint64_t n = 0;
+        check(dj_query_count(h_.get(), &n));
+        return n;
+    }
+    /// Is a row matching `key` in the query?
+    bool contains(const Row& key) const {
+        int32_t found = 0;
+        check(dj_query_contains(h_.get(), key.get(), &found));
+        return found != 0;
+    }
+    /// The SQL a fetch runs (parameters as placeholders), for debugging.
+    std::string sql() const {
+        const char* s = dj_query_sql(h_.get());
+        if (!s) check(dj_last_error_code());
+        return s ? s : "";
+    }
+    std::vector<Attribute> attributes() const;
+    std::vector<std::string> primary_key() const {
+        std::vector<std::string> out;
+        for (const auto& a : attributes())
+            if (a.in_key) out.push_back(a.name);
+        return out;
+    }
+
+    dj_query* get() const noexcept { return h_.get(); }
+    dj_query* release() noexcept { return h_.release(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+private:
+    static dj_query* clone(dj_query* q) {
+        if (!q) return nullptr;
+        dj_query* out = nullptr;
+        check(dj_query_clone(q, &out));
+        return out;
+    }
+    template <class F>
+    static Query make(F&& f) {
+        dj_query* q = nullptr;
+        check(f(&q));
+        return Query(q);
+    }
+    static std::vector<const dj_row*> ptrs(const std::vector<Row>& rows) {
+        std::vector<const dj_row*> p;
+        p.reserve(rows.size());
+        for (const auto& r : rows) p.push_back(r.get());
+        return p;
+    }
+    static std::vector<const char*> cstrs(const std::vector<std::string>& v) {
+        std::vector<const char*> c;
+        c.reserve(v.size());
+        for (const auto& s : v) c.push_back(s.c_str());
+        return c;
+    }
+    Query keys_op(std::vector<const dj_row*> keys, bool negate) const {
+        return make([&](dj_query** out) { return dj_query_restrict_keys(h_.get(), keys.data(), keys.size(), negate, out); });
+    }
+    Result fetch_with(dj_status (*fn)(const dj_query*, const dj_fetch_opts*, dj_result**), const dj_fetch_opts* o) const {
+        dj_result* r = nullptr;
+        check(fn(h_.get(), o, &r));
+        return Result(r);
+    }
+
+    detail::handle_ptr<dj_query, dj_query_free> h_;
+};
+
+inline Query operator*(const Query& a, const Query& b) { return a.join(b); }
+inline Query operator+(const Query& a, const Query& b) { return a.unite(b); }
+inline Query operator&(const Query& a, const std::string& sql) { return a.restrict(sql); }
+inline Query operator&(const Query& a, const char* sql) { return a.restrict(std::string(sql)); }
+inline Query operator&(const Query& a, const Row& key) { return a.restrict(key); }
+inline Query operator&(const Query& a, const std::vector<Row>& keys) { return a.restrict(keys); }
+inline Query operator&(const Query& a, const Query& b) { return a.restrict(b); }
+inline Query operator&(const Query& a, const Top& t) { return a.restrict(t); }
+inline Query operator-(const Query& a, const std::string& sql) { return a.exclude(sql); }
+inline Query operator-(const Query& a, const char* sql) { return a.exclude(std::string(sql)); }
+inline Query operator-(const Query& a, const Row& key) { return a.exclude(key); }
+inline Query operator-(const Query& a, const std::vector<Row>& keys) { return a.exclude(keys); }
+inline Query operator-(const Query& a, const Query& b) { return a.exclude(b); }
+
+/// The universal set: `dj::U{"a", "b"} & q` gives the distinct values of a and b in q (as the
+/// primary key); `dj::U{"a"}.aggr(q, {"n=count(*)"})` aggregates per distinct value.
+class U {
+public:
+    U(std::initializer_list<std::string> attrs) : attrs_(attrs) {}
+    explicit U(std::vector<std::string> attrs) : attrs_(std::move(attrs)) {}
+    Query restrict(const Query& q) const {
+        std::vector<const char*> c = names();
+        dj_query* out = nullptr;
+        check(dj_query_universal(c.data(), c.size(), q.get(), &out));
+        return Query(out);
+    }
+    Query aggr(const Query& group, const std::vector<std::string>& items) const {
+        std::vector<const char*> c = names();
+        std::vector<const char*> it;
+        for (const auto& s : items) it.push_back(s.c_str());
+        dj_query* out = nullptr;
+        check(dj_query_universal_aggr(c.data(), c.size(), group.get(), it.data(), it.size(), &out));
+        return Query(out);
+    }
+
+private:
+    std::vector<const char*> names() const {
+        std::vector<const char*> c;
+        for (const auto& s : attrs_) c.push_back(s.c_str());
+        return c;
+    }
+    std::vector<std::string> attrs_;
+};
+inline Query operator&(const U& u, const Query& q) { return u.restrict(q); }
+
 /// A table, possibly restricted. Restrictions return new Table objects. Move-only.
 class Table {
 public:
@@ -2265,6 +2506,21 @@ public:
     Table restrict(const std::vector<Row>& keys) const {
         std::vector<const dj_row*> ptrs = row_ptrs(keys);
         return make([&](dj_table** out) { return dj_table_restrict_keys(h_.get(), ptrs.data(), ptrs.size(), out); });
+    }
+    /// Rows matching some row of a query on the shared attributes (delete from this to
+    /// delete those rows).
+    Table restrict(const Query& q) const {
+        return make([&](dj_table** out) { return dj_table_restrict_query(h_.get(), q.get(), out); });
+    }
+    /// Rows matching no row of a query.
+    Table exclude(const Query& q) const {
+        return make([&](dj_table** out) { return dj_table_exclude_query(h_.get(), q.get(), out); });
+    }
+    /// The table as a query (with its restrictions).
+    Query query() const {
+        dj_query* q = nullptr;
+        check(dj_table_query(h_.get(), &q));
+        return Query(q);
     }
     /// Rows NOT matching an SQL condition.
     Table exclude(const std::string& sql_condition) const {
@@ -2323,13 +2579,37 @@ public:
         check(dj_table_count(h_.get(), &n));
         return n;
     }
-    /// Delete the matching rows (one transaction); returns the number deleted. dj::Integrity if
-    /// a row is still referenced by a child table.
+    /// Delete the matching rows and, down the foreign keys, every row that depends on them (one
+    /// transaction), then their objects; returns the rows deleted from this table.
+    /// dj::Integrity when part rows would go without their master's.
     uint64_t del() const {
         uint64_t n = 0;
         check(dj_table_delete(h_.get(), &n));
         return n;
     }
+    /// Cascading delete with options; the rows per table (a dry run only counts them).
+    DeleteReport del(const DeleteOptions& opts) const {
+        dj_delete_opts o;
+        check(dj_delete_opts_init(&o));
+        o.part_integrity = static_cast<int32_t>(opts.part_integrity);
+        o.dry_run = opts.dry_run ? 1 : 0;
+        dj_delete_report* r = nullptr;
+        check(dj_table_delete_cascade(h_.get(), &o, &r));
+        detail::handle_ptr<dj_delete_report, dj_delete_report_free> owned(r);
+        DeleteReport out;
+        out.dry_run = dj_delete_report_dry_run(r) != 0;
+        for (std::size_t i = 0, n = dj_delete_report_len(r); i < n; ++i) {
+            const char* s = nullptr;
+            const char* t = nullptr;
+            uint64_t rows = 0;
+            check(dj_delete_report_table(r, i, &s, &t, &rows));
+            out.tables.push_back({s, t, rows});
+        }
+        return out;
+    }
+    /// Update one existing row by its full primary key; a dj::null value resets an attribute
+    /// to its default. dj::NotFound if no row has the key.
+    void update1(const Row& row) const { check(dj_table_update1(h_.get(), row.get())); }
     /// Begin a staged insert of one row (see dj::StagedInsert).
     StagedInsert staged_insert1() const {
         dj_staged* st = nullptr;
@@ -2365,6 +2645,34 @@ private:
 
     detail::handle_ptr<dj_table, dj_table_free> h_;
 };
+
+inline Query::Query(const Table& t) : h_(nullptr) {
+    dj_query* q = nullptr;
+    check(dj_table_query(t.get(), &q));
+    h_.reset(q);
+}
+
+inline std::vector<Attribute> Query::attributes() const {
+    const std::size_t n = dj_query_attr_count(h_.get());
+    if (n == 0) check(dj_last_error_code());
+    std::vector<Attribute> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        dj_attr_info info;
+        std::memset(&info, 0, sizeof info);
+        check(dj_query_attr(h_.get(), i, &info));
+        Attribute a;
+        a.name = info.name ? info.name : "";
+        a.type = info.type_name ? info.type_name : "";
+        a.comment = info.comment ? info.comment : "";
+        if (info.default_value) a.default_value = std::string(info.default_value);
+        a.kind = info.kind;
+        a.in_key = info.in_key != 0;
+        a.nullable = info.nullable != 0;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
 
 // ------------------------------------------------------------------------------------ Schema
 

@@ -9,9 +9,13 @@ checked at the parser level (tree-sitter-julia) instead of being executed:
       header, has the header's number of arguments, passes as many values as it declares
       types, and every Julia type is compatible with the C type (table C_SCALARS below);
       in src/LibDataJoint.jl the wrapper is also named after the function, takes the C
-      parameter names in order and passes them through unchanged;
+      parameter names in order and passes them through unchanged; a `ccall(fptr, Ret,
+      (Args...), args...)` through a C function pointer held in a variable (a callback the
+      library hands out, such as an Arrow struct's `release`) is allowed outside
+      src/LibDataJoint.jl, with a literal type tuple and as many values as types;
   (c) every function of the header is wrapped exactly once in src/LibDataJoint.jl;
-  (d) every `typedef struct X { ... } X;` of the header has a Julia `struct X` in
+  (d) every `typedef struct X { ... } X;` (and every plain `struct X { ... };`, such as the
+      Arrow C Data Interface structs) of the header has a Julia `struct X` in
       src/LibDataJoint.jl with the same field names, in the same order, of compatible
       types; every opaque handle typedef has a Julia type of the same name;
   (e) every integer `#define DJ_*` of the header is a `const` of the same value in
@@ -261,6 +265,20 @@ def parse_decl_with_name(text: str) -> Tuple[Optional[str], CType]:
     return None, parse_ctype(t)
 
 
+def parse_fields(body: str, sname: str, line: int, hdr: Header) -> List[CParam]:
+    """The fields of a struct body `type name; ...` (function pointer fields included)."""
+    fields = []
+    for ftxt in split_top(body, ";"):
+        if not ftxt.strip():
+            continue
+        fname, ftype = parse_decl_with_name(ftxt)
+        if fname is None:
+            hdr.problems.append(f"header:{line}: cannot parse field {norm_ws(ftxt)!r} of {sname}")
+            continue
+        fields.append(CParam(fname, ftype))
+    return fields
+
+
 def parse_header(path: str) -> Header:
     hdr = Header()
     with open(path, encoding="utf-8") as f:
@@ -289,16 +307,14 @@ def parse_header(path: str) -> Header:
         if m:
             if m.group(1) != m.group(3):
                 hdr.problems.append(f"header:{line}: typedef struct {m.group(1)} {{...}} {m.group(3)}: names differ")
-            fields = []
-            for ftxt in split_top(m.group(2), ";"):
-                if not ftxt.strip():
-                    continue
-                fname, ftype = parse_decl_with_name(ftxt)
-                if fname is None:
-                    hdr.problems.append(f"header:{line}: cannot parse field {norm_ws(ftxt)!r} of {m.group(1)}")
-                    continue
-                fields.append(CParam(fname, ftype))
-            hdr.structs[m.group(3)] = CStruct(m.group(3), fields, line)
+            hdr.structs[m.group(3)] = CStruct(m.group(3), parse_fields(m.group(2), m.group(1), line, hdr), line)
+            continue
+        # A plain `struct X { ... };` (the Arrow C Data Interface structs): mirrored like a typedef'd one.
+        m = re.fullmatch(r"struct (\w+) \{(.*)\}", decl, re.S)
+        if m:
+            if m.group(1) in hdr.structs:
+                hdr.problems.append(f"header:{line}: struct {m.group(1)} defined twice")
+            hdr.structs[m.group(1)] = CStruct(m.group(1), parse_fields(m.group(2), m.group(1), line, hdr), line)
             continue
         m = re.fullmatch(r"typedef struct (\w+) (\w+)", decl)
         if m:
@@ -331,6 +347,10 @@ def parse_header(path: str) -> Header:
         if fname in hdr.functions:
             hdr.problems.append(f"header:{line}: {fname} declared twice")
         hdr.functions[fname] = CFunction(fname, ret, params, line)
+    # `typedef struct X X;` of a struct the header defines (`struct ArrowSchema { ... };`
+    # followed by `typedef struct ArrowSchema ArrowSchema;`) names that struct: not opaque.
+    for name in [n for n in hdr.opaque if n in hdr.structs]:
+        del hdr.opaque[name]
     return hdr
 
 
@@ -403,6 +423,7 @@ class CCall:
     args: List[str]
     enclosing: Optional[Tuple[str, List[str]]]  # wrapper function name and parameter names
     problems: List[str] = field(default_factory=list)
+    indirect: bool = False  # `ccall(fptr, ...)`: a call through a C function pointer variable
 
 
 @dataclass
@@ -545,7 +566,11 @@ def parse_ccall(n, rel: str, enclosing) -> CCall:
         cc.problems.append("ccall needs (:name, lib), a return type and an argument type tuple")
         return cc
     target = tuple_items(args[0])
-    if target is None or len(target) != 2 or target[0].type != "quote_expression":
+    if args[0].type == "identifier":
+        # A C callback the library handed out (e.g. the `release` of an Arrow C Data Interface
+        # struct): no symbol to check against the header, only the form of the call.
+        cc.indirect = True
+    elif target is None or len(target) != 2 or target[0].type != "quote_expression":
         cc.problems.append(f"ccall target {node_text(args[0])!r} is not (:name, {LIBRARY_CONST})")
     else:
         q = [x for x in target[0].named_children if x.type == "identifier"]
@@ -705,12 +730,23 @@ def run(root: str, header_path: str, quiet: bool) -> int:
 
     # (b) every ccall.
     n_ccalls = 0
+    n_indirect = 0
     for jf in jfiles:
         is_low = jf is low
         for cc in jf.ccalls:
             n_ccalls += 1
             where = f"{cc.file}:{cc.line}:{cc.col}"
             probs = [f"{where}: {p}" for p in cc.problems]
+            if cc.indirect:
+                n_indirect += 1
+                if is_low:
+                    probs.append(f"{where}: {LOWLEVEL_FILE} wraps library functions only; call function pointers elsewhere")
+                if cc.argtypes is not None and len(cc.args) != len(cc.argtypes):
+                    probs.append(f"{where}: ccall through a function pointer declares {len(cc.argtypes)} argument type(s) but passes {len(cc.args)} value(s)")
+                if cc.ret is not None and cc.ret.name.startswith("?"):
+                    probs.append(f"{where}: ccall through a function pointer: return type {cc.ret} is not a type")
+                res.check(probs)
+                continue
             fn = hdr.functions.get(cc.symbol) if cc.symbol else None
             if cc.symbol is not None and fn is None:
                 probs.append(f"{where}: ccall to {cc.symbol!r}, which include/datajoint.h does not declare")
@@ -829,7 +865,7 @@ def run(root: str, header_path: str, quiet: bool) -> int:
 
     for p in res.problems:
         print(p)
-    print(f"julia static check: {n_ccalls} ccalls, {n_structs} structs, {len(jfiles)} files — {len(res.problems)} problems")
+    print(f"julia static check: {n_ccalls} ccalls ({n_indirect} through function pointers), {n_structs} structs, {len(jfiles)} files — {len(res.problems)} problems")
     if not quiet:
         print(f"  header: {len(hdr.functions)} functions, {len(hdr.structs)} structs, {len(hdr.opaque)} opaque handles, "
               f"{sum(1 for k in hdr.constants if k.startswith('DJ_'))} constants")

@@ -96,5 +96,15 @@ fresh_copy
 inject src/LibDataJoint.jl '    ignore_extra_fields::UInt8\n    replace::UInt8\n' '    ignore_extra_fields::UInt8\n'
 expect_failure "missing struct field" 'struct dj_insert_opts fields .* missing replace'
 
+# 5. A missing field of a plain `struct X { ... };` of the header (the Arrow C Data Interface).
+fresh_copy
+inject src/LibDataJoint.jl '    n_buffers::Int64\n' ''
+expect_failure "missing Arrow struct field" 'struct ArrowArray fields .* missing n_buffers'
+
+# 6. A ccall through a function pointer that passes more values than it declares types.
+fresh_copy
+inject src/arrow.jl 'ccall(release, Cvoid, (Ref{Lib.ArrowSchema},), s)' 'ccall(release, Cvoid, (Ref{Lib.ArrowSchema},), s, s)'
+expect_failure "function-pointer ccall arity" 'ccall through a function pointer declares 1 argument type\(s\) but passes 2 value\(s\)'
+
 echo "selftest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -15,10 +15,18 @@ DataJoint.duckdb("lab.duckdb") do conn
     \"\"\")
     insert!(subject, [(subject_id = 1, name = "Ada"), (subject_id = 2, name = "Bo")])
     fetch(restrict(subject, "subject_id > 1"))   # (subject_id = Int32[2], name = ["Bo"])
+    fetch(subject & "subject_id > 1")            # the same
 end
 ```
 
-Handles (`Connection`, `Schema`, `Table`, `Result`, `NpyRef`, `ArrayView`, `ObjectRef`,
+The query algebra (`query.jl`): `a * b` (join), `a & x` / `a - x` (restriction and exclusion
+by SQL, keys, or another query: semijoin / antijoin), `a + b` (union), [`proj`](@ref),
+[`aggr`](@ref), [`U`](@ref), [`top`](@ref); queries are fetched like tables (`fetch`,
+`fetch1`, `keys`, `count`, `for row in q`). Cascading `delete!(t; part_integrity, dry_run)`
+returns a [`DeleteReport`](@ref); [`update1!`](@ref) changes one row; [`arrow_export`](@ref)
+exports a result through the Arrow C Data Interface.
+
+Handles (`Connection`, `Schema`, `Table`, `Query`, `Result`, `NpyRef`, `ArrayView`, `ObjectRef`,
 `ObjectReader`, `StagedInsert`, `ObjectWriter`) are freed by finalizers,
 but `close(x)` (or a do-block form) releases them at once: do that for connections, whose
 database files and sockets would otherwise stay open until the garbage collector runs.
@@ -43,7 +51,8 @@ export DataJointError, Connection, Schema, Table, Result, NpyRef, ArrayView, Npy
        schema, declare, declare_part, table, tables, restrict, exclude, insert1!, fetch1,
        npyref, isloaded, drop!, to_dj_value, from_dj_value, pack_blob, unpack_blob, blob_value,
        ObjectRef, ObjectReader, ObjectBytes, StagedInsert, ObjectWriter, objectref,
-       staged_insert1, set!, commit!, abort!, on_progress, localdir, localpath, gc
+       staged_insert1, set!, commit!, abort!, on_progress, localdir, localpath, gc,
+       Query, U, proj, aggr, top, update1!, DeleteReport, arrow_export, arrow_release!
 
 include("errors.jl")
 include("values.jl")
@@ -53,6 +62,8 @@ include("blob.jl")
 include("rows.jl")
 include("insert.jl")
 include("fetch.jl")
+include("query.jl")
+include("arrow.jl")
 include("npy.jl")
 include("objects.jl")
 

@@ -26,9 +26,10 @@
 Low-level bindings of libdatajoint: one `ccall` wrapper per function of `datajoint.h` (same
 name and parameters), the C structs (`dj_insert_opts`, `dj_fetch_opts`, `dj_attr_info`,
 `dj_column_in`, `dj_column_view`, `dj_array_in`, `dj_array_view`, `dj_blob_array`,
-`dj_blob_sparse`, `dj_object_info`, `dj_gc_opts`, `dj_gc_stats`), the opaque handle types
-(including the `<blob>` value node `dj_value` and the object handles `dj_objectref`,
-`dj_filelist`, `dj_reader`, `dj_writer`, `dj_staged`) and
+`dj_blob_sparse`, `dj_object_info`, `dj_gc_opts`, `dj_gc_stats`, `dj_delete_opts`, and the
+Arrow C Data Interface's `ArrowSchema` and `ArrowArray`), the opaque handle types
+(including the `<blob>` value node `dj_value`, the object handles `dj_objectref`,
+`dj_filelist`, `dj_reader`, `dj_writer`, `dj_staged`, and `dj_query`, `dj_delete_report`) and
 all `DJ_*` constants. Errors are returned as `dj_status` codes; see `DataJoint` for the
 checked, garbage-collected API.
 
@@ -53,7 +54,7 @@ const libdatajoint = String(something(@load_preference("libdatajoint", nothing),
 "ABI major version; `dj_abi_version() >> 16` must equal it."
 const DJ_ABI_VERSION_MAJOR = UInt32(0)
 "ABI minor version (additions only)."
-const DJ_ABI_VERSION_MINOR = UInt32(4)
+const DJ_ABI_VERSION_MINOR = UInt32(5)
 "Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1."
 const DJ_KIND_BOOL = Int32(1)
 "Buffer kind: int8_t per value."
@@ -252,6 +253,18 @@ const DJ_E_UNSUPPORTED = Int32(-17)
 const DJ_E_PANIC = Int32(-98)
 "Internal error (a bug)."
 const DJ_E_INTERNAL = Int32(-99)
+"`dj_delete_opts.part_integrity` (ABI 0.5): part rows may only be deleted with their master's rows (the default)."
+const DJ_PART_INTEGRITY_ENFORCE = Int32(0)
+"`dj_delete_opts.part_integrity`: part rows may be deleted on their own."
+const DJ_PART_INTEGRITY_IGNORE = Int32(1)
+"`dj_delete_opts.part_integrity`: deleting part rows deletes their master rows and all the master's parts."
+const DJ_PART_INTEGRITY_CASCADE = Int32(2)
+"`ArrowSchema.flags` (Arrow C Data Interface): a dictionary's indices are ordered."
+const ARROW_FLAG_DICTIONARY_ORDERED = Int64(1)
+"`ArrowSchema.flags`: the field is nullable."
+const ARROW_FLAG_NULLABLE = Int64(2)
+"`ArrowSchema.flags`: the keys of a map are sorted."
+const ARROW_FLAG_MAP_KEYS_SORTED = Int64(4)
 
 # -------------------------------------------------------------------------------- handles
 
@@ -281,6 +294,10 @@ mutable struct dj_reader end
 mutable struct dj_writer end
 "Opaque staged insert of one row."
 mutable struct dj_staged end
+"Opaque query expression (ABI 0.5): a table or an operator over query expressions; immutable."
+mutable struct dj_query end
+"Opaque report of a cascading delete (ABI 0.5): rows per table."
+mutable struct dj_delete_report end
 
 # -------------------------------------------------------------------------------- structs
 
@@ -459,6 +476,60 @@ dj_gc_opts() = dj_gc_opts(0, 0, C_NULL, 0.0)
 
 "An all-zero `dj_gc_stats`, for out parameters."
 dj_gc_stats() = dj_gc_stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+"""
+Options of `dj_table_delete_cascade` (ABI 0.5); initialise with `dj_delete_opts_init`.
+`part_integrity` is a `DJ_PART_INTEGRITY_*` constant; `dry_run` non-zero counts the rows per
+table without deleting.
+"""
+struct dj_delete_opts
+    struct_size::UInt32
+    part_integrity::Int32
+    dry_run::Int32
+end
+
+"Zero `dj_delete_opts` (call `dj_delete_opts_init` before use)."
+dj_delete_opts() = dj_delete_opts(0, 0, 0)
+
+"""
+`struct ArrowSchema` of the Arrow C Data Interface
+(https://arrow.apache.org/docs/format/CDataInterface.html), filled by `dj_result_export_arrow`.
+The consumer calls `release` (a C function pointer, NULL once released) exactly once.
+"""
+struct ArrowSchema
+    format::Ptr{UInt8}
+    name::Ptr{UInt8}
+    metadata::Ptr{UInt8}
+    flags::Int64
+    n_children::Int64
+    children::Ptr{Ptr{ArrowSchema}}
+    dictionary::Ptr{ArrowSchema}
+    release::Ptr{Cvoid}
+    private_data::Ptr{Cvoid}
+end
+
+"""
+`struct ArrowArray` of the Arrow C Data Interface, filled by `dj_result_export_arrow`. The
+consumer calls `release` (a C function pointer, NULL once released) exactly once.
+"""
+struct ArrowArray
+    length::Int64
+    null_count::Int64
+    offset::Int64
+    n_buffers::Int64
+    n_children::Int64
+    buffers::Ptr{Ptr{Cvoid}}
+    children::Ptr{Ptr{ArrowArray}}
+    dictionary::Ptr{ArrowArray}
+    release::Ptr{Cvoid}
+    private_data::Ptr{Cvoid}
+end
+
+"An all-zero (released) `ArrowSchema`, for out parameters."
+ArrowSchema() = ArrowSchema(C_NULL, C_NULL, C_NULL, 0, 0, C_NULL, C_NULL, C_NULL, C_NULL)
+
+"An all-zero (released) `ArrowArray`, for out parameters."
+ArrowArray() = ArrowArray(0, 0, 0, 0, 0, C_NULL, C_NULL, C_NULL, C_NULL, C_NULL)
 
 # -------------------------------------------------------------------------------- functions
 
@@ -2134,6 +2205,325 @@ Set an `<object@>` attribute to bytes stored with extension `ext` (NULL or "": n
 """
 dj_row_set_object_bytes(row, name, ext, data, len) =
     ccall((:dj_row_set_object_bytes, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring, Ptr{Cvoid}, Csize_t), row, name, ext, data, len)
+
+
+# -------------------------------------------------------------------------------- queries, cascading delete, update1, Arrow (ABI 0.5)
+
+"""
+    dj_table_query(table, out_query)
+
+`dj_status dj_table_query(const dj_table *table, dj_query **out_query)`
+
+The query of a table (with the table's restrictions).
+"""
+dj_table_query(table, out_query) =
+    ccall((:dj_table_query, libdatajoint), Cint, (Ptr{dj_table}, Ref{Ptr{dj_query}}), table, out_query)
+
+"""
+    dj_table_restrict_query(table, query_, out_table)
+
+`dj_status dj_table_restrict_query(const dj_table *table, const dj_query *query_, dj_table **out_table)`
+
+New table handle restricted by a query: rows matching a row of `query` on their shared attributes (semantic matching). Delete from it to delete those rows.
+"""
+dj_table_restrict_query(table, query_, out_table) =
+    ccall((:dj_table_restrict_query, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, query_, out_table)
+
+"""
+    dj_table_exclude_query(table, query_, out_table)
+
+`dj_status dj_table_exclude_query(const dj_table *table, const dj_query *query_, dj_table **out_table)`
+
+New table handle without the rows that match a row of `query`.
+"""
+dj_table_exclude_query(table, query_, out_table) =
+    ccall((:dj_table_exclude_query, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, query_, out_table)
+
+"""
+    dj_query_free(q)
+
+`void dj_query_free(dj_query *q)`
+"""
+dj_query_free(q) =
+    ccall((:dj_query_free, libdatajoint), Cvoid, (Ptr{dj_query},), q)
+
+"""
+    dj_query_clone(q, out_query)
+
+`dj_status dj_query_clone(const dj_query *q, dj_query **out_query)`
+
+A second handle to the same query (queries are immutable; this costs no query).
+"""
+dj_query_clone(q, out_query) =
+    ccall((:dj_query_clone, libdatajoint), Cint, (Ptr{dj_query}, Ref{Ptr{dj_query}}), q, out_query)
+
+"""
+    dj_query_restrict_sql(q, condition, out_query)
+
+`dj_status dj_query_restrict_sql(const dj_query *q, const char *condition, dj_query **out_query)`
+
+`q & condition` (SQL, used verbatim).
+"""
+dj_query_restrict_sql(q, condition, out_query) =
+    ccall((:dj_query_restrict_sql, libdatajoint), Cint, (Ptr{dj_query}, Cstring, Ref{Ptr{dj_query}}), q, condition, out_query)
+
+"""
+    dj_query_exclude_sql(q, condition, out_query)
+
+`dj_status dj_query_exclude_sql(const dj_query *q, const char *condition, dj_query **out_query)`
+
+`q - condition`.
+"""
+dj_query_exclude_sql(q, condition, out_query) =
+    ccall((:dj_query_exclude_sql, libdatajoint), Cint, (Ptr{dj_query}, Cstring, Ref{Ptr{dj_query}}), q, condition, out_query)
+
+"""
+    dj_query_restrict_keys(q, keys, n, negate, out_query)
+
+`dj_status dj_query_restrict_keys(const dj_query *q, const dj_row *const *keys, size_t n, int32_t negate, dj_query **out_query)`
+
+`q & keys` (the rows matching any of the keys; `negate`: none of them). Names that are not attributes of `q` are ignored; values are parameters, never SQL text.
+"""
+dj_query_restrict_keys(q, keys, n, negate, out_query) =
+    ccall((:dj_query_restrict_keys, libdatajoint), Cint, (Ptr{dj_query}, Ptr{Ptr{dj_row}}, Csize_t, Int32, Ref{Ptr{dj_query}}), q, keys, n, negate, out_query)
+
+"""
+    dj_query_restrict_query(q, other, negate, semantic_check, out_query)
+
+`dj_status dj_query_restrict_query(const dj_query *q, const dj_query *other, int32_t negate, int32_t semantic_check, dj_query **out_query)`
+
+`q & other` (semijoin on the shared attributes) or, with `negate`, `q - other` (antijoin). `semantic_check` 0 matches namesakes whatever their lineage.
+"""
+dj_query_restrict_query(q, other, negate, semantic_check, out_query) =
+    ccall((:dj_query_restrict_query, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_query}, Int32, Int32, Ref{Ptr{dj_query}}), q, other, negate, semantic_check, out_query)
+
+"""
+    dj_query_join(a, b, semantic_check, left, out_query)
+
+`dj_status dj_query_join(const dj_query *a, const dj_query *b, int32_t semantic_check, int32_t left, dj_query **out_query)`
+
+`a * b`: the join on the shared attributes; `left` keeps every row of `a` (which must determine `b`).
+"""
+dj_query_join(a, b, semantic_check, left, out_query) =
+    ccall((:dj_query_join, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_query}, Int32, Int32, Ref{Ptr{dj_query}}), a, b, semantic_check, left, out_query)
+
+"""
+    dj_query_proj(q, items, n, out_query)
+
+`dj_status dj_query_proj(const dj_query *q, const char *const *items, size_t n, dj_query **out_query)`
+
+`q.proj(items)`: "a" keeps a secondary attribute, "..." all of them, "-a" drops one, "new=old" renames, "new=(old)" copies, "new=<SQL expression>" computes. The primary key is always kept.
+"""
+dj_query_proj(q, items, n, out_query) =
+    ccall((:dj_query_proj, libdatajoint), Cint, (Ptr{dj_query}, Ptr{Ptr{UInt8}}, Csize_t, Ref{Ptr{dj_query}}), q, items, n, out_query)
+
+"""
+    dj_query_aggr(q, group, items, n, exclude_nonmatching, out_query)
+
+`dj_status dj_query_aggr(const dj_query *q, const dj_query *group, const char *const *items, size_t n, int32_t exclude_nonmatching, dj_query **out_query)`
+
+`q.aggr(group, items)`: one row per row of `q` (`exclude_nonmatching`: per row with a match), `items` as in dj_query_proj; computations aggregate over the matching rows of `group` ("n=count(*)").
+"""
+dj_query_aggr(q, group, items, n, exclude_nonmatching, out_query) =
+    ccall((:dj_query_aggr, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_query}, Ptr{Ptr{UInt8}}, Csize_t, Int32, Ref{Ptr{dj_query}}), q, group, items, n, exclude_nonmatching, out_query)
+
+"""
+    dj_query_union(a, b, out_query)
+
+`dj_status dj_query_union(const dj_query *a, const dj_query *b, dj_query **out_query)`
+
+`a + b`: the union of two queries with the same primary key.
+"""
+dj_query_union(a, b, out_query) =
+    ccall((:dj_query_union, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_query}, Ref{Ptr{dj_query}}), a, b, out_query)
+
+"""
+    dj_query_universal(attrs, n, q, out_query)
+
+`dj_status dj_query_universal(const char *const *attrs, size_t n, const dj_query *q, dj_query **out_query)`
+
+`U(attrs) & q`: the distinct values of `attrs` in `q`, with `attrs` as the primary key.
+"""
+dj_query_universal(attrs, n, q, out_query) =
+    ccall((:dj_query_universal, libdatajoint), Cint, (Ptr{Ptr{UInt8}}, Csize_t, Ptr{dj_query}, Ref{Ptr{dj_query}}), attrs, n, q, out_query)
+
+"""
+    dj_query_universal_aggr(attrs, n, group, items, n_items, out_query)
+
+`dj_status dj_query_universal_aggr(const char *const *attrs, size_t n, const dj_query *group, const char *const *items, size_t n_items, dj_query **out_query)`
+
+`U(attrs).aggr(group, computations)`: one row per distinct value of `attrs` in `group` (no attributes: one row), with "name=expression" computations over its rows.
+"""
+dj_query_universal_aggr(attrs, n, group, items, n_items, out_query) =
+    ccall((:dj_query_universal_aggr, libdatajoint), Cint, (Ptr{Ptr{UInt8}}, Csize_t, Ptr{dj_query}, Ptr{Ptr{UInt8}}, Csize_t, Ref{Ptr{dj_query}}), attrs, n, group, items, n_items, out_query)
+
+"""
+    dj_query_top(q, limit, order_by, offset, out_query)
+
+`dj_status dj_query_top(const dj_query *q, int64_t limit, const char *order_by, uint64_t offset, dj_query **out_query)`
+
+`q & Top(limit, order_by, offset)`: `limit` -1 for none, `order_by` NULL for the primary key ("KEY"), e.g. "t DESC, KEY".
+"""
+dj_query_top(q, limit, order_by, offset, out_query) =
+    ccall((:dj_query_top, libdatajoint), Cint, (Ptr{dj_query}, Int64, Cstring, UInt64, Ref{Ptr{dj_query}}), q, limit, order_by, offset, out_query)
+
+"""
+    dj_query_attr_count(q)
+
+`size_t dj_query_attr_count(const dj_query *q)`
+
+Number of attributes of the query's heading.
+"""
+dj_query_attr_count(q) =
+    ccall((:dj_query_attr_count, libdatajoint), Csize_t, (Ptr{dj_query},), q)
+
+"""
+    dj_query_attr(q, i, out_info)
+
+`dj_status dj_query_attr(const dj_query *q, size_t i, struct dj_attr_info *out_info)`
+
+Describe attribute `i` of the heading. A computed attribute reports type "computed" and DJ_KIND_STRING here; its result column has the kind of what the server computes.
+"""
+dj_query_attr(q, i, out_info) =
+    ccall((:dj_query_attr, libdatajoint), Cint, (Ptr{dj_query}, Csize_t, Ref{dj_attr_info}), q, i, out_info)
+
+"""
+    dj_query_fetch(q, opts, out_result)
+
+`dj_status dj_query_fetch(const dj_query *q, const struct dj_fetch_opts *opts, dj_result **out_result)`
+
+Fetch the query's rows (the same options and results as dj_table_fetch).
+"""
+dj_query_fetch(q, opts, out_result) =
+    ccall((:dj_query_fetch, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_fetch_opts}, Ref{Ptr{dj_result}}), q, opts, out_result)
+
+"""
+    dj_query_fetch1(q, opts, out_result)
+
+`dj_status dj_query_fetch1(const dj_query *q, const struct dj_fetch_opts *opts, dj_result **out_result)`
+
+Fetch exactly one row: DJ_E_NOT_FOUND if none match, DJ_E_NOT_UNIQUE if several do.
+"""
+dj_query_fetch1(q, opts, out_result) =
+    ccall((:dj_query_fetch1, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_fetch_opts}, Ref{Ptr{dj_result}}), q, opts, out_result)
+
+"""
+    dj_query_keys(q, opts, out_result)
+
+`dj_status dj_query_keys(const dj_query *q, const struct dj_fetch_opts *opts, dj_result **out_result)`
+
+Fetch the primary keys of the query's rows.
+"""
+dj_query_keys(q, opts, out_result) =
+    ccall((:dj_query_keys, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_fetch_opts}, Ref{Ptr{dj_result}}), q, opts, out_result)
+
+"""
+    dj_query_count(q, out_count)
+
+`dj_status dj_query_count(const dj_query *q, uint64_t *out_count)`
+
+Number of rows of the query.
+"""
+dj_query_count(q, out_count) =
+    ccall((:dj_query_count, libdatajoint), Cint, (Ptr{dj_query}, Ref{UInt64}), q, out_count)
+
+"""
+    dj_query_contains(q, key, out_found)
+
+`dj_status dj_query_contains(const dj_query *q, const dj_row *key, int32_t *out_found)`
+
+Is a row matching `key` in the query? (`*out_found` 1 or 0)
+"""
+dj_query_contains(q, key, out_found) =
+    ccall((:dj_query_contains, libdatajoint), Cint, (Ptr{dj_query}, Ptr{dj_row}, Ref{Int32}), q, key, out_found)
+
+"""
+    dj_query_sql(q)
+
+`const char *dj_query_sql(const dj_query *q)`
+
+The SQL a fetch of the query runs (parameters as placeholders), for debugging; valid as long as the handle.
+"""
+dj_query_sql(q) =
+    ccall((:dj_query_sql, libdatajoint), Ptr{UInt8}, (Ptr{dj_query},), q)
+
+"""
+    dj_delete_opts_init(opts)
+
+`dj_status dj_delete_opts_init(struct dj_delete_opts *opts)`
+
+Defaults: DJ_PART_INTEGRITY_ENFORCE, not a dry run.
+"""
+dj_delete_opts_init(opts) =
+    ccall((:dj_delete_opts_init, libdatajoint), Cint, (Ref{dj_delete_opts},), opts)
+
+"""
+    dj_table_delete_cascade(table, opts, out_report)
+
+`dj_status dj_table_delete_cascade(const dj_table *table, const struct dj_delete_opts *opts, dj_delete_report **out_report)`
+
+Delete the table's (restricted) rows and, down the foreign keys, every row that depends on them, in one transaction, then their objects. `opts` may be NULL (defaults). The report gives the rows per table, this table first.
+"""
+dj_table_delete_cascade(table, opts, out_report) =
+    ccall((:dj_table_delete_cascade, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_delete_opts}, Ref{Ptr{dj_delete_report}}), table, opts, out_report)
+
+"""
+    dj_delete_report_free(r)
+
+`void dj_delete_report_free(dj_delete_report *r)`
+"""
+dj_delete_report_free(r) =
+    ccall((:dj_delete_report_free, libdatajoint), Cvoid, (Ptr{dj_delete_report},), r)
+
+"""
+    dj_delete_report_len(r)
+
+`size_t dj_delete_report_len(const dj_delete_report *r)`
+
+Number of tables in the report.
+"""
+dj_delete_report_len(r) =
+    ccall((:dj_delete_report_len, libdatajoint), Csize_t, (Ptr{dj_delete_report},), r)
+
+"""
+    dj_delete_report_dry_run(r)
+
+`int32_t dj_delete_report_dry_run(const dj_delete_report *r)`
+
+Non-zero if the report is a dry run's (nothing was deleted).
+"""
+dj_delete_report_dry_run(r) =
+    ccall((:dj_delete_report_dry_run, libdatajoint), Int32, (Ptr{dj_delete_report},), r)
+
+"""
+    dj_delete_report_table(r, i, out_schema, out_table, out_rows)
+
+`dj_status dj_delete_report_table(const dj_delete_report *r, size_t i, const char **out_schema, const char **out_table, uint64_t *out_rows)`
+
+Table `i` of the report: its schema, SQL name (valid as long as the report) and rows.
+"""
+dj_delete_report_table(r, i, out_schema, out_table, out_rows) =
+    ccall((:dj_delete_report_table, libdatajoint), Cint, (Ptr{dj_delete_report}, Csize_t, Ref{Ptr{UInt8}}, Ref{Ptr{UInt8}}, Ref{UInt64}), r, i, out_schema, out_table, out_rows)
+
+"""
+    dj_table_update1(table, row)
+
+`dj_status dj_table_update1(const dj_table *table, const dj_row *row)`
+
+Update one existing row: `row` holds the full primary key and the attributes to change; a NULL value resets an attribute to its default. Codec values are encoded as on insert and the row's old objects are removed after the commit. DJ_E_NOT_FOUND if no row has the key.
+"""
+dj_table_update1(table, row) =
+    ccall((:dj_table_update1, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_row}), table, row)
+
+"""
+    dj_result_export_arrow(result, out_schema, out_array)
+
+`dj_status dj_result_export_arrow(const dj_result *result, ArrowSchema *out_schema, ArrowArray *out_array)`
+
+Export a result through the Arrow C Data Interface as one struct array (a record batch): `out_schema` gets format "+s" with one child per column, `out_array` the data. Columns share the result's buffers, which stay valid until the consumer calls both `release` callbacks, even after dj_result_free. `<blob>` value trees cannot be exported (fetch them raw).
+"""
+dj_result_export_arrow(result, out_schema, out_array) =
+    ccall((:dj_result_export_arrow, libdatajoint), Cint, (Ptr{dj_result}, Ref{ArrowSchema}, Ref{ArrowArray}), result, out_schema, out_array)
 
 
 # -------------------------------------------------------------------------------- loading

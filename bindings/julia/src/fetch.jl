@@ -1,4 +1,6 @@
-# Queries: restrict/exclude, fetch/fetch1/keys (NamedTuples of column vectors), count, delete!.
+# Tables: restrict/exclude; tables and queries: fetch/fetch1/keys (NamedTuples of column vectors),
+# count; tables: delete! (also cascading, with a report), update1!. The query algebra is in
+# query.jl.
 
 """
     restrict(table, condition::AbstractString) -> Table
@@ -94,7 +96,7 @@ function _with_fetch_opts(f, attributes, order_by, limit, offset)
     return result
 end
 
-function _fetch_with(cfn::F, t::Table, attributes, order_by, limit, offset) where {F}
+function _fetch_with(cfn::F, t::Union{Table,Query}, attributes, order_by, limit, offset) where {F}
     out = Ref{Ptr{Lib.dj_result}}(C_NULL)
     _with_fetch_opts(attributes, order_by, limit, offset) do opts
         GC.@preserve t opts @dj_check cfn(t.ptr, opts, out)
@@ -102,19 +104,27 @@ function _fetch_with(cfn::F, t::Table, attributes, order_by, limit, offset) wher
     return Result(out[], t)
 end
 
+# The C functions of a table or a query (same options and results).
+_fetch_fn(::Table) = Lib.dj_table_fetch
+_fetch_fn(::Query) = Lib.dj_query_fetch
+_fetch1_fn(::Table) = Lib.dj_table_fetch1
+_fetch1_fn(::Query) = Lib.dj_query_fetch1
+_keys_fn(::Table) = Lib.dj_table_keys
+_keys_fn(::Query) = Lib.dj_query_keys
+
 """
-    fetch_result(table; attributes = nothing, order_by = nothing, limit = nothing, offset = 0) -> Result
+    fetch_result(table_or_query; attributes = nothing, order_by = nothing, limit = nothing, offset = 0) -> Result
 
 Fetch the matching rows into a columnar [`Result`](@ref) (library-owned buffers; see
 `columns`, `npyref`). `attributes`: names to return (`nothing`: all; `"KEY"` stands for the
 primary key); `order_by`: e.g. `"session_date DESC, subject_id"`, `"KEY"`, or a vector of such
 terms; `limit`: maximum rows (`nothing`: no limit); `offset`: rows to skip.
 """
-fetch_result(t::Table; attributes=nothing, order_by=nothing, limit=nothing, offset::Integer=0) =
-    _fetch_with(Lib.dj_table_fetch, t, attributes, order_by, limit, offset)
+fetch_result(t::Union{Table,Query}; attributes=nothing, order_by=nothing, limit=nothing, offset::Integer=0) =
+    _fetch_with(_fetch_fn(t), t, attributes, order_by, limit, offset)
 
 """
-    fetch(table; attributes, order_by, limit, offset, exact_datetimes = false) -> NamedTuple
+    fetch(table_or_query; attributes, order_by, limit, offset, exact_datetimes = false) -> NamedTuple
 
 The matching rows as a `NamedTuple` of column vectors (options as for
 [`fetch_result`](@ref)). Element types by attribute type: `Bool`; `Int8`…`Int64`; `Float32`,
@@ -123,11 +133,14 @@ The matching rows as a `NamedTuple` of column vectors (options as for
 the stored microseconds); `UUID`; [`NpyRef`](@ref) for `<npy@>` attributes and
 [`ObjectRef`](@ref) for `<object@>` / `<filepath@>` attributes (no data is read);
 `Any` for `<blob>` attributes (each value converted by [`from_dj_value`](@ref)).
-A column with NULLs is a `Vector{Union{Missing,T}}` with `missing` for NULL.
+A column with NULLs is a `Vector{Union{Missing,T}}` with `missing` for NULL. The columns of
+a query are in the order of its heading; computed attributes have the type the server computes.
+
+A `NamedTuple` of vectors is a Tables.jl table: `DataFrame(fetch(q))` works as is.
 """
-function Base.fetch(t::Table; exact_datetimes::Bool=false, attributes=nothing, order_by=nothing,
+function Base.fetch(t::Union{Table,Query}; exact_datetimes::Bool=false, attributes=nothing, order_by=nothing,
                     limit=nothing, offset::Integer=0)
-    r = _fetch_with(Lib.dj_table_fetch, t, attributes, order_by, limit, offset)
+    r = _fetch_with(_fetch_fn(t), t, attributes, order_by, limit, offset)
     try
         return columns(r; exact_datetimes=exact_datetimes)
     finally
@@ -136,13 +149,13 @@ function Base.fetch(t::Table; exact_datetimes::Bool=false, attributes=nothing, o
 end
 
 """
-    fetch1(table; attributes, exact_datetimes = false) -> NamedTuple
+    fetch1(table_or_query; attributes, exact_datetimes = false) -> NamedTuple
 
 Exactly one row, as a `NamedTuple` of values (`missing` for NULL): `DataJointError`
 `NotFound` (`DJ_E_NOT_FOUND`) if no row matches, `NotUnique` (`DJ_E_NOT_UNIQUE`) if several do.
 """
-function fetch1(t::Table; exact_datetimes::Bool=false, attributes=nothing)
-    r = _fetch_with(Lib.dj_table_fetch1, t, attributes, nothing, nothing, 0)
+function fetch1(t::Union{Table,Query}; exact_datetimes::Bool=false, attributes=nothing)
+    r = _fetch_with(_fetch1_fn(t), t, attributes, nothing, nothing, 0)
     try
         return map(first, columns(r; exact_datetimes=exact_datetimes))
     finally
@@ -151,12 +164,12 @@ function fetch1(t::Table; exact_datetimes::Bool=false, attributes=nothing)
 end
 
 """
-    keys(table; order_by = nothing, limit = nothing, offset = 0) -> NamedTuple
+    keys(table_or_query; order_by = nothing, limit = nothing, offset = 0) -> NamedTuple
 
 The primary keys of the matching rows, as a `NamedTuple` of column vectors.
 """
-function Base.keys(t::Table; order_by=nothing, limit=nothing, offset::Integer=0)
-    r = _fetch_with(Lib.dj_table_keys, t, nothing, order_by, limit, offset)
+function Base.keys(t::Union{Table,Query}; order_by=nothing, limit=nothing, offset::Integer=0)
+    r = _fetch_with(_keys_fn(t), t, nothing, order_by, limit, offset)
     try
         return columns(r)
     finally
@@ -165,28 +178,143 @@ function Base.keys(t::Table; order_by=nothing, limit=nothing, offset::Integer=0)
 end
 
 """
-    count(table) -> Int
+    count(table_or_query) -> Int
 
-The number of matching rows (also `length(table)`).
+The number of matching rows (also `length(x)`).
 """
 function Base.count(t::Table)
     n = Ref{UInt64}(0)
     GC.@preserve t @dj_check Lib.dj_table_count(t.ptr, n)
     return Int(n[])
 end
-Base.length(t::Table) = count(t)
+
+function Base.count(q::Query)
+    n = Ref{UInt64}(0)
+    GC.@preserve q @dj_check Lib.dj_query_count(q.ptr, n)
+    return Int(n[])
+end
+Base.length(t::Union{Table,Query}) = count(t)
+
+# ------------------------------------------------------------------------------------ rows
+
+# Iterating a table or a query fetches it once (all attributes) and yields one NamedTuple per
+# row; `collect(q)` is a Vector of them.
+Base.IteratorSize(::Type{<:Union{Table,Query}}) = Base.SizeUnknown()
+Base.eltype(::Type{<:Union{Table,Query}}) = NamedTuple
+# A table or a query is one value in broadcasting (`count.(qs)`), not a collection of rows.
+Base.broadcastable(x::Union{Table,Query}) = Ref(x)
+
+Base.iterate(t::Union{Table,Query}) = _row_at(fetch(t), 1)
+Base.iterate(::Union{Table,Query}, state::Tuple{NamedTuple,Int}) = _row_at(state[1], state[2])
+
+function _row_at(cols::NamedTuple, i::Int)
+    n = isempty(cols) ? 0 : length(first(cols))
+    i > n && return nothing
+    return (map(c -> c[i], cols), (cols, i + 1))
+end
+
+Base.isempty(t::Union{Table,Query}) = count(t) == 0
+
+"""
+    DeleteReport <: AbstractVector
+
+What a cascading `delete!` deleted (or, for a dry run, would delete): one
+`(schema, table, rows)` `NamedTuple` per table, the restricted table first (`table` is the SQL
+name, e.g. `"session__trial"`), and `dry_run`. `sum(r.rows for r in report)` is the total.
+"""
+struct DeleteReport <: AbstractVector{NamedTuple{(:schema, :table, :rows),Tuple{String,String,Int}}}
+    tables::Vector{NamedTuple{(:schema, :table, :rows),Tuple{String,String,Int}}}
+    dry_run::Bool
+end
+
+Base.size(r::DeleteReport) = size(r.tables)
+Base.getindex(r::DeleteReport, i::Int) = r.tables[i]
+Base.IndexStyle(::Type{DeleteReport}) = IndexLinear()
+
+const _PART_INTEGRITY = Dict(:enforce => Lib.DJ_PART_INTEGRITY_ENFORCE, :ignore => Lib.DJ_PART_INTEGRITY_IGNORE,
+                             :cascade => Lib.DJ_PART_INTEGRITY_CASCADE)
+
+function _part_integrity(p::Symbol)
+    code = get(_PART_INTEGRITY, p, nothing)
+    code === nothing && throw(_invalid_arg("part_integrity $(repr(p)) is not one of :enforce, :ignore, :cascade"))
+    return code
+end
+
+# Copy a dj_delete_report, which is freed.
+function _take_report(p::Ptr{Lib.dj_delete_report})
+    try
+        n = Int(@dj_value Lib.dj_delete_report_len(p))
+        dry = (@dj_value Lib.dj_delete_report_dry_run(p)) != 0
+        out = Vector{NamedTuple{(:schema, :table, :rows),Tuple{String,String,Int}}}(undef, n)
+        for i in 1:n
+            s = Ref{Ptr{UInt8}}(C_NULL)
+            t = Ref{Ptr{UInt8}}(C_NULL)
+            rows = Ref{UInt64}(0)
+            @dj_check Lib.dj_delete_report_table(p, i - 1, s, t, rows)
+            out[i] = (schema=_str_or_empty(s[]), table=_str_or_empty(t[]), rows=Int(rows[]))
+        end
+        return DeleteReport(out, dry)
+    finally
+        Lib.dj_delete_report_free(p)
+    end
+end
 
 """
     delete!(table) -> Int
+    delete!(table; part_integrity = :enforce, dry_run = false) -> DeleteReport
 
-Delete the matching rows in one transaction and return how many were deleted.
-`DataJointError` `Integrity` (`DJ_E_INTEGRITY`) if a row is still referenced by a child
-table (then nothing is deleted). The files of deleted `<npy@>` values are deleted too.
+Delete the matching rows and, down the foreign keys, every row that depends on them, in one
+transaction; then their objects (the files of `<npy@>` and `<object@>` values).
+
+Without keywords (`dj_table_delete`) the result is the number of rows deleted from `table`.
+With a keyword (`dj_table_delete_cascade`) it is a [`DeleteReport`](@ref) of the rows per
+table, and:
+
+- `part_integrity`: `:enforce` (the default) refuses to delete the rows of a part table
+  without their master's rows (`DataJointError` `Integrity`, nothing is deleted); `:ignore`
+  deletes them on their own; `:cascade` deletes their master rows (and so all of the master's
+  parts) as well;
+- `dry_run = true` deletes nothing and reports the rows a delete would remove.
+
+Restrict first to delete some rows: `delete!(session & (subject_id=1,))`,
+`delete!(subject & (session & "duration > 20"); dry_run=true)`.
 """
-function Base.delete!(t::Table)
-    n = Ref{UInt64}(0)
-    GC.@preserve t @dj_check Lib.dj_table_delete(t.ptr, n)
-    return Int(n[])
+function Base.delete!(t::Table; part_integrity::Union{Symbol,Nothing}=nothing,
+                      dry_run::Union{Bool,Nothing}=nothing)
+    if part_integrity === nothing && dry_run === nothing
+        n = Ref{UInt64}(0)
+        GC.@preserve t @dj_check Lib.dj_table_delete(t.ptr, n)
+        return Int(n[])
+    end
+    base = Ref(Lib.dj_delete_opts())
+    @dj_check Lib.dj_delete_opts_init(base)
+    o = base[]
+    opts = Ref(Lib.dj_delete_opts(o.struct_size,
+                                  part_integrity === nothing ? o.part_integrity : _part_integrity(part_integrity),
+                                  dry_run === nothing ? o.dry_run : Int32(dry_run)))
+    out = Ref{Ptr{Lib.dj_delete_report}}(C_NULL)
+    GC.@preserve t opts @dj_check Lib.dj_table_delete_cascade(t.ptr, opts, out)
+    return _take_report(out[])
+end
+
+"""
+    update1!(table, row::Union{NamedTuple,AbstractDict}) -> Nothing
+
+Update one existing row in place: `row` holds the whole primary key and the attributes to
+change (values as for [`insert1!`](@ref)); `nothing` or `missing` resets an attribute to its
+default (NULL for a nullable attribute without one). Codec values are encoded as on insert and
+the row's old objects are removed after the commit. `DataJointError` `NotFound` if no row has
+the key; `InvalidArgument` on a restricted table, without the whole key or without an attribute to
+change; `UnknownAttribute` for a name the table lacks.
+"""
+function update1!(t::Table, row::Union{NamedTuple,AbstractDict})
+    r = _build_row(row, _npy_attributes(t), _blob_attributes(t))
+    try
+        GC.@preserve t r @dj_check Lib.dj_table_update1(t.ptr, r.ptr)
+    finally
+        close(r)
+    end
+    return nothing
 end
 
 function drop!(t::Table)

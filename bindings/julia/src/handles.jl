@@ -1,5 +1,5 @@
-# Handle wrappers: Connection, Schema, Table, Result, NpyRef (ArrayView is in npy.jl, Row in
-# rows.jl).
+# Handle wrappers: Connection, Schema, Table, Query, Result, NpyRef (ArrayView is in npy.jl,
+# Row in rows.jl; the query algebra is in query.jl).
 #
 # Every wrapper is a mutable struct holding the C pointer and a `parent` field with the wrapper
 # it was made from (a Table keeps its Schema, a Schema its Connection, ...), so the Julia owner
@@ -53,15 +53,34 @@ mutable struct Table
 end
 
 """
+    Query
+
+A query expression (a `dj_query`): a table or an operator over query expressions, made by
+`a * b`, `proj`, `aggr`, `a + b`, `U(...) & q`, `top`, restrictions of a `Query`, or
+`Query(table)`. Queries are immutable: operators return new ones and leave their operands
+unchanged. Fetch them like tables (`fetch`, `fetch1`, `keys`, `count`, `for row in q`).
+`parent` holds the operands it was made from.
+"""
+mutable struct Query
+    ptr::Ptr{Lib.dj_query}
+    parent::Tuple
+    heading::Any  # Nothing or Vector{Attribute}, read on first use
+    function Query(ptr::Ptr{Lib.dj_query}, parent::Tuple)
+        return finalizer(_free!, new(ptr, parent, nothing))
+    end
+end
+
+"""
     Result
 
 A columnar fetch result (`fetch_result`). Its buffers are owned by the library and valid until
-the result is closed; `columns(r)` copies them into Julia vectors.
+the result is closed; `columns(r)` copies them into Julia vectors. `parent` is the `Table` or
+`Query` it was fetched from.
 """
 mutable struct Result
     ptr::Ptr{Lib.dj_result}
-    parent::Table
-    function Result(ptr::Ptr{Lib.dj_result}, parent::Table)
+    parent::Union{Table,Query}
+    function Result(ptr::Ptr{Lib.dj_result}, parent::Union{Table,Query})
         return finalizer(_free!, new(ptr, parent))
     end
 end
@@ -96,6 +115,7 @@ end
 _free!(c::Connection) = _release_handle!(c, Lib.dj_conn_free)
 _free!(s::Schema) = _release_handle!(s, Lib.dj_schema_free)
 _free!(t::Table) = _release_handle!(t, Lib.dj_table_free)
+_free!(q::Query) = _release_handle!(q, Lib.dj_query_free)
 _free!(r::Result) = _release_handle!(r, Lib.dj_result_free)
 _free!(r::NpyRef) = _release_handle!(r, Lib.dj_npyref_free)
 
@@ -118,21 +138,21 @@ function Base.close(c::Connection)
 end
 
 """
-    close(x::Union{Schema,Table,Result,NpyRef})
+    close(x::Union{Schema,Table,Query,Result,NpyRef})
 
 Free the handle now (idempotent). Later operations on `x` throw `DataJointError`
 `InvalidHandle`.
 """
-Base.close(x::Union{Schema,Table,Result,NpyRef}) = _free!(x)
+Base.close(x::Union{Schema,Table,Query,Result,NpyRef}) = _free!(x)
 
-Base.isopen(x::Union{Connection,Schema,Table,Result,NpyRef}) = x.ptr != C_NULL
+Base.isopen(x::Union{Connection,Schema,Table,Query,Result,NpyRef}) = x.ptr != C_NULL
 
 """
     with(f, x)
 
 Call `f(x)` and `close(x)` afterwards, also when `f` throws: `DataJoint.with(schema(conn, "lab")) do s ... end`.
 """
-function with(f, x::Union{Connection,Schema,Table,Result,NpyRef})
+function with(f, x::Union{Connection,Schema,Table,Query,Result,NpyRef})
     try
         return f(x)
     finally
@@ -367,14 +387,23 @@ function comment(t::Table)
     return str
 end
 
-"The heading: the attributes in declaration order."
-function attributes(t::Table)
+"""
+    attributes(table) -> Vector{Attribute}
+    attributes(query) -> Vector{Attribute}
+
+The heading: the attributes in declaration order (of a query: in the order of its result
+columns; a computed attribute has the type `"computed"`).
+"""
+attributes(t::Table) = _attributes(Lib.dj_table_attr_count, Lib.dj_table_attr, t)
+attributes(q::Query) = _attributes(Lib.dj_query_attr_count, Lib.dj_query_attr, q)
+
+function _attributes(count_fn::C, attr_fn::A, t) where {C,A}
     attrs = GC.@preserve t begin
-        n = Int(@dj_value Lib.dj_table_attr_count(t.ptr))
+        n = Int(@dj_value count_fn(t.ptr))
         out = Vector{Attribute}(undef, n)
         for i in 1:n
             info = Ref(Lib.dj_attr_info())
-            @dj_check Lib.dj_table_attr(t.ptr, i - 1, info)
+            @dj_check attr_fn(t.ptr, i - 1, info)
             a = info[]
             out[i] = Attribute(_str_or_empty(a.name), _str_or_empty(a.type_name), _str_or_empty(a.comment),
                                a.default_value == C_NULL ? nothing : unsafe_string(a.default_value),
@@ -385,7 +414,7 @@ function attributes(t::Table)
     return attrs
 end
 
-function _heading(t::Table)
+function _heading(t::Union{Table,Query})
     h = t.heading
     if h === nothing
         h = attributes(t)
@@ -409,4 +438,5 @@ _shown(f, x) = x.ptr == C_NULL ? "closed" : (try repr(f(x)) catch; "?" end)
 Base.show(io::IO, c::Connection) = print(io, "DataJoint.Connection(", _shown(backend, c), ")")
 Base.show(io::IO, s::Schema) = print(io, "DataJoint.Schema(", _shown(name, s), ")")
 Base.show(io::IO, t::Table) = print(io, "DataJoint.Table(", _shown(name, t), ")")
+Base.show(io::IO, q::Query) = print(io, "DataJoint.Query(", _shown(x -> Tuple(Symbol(a.name) for a in _heading(x)), q), ")")
 Base.show(io::IO, r::Result) = print(io, "DataJoint.Result(", _shown(x -> (nrows(x), ncols(x)), r), ")")

@@ -4,8 +4,8 @@
 #   DATAJOINT_LIBRARY=... julia --project=bindings/julia bindings/julia/test/runtests.jl npy   # one file
 #
 # The scenarios mirror the C++ binding's tests (bindings/cpp/tests). Arguments (or
-# Pkg.test(test_args = [...])) select test files by name: "types", "queries", "errors",
-# "lifetime", "npy", "objects", "lowlevel".
+# Pkg.test(test_args = [...])) select test files by name: "types", "queries", "algebra",
+# "errors", "lifetime", "npy", "objects", "lowlevel".
 
 using Test
 using Dates
@@ -16,8 +16,8 @@ const Lib = LibDataJoint
 
 include("common.jl")
 
-const TEST_FILES = ["test_types.jl", "test_queries.jl", "test_errors.jl", "test_lifetime.jl",
-                    "test_npy.jl", "test_objects.jl", "test_lowlevel.jl"]
+const TEST_FILES = ["test_types.jl", "test_queries.jl", "test_algebra.jl", "test_errors.jl",
+                    "test_lifetime.jl", "test_npy.jl", "test_objects.jl", "test_lowlevel.jl"]
 
 selected = isempty(ARGS) ? TEST_FILES :
            filter(f -> any(a -> occursin(a, f), ARGS), TEST_FILES)

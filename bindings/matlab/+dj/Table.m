@@ -1,5 +1,7 @@
-classdef Table < dj.Handle
-    % dj.Table  A table, or a restricted view of one (restrictions stack with AND).
+classdef Table < dj.Expression
+    % dj.Table  A table, or a restricted view of one (restrictions stack with AND). A table is
+    % a query expression too: the operators and fetch methods of dj.Expression apply (a join,
+    % proj, aggr, union or top gives a dj.Query; a restriction stays a dj.Table).
     %
     %   t.insert(struct('id', {1, 2}, 'name', {'a', 'b'}))          % struct array: one row per element
     %   t.insert(struct('id', int32([3;4]), 'name', {{'c'; 'd'}}), 'format', 'columns')  % columnar
@@ -8,6 +10,8 @@ classdef Table < dj.Handle
     %   [c, valid] = t.fetch('format', 'columns');               % struct of columns (+ validity)
     %   [name, id] = t.restrict(struct('id', 2)).fetch1('name', 'id');
     %   n = t.restrict(struct('id', {1, 2})).del();              % a struct array is an OR of keys
+    %   [n, report] = del(Session & key, 'dry_run', true);      % what a cascading delete would remove
+    %   update1(t, struct('id', 2, 'name', 'bb', 'x', []));     % [] resets x to its default
     %
     % Value conversion (see bindings/matlab/README.md): integers come back as int8..int64
     % (native bigint unsigned as uint64), float32 as single, float64 as double, bool as logical, text/decimal/json/uuid as char,
@@ -24,7 +28,7 @@ classdef Table < dj.Handle
 
     methods
         function obj = Table(varargin)
-            obj = obj@dj.Handle(varargin{1:min(nargin, 1)});
+            obj = obj@dj.Expression(varargin{1:min(nargin, 1)});
             if nargin > 1
                 obj.schema = varargin{2};
             end
@@ -38,17 +42,6 @@ classdef Table < dj.Handle
 
         function c = comment(obj)
             c = dj_mex('table_comment', obj.id);
-        end
-
-        function h = heading(obj)
-            % N×1 struct array: name, type (declared, e.g. 'decimal(10,2)'), kind, comment,
-            % default ([] if none), in_key, nullable, is_npy.
-            h = dj_mex('table_heading', obj.id);
-        end
-
-        function k = primaryKey(obj)
-            h = obj.heading();
-            k = {h([h.in_key]).name};
         end
 
         function t = declarePart(obj, partClass, definition)
@@ -66,24 +59,16 @@ classdef Table < dj.Handle
         % ------------------------------------------------------------ restrictions
         function t = restrict(obj, cond)
             % restrict(cond): COND is an SQL condition (char, used verbatim), a key struct
-            % (equality on the names it shares with the table), or a struct array of keys (OR;
-            % an empty struct array matches nothing).
-            t = dj.Table(dj_mex('table_restrict', obj.id, dj.Table.keyArg(cond)), obj.schema);
+            % (equality on the names it shares with the table), a struct array or a cell array
+            % of key structs (OR; an empty one matches nothing), or a dj.Table / dj.Query (the
+            % rows matching one of its rows on the shared attributes: a semijoin). The result is
+            % a dj.Table, so it can be deleted from.
+            t = dj.Table(dj_mex('table_restrict', obj.id, dj.Expression.keyArg(cond)), obj.schema);
         end
 
         function t = exclude(obj, cond)
-            % exclude(cond): the rows that do NOT match COND (SQL, key struct, or any of a struct array of keys).
-            t = dj.Table(dj_mex('table_exclude', obj.id, dj.Table.keyArg(cond)), obj.schema);
-        end
-
-        function t = and(obj, cond)
-            % t & cond is t.restrict(cond).
-            t = obj.restrict(cond);
-        end
-
-        function t = minus(obj, cond)
-            % t - cond is t.exclude(cond).
-            t = obj.exclude(cond);
+            % exclude(cond): the rows that do NOT match COND (as restrict; a query: antijoin).
+            t = dj.Table(dj_mex('table_exclude', obj.id, dj.Expression.keyArg(cond)), obj.schema);
         end
 
         % ------------------------------------------------------------ insert
@@ -121,53 +106,37 @@ classdef Table < dj.Handle
             n = obj.insert(row, varargin{:});
         end
 
-        % ------------------------------------------------------------ fetch
-        function [data, valid] = fetch(obj, varargin)
-            % fetch(attr1, attr2, ..., 'order_by', 'id DESC', 'limit', 10, 'offset', 0,
-            %       'format', 'struct'|'columns', 'temporal', 'datenum'|'text'|'raw')
-            % Attribute names select columns ('KEY' = the primary key); none means all.
-            % 'struct' (default): N×1 struct array, NULL = [].
-            % 'columns': 1×1 struct of N×1 columns; VALID is a struct of logical N×1 vectors
-            % (true = not NULL). Floats and datenums hold NaN for NULL, integers 0, bool false,
-            % cells [].
-            opts = dj.Table.fetchArgs(varargin{:});
-            [data, npy, valid, objs] = dj_mex('table_fetch', obj.id, opts);
-            data = dj.Table.wrapRefs(data, npy, opts, objs);
-        end
-
-        function varargout = fetch1(obj, varargin)
-            % s = fetch1(): the one matching row as a 1×1 struct (DataJoint:NotFound if none,
-            % DataJoint:NotUnique if several). [a, b] = fetch1('a', 'b'): the values themselves.
-            opts = dj.Table.fetchArgs(varargin{:});
-            [data, npy, ~, objs] = dj_mex('table_fetch1', obj.id, opts);
-            data = dj.Table.wrapRefs(data, npy, opts, objs);
-            if isfield(opts, 'attributes') && ~any(strcmp(opts.attributes, 'KEY'))
-                n = max(1, nargout);
-                varargout = cell(1, n);
-                for k = 1:n
-                    varargout{k} = data.(opts.attributes{k});
-                end
-            else
-                varargout = {data};
+        % ------------------------------------------------------------ delete, update
+        function [n, report] = del(obj, varargin)
+            % n = del(): delete the matching rows and, down the foreign keys, every row that
+            % depends on them (one transaction); returns the rows deleted from this table.
+            % Named del because delete is the MATLAB destructor. Their <npy@> and <object@>
+            % files go too.
+            % [n, report] = del('part_integrity', P, 'dry_run', D): P is 'enforce' (default:
+            % part rows only go with their master's rows, else DataJoint:Integrity and nothing
+            % is deleted), 'ignore' (part rows may go alone) or 'cascade' (deleting part rows
+            % deletes their masters, and all their parts). With D true nothing is deleted and
+            % the counts are what would be. REPORT is an N×1 struct array (schema, table, rows),
+            % this table first.
+            if isempty(varargin) && nargout < 2
+                n = dj_mex('table_delete', obj.id);
+                return
             end
+            o = dj.Expression.options(struct('part_integrity', 'enforce', 'dry_run', false), varargin, 'del');
+            o.part_integrity = dj.Expression.text(o.part_integrity);
+            o.dry_run = logical(o.dry_run);
+            [n, report] = dj_mex('table_delete', obj.id, o);
         end
 
-        function [data, valid] = keys(obj, varargin)
-            % The primary keys of the matching rows (options as fetch).
-            opts = dj.Table.fetchArgs(varargin{:});
-            [data, npy, valid, objs] = dj_mex('table_keys', obj.id, opts);
-            data = dj.Table.wrapRefs(data, npy, opts, objs);
-        end
-
-        function n = count(obj)
-            % Number of matching rows.
-            n = dj_mex('table_count', obj.id);
-        end
-
-        function n = del(obj)
-            % Delete the matching rows (one transaction); returns how many. Named del because
-            % delete is the MATLAB destructor. Their <npy@> and <object@> files go too.
-            n = dj_mex('table_delete', obj.id);
+        function update1(obj, row)
+            % update1(row): change attributes of one existing row. ROW is a 1×1 struct with the
+            % full primary key and the attributes to change; [] resets an attribute to its
+            % default (NULL if it has none; in <blob> attributes too). Values are converted as
+            % on insert. DataJoint:NotFound if no row has the key.
+            if ~isstruct(row) || numel(row) ~= 1
+                error('DataJoint:InvalidArgument', 'update1 takes a 1x1 struct');
+            end
+            dj_mex('table_update1', obj.id, obj.prepare(row, false));
         end
 
         % ------------------------------------------------------------ staged insert
@@ -245,15 +214,6 @@ classdef Table < dj.Handle
     end
 
     methods (Static, Hidden)
-        function c = keyArg(c)
-            if isa(c, 'table')   % MATLAB only
-                c = table2struct(c);
-            end
-            if ~(ischar(c) || isstruct(c))
-                error('DataJoint:InvalidArgument', 'a restriction is an SQL condition (char) or a struct (array) of keys');
-            end
-        end
-
         function [opts, fmt] = insertArgs(varargin)
             opts = struct('skip_duplicates', false, 'ignore_extra_fields', false, 'replace', false);
             fmt = 'rows';
@@ -273,72 +233,6 @@ classdef Table < dj.Handle
                         fmt = val;
                     otherwise
                         error('DataJoint:InvalidArgument', 'unknown insert option ''%s''', key);
-                end
-            end
-        end
-
-        function opts = fetchArgs(varargin)
-            opts = struct();
-            attrs = {};
-            names = {'order_by', 'limit', 'offset', 'format', 'temporal', 'attributes'};
-            i = 1;
-            while i <= numel(varargin)
-                a = varargin{i};
-                if ischar(a) && any(strcmpi(a, names)) && i < numel(varargin)
-                    key = lower(a);
-                    val = varargin{i + 1};
-                    if strcmp(key, 'attributes')
-                        attrs = [attrs, reshape(cellstr(val), 1, [])]; %#ok<AGROW>
-                    else
-                        opts.(key) = val;
-                    end
-                    i = i + 2;
-                elseif ischar(a)
-                    attrs{end + 1} = a; %#ok<AGROW>
-                    i = i + 1;
-                elseif iscellstr(a)
-                    attrs = [attrs, reshape(a, 1, [])]; %#ok<AGROW>
-                    i = i + 1;
-                else
-                    error('DataJoint:InvalidArgument', 'fetch arguments are attribute names and name-value options');
-                end
-            end
-            if ~isempty(attrs)
-                opts.attributes = attrs;
-            end
-        end
-
-        function data = wrapRefs(data, npy, opts, objs)
-            % Replace NpyRef / ObjectRef ids by dj.NpyRef / dj.ObjectRef objects (they free
-            % their handles when cleared).
-            if nargin < 4
-                objs = {};
-            end
-            columns = isfield(opts, 'format') && strcmp(opts.format, 'columns');
-            fields = [reshape(npy, 1, []), reshape(objs, 1, [])];
-            for k = 1:numel(fields)
-                f = fields{k};
-                if k <= numel(npy)
-                    make = @dj.NpyRef;
-                else
-                    make = @dj.ObjectRef;
-                end
-                if columns
-                    ids = data.(f);
-                    c = cell(numel(ids), 1);
-                    for i = 1:numel(ids)
-                        if ids(i) ~= 0
-                            c{i} = make(ids(i));
-                        end
-                    end
-                    data.(f) = c;
-                else
-                    for i = 1:numel(data)
-                        v = data(i).(f);
-                        if ~isempty(v)
-                            data(i).(f) = make(v);
-                        end
-                    end
                 end
             end
         end

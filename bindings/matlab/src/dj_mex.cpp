@@ -80,7 +80,9 @@ std::string borrowed(const char* p) {
 
 // ============================================================================ registry
 
-enum class HType : int { Conn = 1, Schema = 2, Table = 3, NpyRef = 4, ObjectRef = 5, Reader = 6, Staged = 7, Writer = 8 };
+enum class HType : int {
+    Conn = 1, Schema = 2, Table = 3, NpyRef = 4, ObjectRef = 5, Reader = 6, Staged = 7, Writer = 8, Query = 9
+};
 
 const char* htype_name(HType t) {
     switch (t) {
@@ -92,6 +94,7 @@ const char* htype_name(HType t) {
     case HType::Reader: return "ObjectReader";
     case HType::Staged: return "StagedInsert";
     case HType::Writer: return "ObjectWriter";
+    case HType::Query: return "Query";
     }
     return "?";
 }
@@ -185,6 +188,7 @@ void free_entry(const Entry& e) noexcept {
     case HType::Reader: dj_reader_free(static_cast<dj_reader*>(e.ptr)); break;
     case HType::Staged: delete static_cast<StagedEntry*>(e.ptr); break;
     case HType::Writer: delete static_cast<WriterEntry*>(e.ptr); break;
+    case HType::Query: dj_query_free(static_cast<dj_query*>(e.ptr)); break;
     }
 }
 
@@ -202,11 +206,11 @@ void update_lock() {
 size_t free_all() noexcept {
     std::unordered_map<uint64_t, Entry> all;
     all.swap(g_registry);
-    // Children first (writers, staged inserts, readers, refs, tables, schemas), connections
+    // Children first (writers, staged inserts, readers, refs, queries, tables, schemas), connections
     // last: not required by the C ABI (any free order is safe) but it lets a connection close
     // its database at its own free, and a writer go before the staged insert removes its files.
-    static const HType order[] = {HType::Writer, HType::Staged, HType::Reader, HType::ObjectRef,
-                                  HType::NpyRef, HType::Table,  HType::Schema, HType::Conn};
+    static const HType order[] = {HType::Writer, HType::Staged, HType::Reader, HType::ObjectRef, HType::NpyRef,
+                                  HType::Query,  HType::Table,  HType::Schema, HType::Conn};
     for (HType t : order)
         for (const auto& kv : all)
             if (kv.second.type == t) free_entry(kv.second);
@@ -285,10 +289,51 @@ struct RowDel { void operator()(dj_row* r) const noexcept { dj_row_free(r); } };
 struct ResultDel { void operator()(dj_result* r) const noexcept { dj_result_free(r); } };
 struct StrlistDel { void operator()(dj_strlist* l) const noexcept { dj_strlist_free(l); } };
 struct TableDel { void operator()(dj_table* t) const noexcept { dj_table_free(t); } };
+struct QueryDel { void operator()(dj_query* q) const noexcept { dj_query_free(q); } };
+struct ReportDel { void operator()(dj_delete_report* r) const noexcept { dj_delete_report_free(r); } };
 using RowPtr = std::unique_ptr<dj_row, RowDel>;
 using ResultPtr = std::unique_ptr<dj_result, ResultDel>;
 using StrlistPtr = std::unique_ptr<dj_strlist, StrlistDel>;
 using TablePtr = std::unique_ptr<dj_table, TableDel>;
+using QueryPtr = std::unique_ptr<dj_query, QueryDel>;
+using ReportPtr = std::unique_ptr<dj_delete_report, ReportDel>;
+
+/// An operand of the query algebra: the id of a table or of a query. A table's query is made on
+/// demand (and freed with the operand); fetch, count and heading use the table itself.
+struct Operand {
+    dj_table* table = nullptr;  // the id is a table's
+    dj_query* query = nullptr;  // the id is a query's, or the table's query once made
+    QueryPtr owned;
+    const dj_query* q() {
+        if (query == nullptr) {
+            dj_query* raw = nullptr;
+            check(dj_table_query(table, &raw));
+            owned.reset(raw);
+            query = raw;
+        }
+        return query;
+    }
+};
+
+bool is_id(const mxArray* a) {
+    return a != nullptr && mxIsUint64(a) && mxGetNumberOfElements(a) == 1 && !mxIsComplex(a);
+}
+
+Operand operand_arg(const mxArray* a, const char* what) {
+    if (!is_id(a)) fail("InvalidHandle", std::string(what) + ": expected a table or query handle id (a uint64 scalar)");
+    const uint64_t id = *static_cast<const uint64_t*>(mxGetData(a));
+    auto it = g_registry.find(id);
+    if (it == g_registry.end())
+        fail("InvalidHandle", std::string(what) + ": handle " + std::to_string(id) +
+                                  " is not live (freed, reset, or never created)");
+    Operand op;
+    if (it->second.type == HType::Table) op.table = static_cast<dj_table*>(it->second.ptr);
+    else if (it->second.type == HType::Query) op.query = static_cast<dj_query*>(it->second.ptr);
+    else
+        fail("InvalidHandle", std::string(what) + ": handle " + std::to_string(id) + " is a " +
+                                  htype_name(it->second.type) + ", not a Table or Query");
+    return op;
+}
 
 struct ViewGuard {
     dj_array_view v;
@@ -573,13 +618,15 @@ bool is_object_type(const char* type_name) {
     return c == "object" || c == "filepath";
 }
 
-Heading read_heading(const dj_table* t) {
+/// The heading of a table or a query (their attribute functions have the same form).
+template <class H>
+Heading read_heading_with(const H* t, size_t (*count)(const H*), dj_status (*attr)(const H*, size_t, dj_attr_info*)) {
     Heading h;
-    const size_t n = dj_table_attr_count(t);
+    const size_t n = count(t);
     for (size_t i = 0; i < n; ++i) {
         dj_attr_info info;
         std::memset(&info, 0, sizeof info);
-        check(dj_table_attr(t, i, &info));
+        check(attr(t, i, &info));
         AttrMeta m;
         m.name = info.name ? info.name : "";
         m.kind = info.kind;
@@ -590,6 +637,9 @@ Heading read_heading(const dj_table* t) {
     }
     return h;
 }
+
+Heading read_heading(const dj_table* t) { return read_heading_with(t, dj_table_attr_count, dj_table_attr); }
+Heading read_heading(const dj_query* q) { return read_heading_with(q, dj_query_attr_count, dj_query_attr); }
 
 // ============================================================================ arrays (npy)
 
@@ -1363,11 +1413,16 @@ mxArray* mx_of_value(const dj_value* v) {
     }
 }
 
-/// Set one attribute of a row from a MATLAB value (see README: value conversion).
+/// Set one attribute of a row from a MATLAB value (see README: value conversion). With
+/// `empty_is_null` (update1), [] is NULL in <blob> attributes too.
 void set_value(dj_row* row, const std::string& name, const mxArray* v, const AttrMeta* meta, Keep& keep,
-               const std::string& ctx) {
+               const std::string& ctx, bool empty_is_null = false) {
     const char* n = name.c_str();
     const int kind = meta ? meta->kind : 0;
+    if (empty_is_null && is_null_marker(v)) {
+        check(dj_row_set_null(row, n));
+        return;
+    }
     if (kind == DJ_KIND_BLOB) {  // any value, [] included (mym stores [] as a value)
         ValuePtr val = value_of_mx(v, ctx);
         check(dj_row_set_value(row, n, val.get()));
@@ -1451,8 +1506,9 @@ void set_value(dj_row* row, const std::string& name, const mxArray* v, const Att
 }
 
 /// Rows from the elements of a struct array.
-std::vector<RowPtr> rows_of_struct(const mxArray* s, const Heading& h, Keep& keep, const char* what) {
-    if (!mxIsStruct(s)) fail("InvalidArgument", std::string(what) + " must be a struct array");
+std::vector<RowPtr> rows_of_struct(const mxArray* s, const Heading& h, Keep& keep, const std::string& what,
+                                   bool empty_is_null = false) {
+    if (!mxIsStruct(s)) fail("InvalidArgument", what + " must be a struct array");
     const size_t n = mxGetNumberOfElements(s);
     const int nf = mxGetNumberOfFields(s);
     std::vector<std::string> names(nf);
@@ -1468,9 +1524,26 @@ std::vector<RowPtr> rows_of_struct(const mxArray* s, const Heading& h, Keep& kee
         check(dj_row_new(&r));
         rows.emplace_back(r);
         for (int f = 0; f < nf; ++f) {
-            const std::string ctx = std::string(what) + "(" + std::to_string(i + 1) + ")." + names[f];
-            set_value(r, names[f], mxGetFieldByNumber(s, i, f), metas[f], keep, ctx);
+            const std::string ctx = what + "(" + std::to_string(i + 1) + ")." + names[f];
+            set_value(r, names[f], mxGetFieldByNumber(s, i, f), metas[f], keep, ctx, empty_is_null);
         }
+    }
+    return rows;
+}
+
+/// Keys of a restriction: a struct array (one key per element) or a cell array of them (all
+/// their elements); the heading converts the values.
+std::vector<RowPtr> keys_of(const mxArray* c, const Heading& h, Keep& keep) {
+    if (mxIsStruct(c)) return rows_of_struct(c, h, keep, "key");
+    if (!mxIsCell(c)) fail("InvalidArgument", "keys must be a struct array or a cell array of structs");
+    std::vector<RowPtr> rows;
+    const size_t n = mxGetNumberOfElements(c);
+    for (size_t i = 0; i < n; ++i) {
+        const mxArray* e = mxGetCell(c, i);
+        if (e == nullptr || !mxIsStruct(e))
+            fail("InvalidArgument", "key{" + std::to_string(i + 1) + "} must be a struct (a cell of keys holds structs)");
+        std::vector<RowPtr> part = rows_of_struct(e, h, keep, "key{" + std::to_string(i + 1) + "}");
+        for (auto& r : part) rows.push_back(std::move(r));
     }
     return rows;
 }
@@ -1968,11 +2041,79 @@ mxArray* new_table(F&& f) {
     return mx_table_id(out);
 }
 
-/// Restrict (or exclude) by a key struct: one element = one key; several = any of them (OR).
+mxArray* mx_query_id(dj_query* q) { return mx_uint64(register_handle(HType::Query, q)); }
+
+template <class F>
+mxArray* new_query(F&& f) {
+    dj_query* out = nullptr;
+    check(f(&out));
+    return mx_query_id(out);
+}
+
+/// Borrowed C strings of a list (valid while the list lives).
+struct CStrings {
+    std::vector<std::string> s;
+    std::vector<const char*> p;
+    explicit CStrings(std::vector<std::string> v) : s(std::move(v)) {
+        for (const auto& x : s) p.push_back(x.c_str());
+    }
+    CStrings(const CStrings&) = delete;
+    CStrings& operator=(const CStrings&) = delete;
+    const char* const* data() const { return p.empty() ? nullptr : p.data(); }
+    size_t size() const { return p.size(); }
+};
+
+dj_delete_opts delete_opts_of(const mxArray* o) {
+    dj_delete_opts opts;
+    check(dj_delete_opts_init(&opts));
+    if (const mxArray* f = opt_field(o, "part_integrity")) {
+        if (mxIsChar(f)) {
+            std::string v = utf8_of_chars(f);
+            for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (v == "enforce") opts.part_integrity = DJ_PART_INTEGRITY_ENFORCE;
+            else if (v == "ignore") opts.part_integrity = DJ_PART_INTEGRITY_IGNORE;
+            else if (v == "cascade") opts.part_integrity = DJ_PART_INTEGRITY_CASCADE;
+            else fail("InvalidArgument", "part_integrity must be 'enforce', 'ignore' or 'cascade', not '" + v + "'");
+        } else {
+            opts.part_integrity = static_cast<int32_t>(scalar_arg(f, "part_integrity"));
+        }
+    }
+    if (const mxArray* f = opt_field(o, "dry_run")) opts.dry_run = bool_arg(f, "dry_run") ? 1 : 0;
+    return opts;
+}
+
+/// [rows of the restricted table, N×1 struct(schema, table, rows) — that table first, dry_run]
+void delete_report_out(const dj_delete_report* r, int nlhs, mxArray* plhs[]) {
+    const size_t n = dj_delete_report_len(r);
+    const char* f[] = {"schema", "table", "rows"};
+    mxArray* s = mxCreateStructMatrix(n, 1, 3, f);
+    double root = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const char* schema = nullptr;
+        const char* table = nullptr;
+        uint64_t rows = 0;
+        const dj_status st = dj_delete_report_table(r, i, &schema, &table, &rows);
+        if (st != DJ_OK) {
+            mxDestroyArray(s);
+            check(st);
+        }
+        mxSetFieldByNumber(s, i, 0, mx_string(schema));
+        mxSetFieldByNumber(s, i, 1, mx_string(table));
+        mxSetFieldByNumber(s, i, 2, mx_double(static_cast<double>(rows)));
+        if (i == 0) root = static_cast<double>(rows);
+    }
+    plhs[0] = mx_double(root);
+    if (nlhs > 1) plhs[1] = s;
+    else mxDestroyArray(s);
+    if (nlhs > 2) plhs[2] = mxCreateLogicalScalar(dj_delete_report_dry_run(r) != 0);
+}
+
+/// Restrict (or exclude) by a key struct (array) or a cell of them: one element = one key;
+/// several = any of them (OR).
 mxArray* restrict_by_struct(dj_table* t, const mxArray* s, bool exclude) {
     const Heading h = read_heading(t);
     Keep keep;
-    std::vector<RowPtr> rows = rows_of_struct(s, h, keep, "key");
+    std::vector<RowPtr> rows = keys_of(s, h, keep);
     if (!exclude) {
         if (rows.size() == 1) return new_table([&](dj_table** o) { return dj_table_restrict_key(t, rows[0].get(), o); });
         std::vector<const dj_row*> ptrs;
@@ -1996,14 +2137,15 @@ mxArray* restrict_by_struct(dj_table* t, const mxArray* s, bool exclude) {
     return mx_table_id(cur.release());
 }
 
-mxArray* heading_out(const dj_table* t) {
-    const size_t n = dj_table_attr_count(t);
+template <class H>
+mxArray* heading_out_with(const H* t, size_t (*count)(const H*), dj_status (*attr)(const H*, size_t, dj_attr_info*)) {
+    const size_t n = count(t);
     const char* fields[] = {"name", "type", "kind", "comment", "default", "in_key", "nullable", "is_npy"};
     mxArray* s = mxCreateStructMatrix(n, 1, 8, fields);
     for (size_t i = 0; i < n; ++i) {
         dj_attr_info a;
         std::memset(&a, 0, sizeof a);
-        check(dj_table_attr(t, i, &a));
+        check(attr(t, i, &a));
         mxSetFieldByNumber(s, i, 0, mx_string(a.name));
         mxSetFieldByNumber(s, i, 1, mx_string(a.type_name));
         mxSetFieldByNumber(s, i, 2, mx_string(is_npy_type(a.type_name) ? "array" : kind_name(a.kind)));
@@ -2015,6 +2157,9 @@ mxArray* heading_out(const dj_table* t) {
     }
     return s;
 }
+
+mxArray* heading_out(const dj_table* t) { return heading_out_with(t, dj_table_attr_count, dj_table_attr); }
+mxArray* heading_out(const dj_query* q) { return heading_out_with(q, dj_query_attr_count, dj_query_attr); }
 
 mxArray* npy_shape_out(const dj_npyref* r) {
     int32_t nd = 0;
@@ -2363,7 +2508,8 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
     } else if (cmd == "table_drop") {
         need(nrhs, 1, "'table_drop', table");
         check(dj_table_drop(table_arg(a[0])));
-    } else if (cmd == "table_restrict" || cmd == "table_exclude") {  // (table, sql char | key struct array)
+    } else if (cmd == "table_restrict" || cmd == "table_exclude") {
+        // (table, sql char | key struct array | cell of key structs | table or query id)
         need(nrhs, 2, "'table_restrict', table, condition");
         dj_table* t = table_arg(a[0]);
         const bool ex = cmd == "table_exclude";
@@ -2372,10 +2518,17 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
             plhs[0] = new_table([&](dj_table** o) {
                 return ex ? dj_table_exclude_sql(t, cond.c_str(), o) : dj_table_restrict_sql(t, cond.c_str(), o);
             });
-        } else if (mxIsStruct(a[1])) {
+        } else if (mxIsStruct(a[1]) || mxIsCell(a[1])) {
             plhs[0] = restrict_by_struct(t, a[1], ex);
+        } else if (is_id(a[1])) {
+            Operand other = operand_arg(a[1], "condition");
+            const dj_query* q = other.q();
+            plhs[0] = new_table([&](dj_table** o) {
+                return ex ? dj_table_exclude_query(t, q, o) : dj_table_restrict_query(t, q, o);
+            });
         } else {
-            fail("InvalidArgument", "a restriction is an SQL condition (char) or a key struct (array)");
+            fail("InvalidArgument",
+                 "a restriction is an SQL condition (char), a key struct (array), a cell of keys, or a table or query");
         }
     } else if (cmd == "table_insert_rows") {  // (table, struct array[, opts])
         need(nrhs, 2, "'table_insert_rows', table, rows[, opts]");
@@ -2468,11 +2621,171 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
         uint64_t n = 0;
         check(dj_table_count(table_arg(a[0]), &n));
         plhs[0] = mx_double(static_cast<double>(n));
-    } else if (cmd == "table_delete") {
-        need(nrhs, 1, "'table_delete', table");
+    } else if (cmd == "table_delete") {  // (table[, struct(part_integrity, dry_run)]) -> [n, report, dry_run]
+        need(nrhs, 1, "'table_delete', table[, opts]");
+        dj_table* t = table_arg(a[0]);
+        if (nrhs < 2 && nlhs < 2) {
+            uint64_t n = 0;
+            check(dj_table_delete(t, &n));
+            plhs[0] = mx_double(static_cast<double>(n));
+        } else {
+            const dj_delete_opts opts = delete_opts_of(nrhs > 1 ? a[1] : nullptr);
+            dj_delete_report* raw = nullptr;
+            check(dj_table_delete_cascade(t, &opts, &raw));
+            ReportPtr r(raw);
+            delete_report_out(r.get(), nlhs, plhs);
+        }
+    } else if (cmd == "table_update1") {  // (table, 1×1 struct: the primary key and the values; [] = default)
+        need(nrhs, 2, "'table_update1', table, row");
+        dj_table* t = table_arg(a[0]);
+        if (!mxIsStruct(a[1]) || mxGetNumberOfElements(a[1]) != 1)
+            fail("InvalidArgument", "update1 takes a 1x1 struct (the primary key and the attributes to change)");
+        const Heading h = read_heading(t);
+        Keep keep;
+        std::vector<RowPtr> rows = rows_of_struct(a[1], h, keep, "row", true);
+        check(dj_table_update1(t, rows[0].get()));
+    }
+    // ---------------------------------------------------------------- queries
+    // Operands (x, a, b, group) are table or query ids; every operator returns a new query id.
+    else if (cmd == "query_of") {  // (table) -> query
+        need(nrhs, 1, "'query_of', table");
+        dj_table* t = table_arg(a[0]);
+        plhs[0] = new_query([&](dj_query** o) { return dj_table_query(t, o); });
+    } else if (cmd == "query_restrict" || cmd == "query_exclude") {
+        // (x, sql char | key struct array | cell of key structs | table or query id[, semantic_check])
+        need(nrhs, 2, "'query_restrict', x, condition[, semantic_check]");
+        Operand x = operand_arg(a[0], "x");
+        const dj_query* q = x.q();
+        const bool ex = cmd == "query_exclude";
+        const mxArray* c = a[1];
+        if (mxIsChar(c)) {
+            const std::string cond = utf8_of_chars(c);
+            plhs[0] = new_query([&](dj_query** o) {
+                return ex ? dj_query_exclude_sql(q, cond.c_str(), o) : dj_query_restrict_sql(q, cond.c_str(), o);
+            });
+        } else if (mxIsStruct(c) || mxIsCell(c)) {
+            const Heading h = read_heading(q);
+            Keep keep;
+            std::vector<RowPtr> rows = keys_of(c, h, keep);
+            std::vector<const dj_row*> ptrs;
+            for (auto& r : rows) ptrs.push_back(r.get());
+            plhs[0] = new_query(
+                [&](dj_query** o) { return dj_query_restrict_keys(q, ptrs.data(), ptrs.size(), ex ? 1 : 0, o); });
+        } else if (is_id(c)) {
+            Operand other = operand_arg(c, "condition");
+            const dj_query* oq = other.q();
+            const int32_t sem = nrhs > 2 ? (bool_arg(a[2], "semantic_check") ? 1 : 0) : 1;
+            plhs[0] = new_query([&](dj_query** o) { return dj_query_restrict_query(q, oq, ex ? 1 : 0, sem, o); });
+        } else {
+            fail("InvalidArgument",
+                 "a restriction is an SQL condition (char), a key struct (array), a cell of keys, or a table or query");
+        }
+    } else if (cmd == "query_join") {  // (a, b[, semantic_check = true[, left = false]])
+        need(nrhs, 2, "'query_join', a, b[, semantic_check, left]");
+        Operand x = operand_arg(a[0], "a"), y = operand_arg(a[1], "b");
+        const int32_t sem = nrhs > 2 ? (bool_arg(a[2], "semantic_check") ? 1 : 0) : 1;
+        const int32_t left = nrhs > 3 ? (bool_arg(a[3], "left") ? 1 : 0) : 0;
+        const dj_query* qa = x.q();
+        const dj_query* qb = y.q();
+        plhs[0] = new_query([&](dj_query** o) { return dj_query_join(qa, qb, sem, left, o); });
+    } else if (cmd == "query_proj") {  // (x, items cellstr)
+        need(nrhs, 2, "'query_proj', x, items");
+        Operand x = operand_arg(a[0], "x");
+        const CStrings items(cellstr_arg(a[1], "items"));
+        const dj_query* q = x.q();
+        plhs[0] = new_query([&](dj_query** o) { return dj_query_proj(q, items.data(), items.size(), o); });
+    } else if (cmd == "query_aggr") {  // (x, group, items[, exclude_nonmatching = false])
+        need(nrhs, 3, "'query_aggr', x, group, items[, exclude_nonmatching]");
+        Operand x = operand_arg(a[0], "x"), g = operand_arg(a[1], "group");
+        const CStrings items(cellstr_arg(a[2], "items"));
+        const int32_t ex = nrhs > 3 ? (bool_arg(a[3], "exclude_nonmatching") ? 1 : 0) : 0;
+        const dj_query* q = x.q();
+        const dj_query* gq = g.q();
+        plhs[0] = new_query([&](dj_query** o) { return dj_query_aggr(q, gq, items.data(), items.size(), ex, o); });
+    } else if (cmd == "query_union") {  // (a, b)
+        need(nrhs, 2, "'query_union', a, b");
+        Operand x = operand_arg(a[0], "a"), y = operand_arg(a[1], "b");
+        const dj_query* qa = x.q();
+        const dj_query* qb = y.q();
+        plhs[0] = new_query([&](dj_query** o) { return dj_query_union(qa, qb, o); });
+    } else if (cmd == "query_universal") {  // (attrs cellstr, x): dj.U(attrs) & x
+        need(nrhs, 2, "'query_universal', attrs, x");
+        const CStrings attrs(cellstr_arg(a[0], "attrs"));
+        Operand x = operand_arg(a[1], "x");
+        const dj_query* q = x.q();
+        plhs[0] = new_query([&](dj_query** o) { return dj_query_universal(attrs.data(), attrs.size(), q, o); });
+    } else if (cmd == "query_universal_aggr") {  // (attrs cellstr, group, items): aggr(dj.U(attrs), group, items)
+        need(nrhs, 3, "'query_universal_aggr', attrs, group, items");
+        const CStrings attrs(cellstr_arg(a[0], "attrs"));
+        Operand g = operand_arg(a[1], "group");
+        const CStrings items(cellstr_arg(a[2], "items"));
+        const dj_query* gq = g.q();
+        plhs[0] = new_query([&](dj_query** o) {
+            return dj_query_universal_aggr(attrs.data(), attrs.size(), gq, items.data(), items.size(), o);
+        });
+    } else if (cmd == "query_top") {  // (x[, limit = Inf (none)[, order_by = '' (KEY)[, offset = 0]]])
+        need(nrhs, 1, "'query_top', x[, limit, order_by, offset]");
+        Operand x = operand_arg(a[0], "x");
+        int64_t limit = -1;
+        if (nrhs > 1 && !is_null_marker(a[1])) {
+            const double l = scalar_arg(a[1], "limit");
+            if (!std::isinf(l)) {
+                if (!(l >= 0) || l != std::floor(l)) fail("InvalidArgument", "limit must be an integer >= 0 or Inf");
+                limit = static_cast<int64_t>(l);
+            }
+        }
+        const std::string order_by = opt_string_arg(nrhs, a, 2, "order_by");
+        const uint64_t offset = offset_arg(nrhs, a, 3, "offset");
+        const dj_query* q = x.q();
+        plhs[0] = new_query([&](dj_query** o) {
+            return dj_query_top(q, limit, order_by.empty() ? nullptr : order_by.c_str(), offset, o);
+        });
+    } else if (cmd == "query_heading") {  // (x) -> struct array as table_heading
+        need(nrhs, 1, "'query_heading', x");
+        Operand x = operand_arg(a[0], "x");
+        plhs[0] = x.table ? heading_out(x.table) : heading_out(x.query);
+    } else if (cmd == "query_fetch" || cmd == "query_fetch1" || cmd == "query_keys") {  // (x[, opts]) as table_fetch
+        need(nrhs, 1, "'query_fetch', x[, opts]");
+        Operand x = operand_arg(a[0], "x");
+        const mxArray* o = nrhs > 1 ? a[1] : nullptr;
+        std::vector<std::string> attrs;
+        std::vector<const char*> ptrs;
+        std::string order_by;
+        const dj_fetch_opts opts = fetch_opts_of(o, attrs, ptrs, order_by);
+        dj_result* raw = nullptr;
+        if (x.table) {  // a table: its own fetch (the path table_fetch takes)
+            if (cmd == "query_fetch") check(dj_table_fetch(x.table, &opts, &raw));
+            else if (cmd == "query_fetch1") check(dj_table_fetch1(x.table, &opts, &raw));
+            else check(dj_table_keys(x.table, &opts, &raw));
+        } else {
+            if (cmd == "query_fetch") check(dj_query_fetch(x.query, &opts, &raw));
+            else if (cmd == "query_fetch1") check(dj_query_fetch1(x.query, &opts, &raw));
+            else check(dj_query_keys(x.query, &opts, &raw));
+        }
+        ResultPtr res(raw);
+        result_out(res.get(), o, nlhs, plhs);
+    } else if (cmd == "query_count") {
+        need(nrhs, 1, "'query_count', x");
+        Operand x = operand_arg(a[0], "x");
         uint64_t n = 0;
-        check(dj_table_delete(table_arg(a[0]), &n));
+        check(x.table ? dj_table_count(x.table, &n) : dj_query_count(x.query, &n));
         plhs[0] = mx_double(static_cast<double>(n));
+    } else if (cmd == "query_contains") {  // (x, key 1×1 struct) -> logical
+        need(nrhs, 2, "'query_contains', x, key");
+        Operand x = operand_arg(a[0], "x");
+        if (!mxIsStruct(a[1]) || mxGetNumberOfElements(a[1]) != 1)
+            fail("InvalidArgument", "contains takes a 1x1 key struct");
+        const dj_query* q = x.q();
+        const Heading h = read_heading(q);
+        Keep keep;
+        std::vector<RowPtr> rows = rows_of_struct(a[1], h, keep, "key");
+        int32_t found = 0;
+        check(dj_query_contains(q, rows[0].get(), &found));
+        plhs[0] = mxCreateLogicalScalar(found != 0);
+    } else if (cmd == "query_sql") {  // (x) -> the SELECT a fetch runs (parameters as placeholders)
+        need(nrhs, 1, "'query_sql', x");
+        Operand x = operand_arg(a[0], "x");
+        plhs[0] = mx_string(borrowed(dj_query_sql(x.q())));
     }
     // ---------------------------------------------------------------- npy refs
     else if (cmd == "npy_shape") {

@@ -23,7 +23,14 @@ check_error(@() p.insert1(struct('pid', 1)), 'DataJoint:Duplicate', 'duplicate k
 check_error(@() p.insert(struct('pid', int32([2; 2])), 'format', 'columns'), 'DataJoint:Duplicate', 'duplicate in batch');
 check_error(@() ch.insert1(struct('pid', 7, 'cid', 1)), 'DataJoint:Integrity', 'missing parent');
 ch.insert1(struct('pid', 1, 'cid', 1));
-check_error(@() p.del(), 'DataJoint:Integrity', 'referenced row');
+% (deleting a referenced row cascades to its children: suite_algebra); a part's rows alone
+% cannot be deleted without their master
+m = lab.declare('Master', 'Manual', 'mid : int32');
+pt = m.declarePart('Part', sprintf('-> master\npart : int32'));
+m.insert1(struct('mid', 1));
+pt.insert1(struct('mid', 1, 'part', 1));
+check_error(@() pt.del(), 'DataJoint:Integrity', 'part rows without their master');
+check_equal(pt.count(), 1, 'part row kept');
 check_error(@() p.restrict('pid > 5').fetch1(), 'DataJoint:NotFound', 'fetch1 of nothing');
 p.insert1(struct('pid', 2));
 check_error(@() p.fetch1(), 'DataJoint:NotUnique', 'fetch1 of two rows');

@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::heading::{parse_column_comment, Attribute, Heading};
 use crate::sql::catalog::{self, CatalogColumn};
 use crate::sql::ddl::{self, TableSpec};
-use crate::sql::dml::{self, Condition, InsertMode, SelectSpec};
+use crate::sql::dml::{self, Condition, InsertMode};
+use crate::sql::query::{self, Block};
 use crate::sql::{Dialect, Target};
 use crate::types::{AttrType, CoreType};
 use crate::value::{Column, Value};
@@ -314,6 +315,21 @@ impl Db {
                 Some((r[0].take()?, r[1].take()?))
             })
             .collect())
+    }
+
+    /// [`Db::lineages`], or None when the schema keeps no `~lineage` (semantic matching is
+    /// then skipped, as in the reference).
+    pub fn lineages_if_tracked(
+        &mut self,
+        schema: &str,
+        table: &str,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        self.b.ensure_connected()?;
+        let ctx = format!("reading the lineage of `{schema}`.`{table}`");
+        if !self.table_exists(schema, ddl::LINEAGE, &ctx)? {
+            return Ok(None);
+        }
+        self.lineages(schema, table).map(Some)
     }
 
     pub fn drop_table(&mut self, schema: &str, table: &str) -> Result<()> {
@@ -635,56 +651,263 @@ impl Db {
         Ok(out)
     }
 
-    pub fn select(&mut self, spec: &SelectSpec) -> Result<Vec<Column>> {
+    /// Run a query block; its columns are `attrs`.
+    pub fn query_block(
+        &mut self,
+        block: &Block,
+        attrs: &[Attribute],
+        ctx: &str,
+    ) -> Result<Vec<Column>> {
         self.b.ensure_connected()?;
-        let ctx = format!("fetching from `{}`.`{}`", spec.schema, spec.table);
-        let (sql, params) = dml::select(self.dialect(), spec);
-        let attrs: Vec<&Attribute> = spec
-            .attrs
-            .iter()
-            .map(|&i| &spec.heading.attributes[i])
-            .collect();
+        let refs: Vec<&Attribute> = attrs.iter().collect();
+        let (sql, params) = query::select(self.dialect(), block, &refs);
         if attrs.is_empty() {
             // `SELECT 1 …`: runs the restriction (and reports its errors), returns no columns
-            self.b.query(&sql, &params, &[&int64_attr("one")], &ctx)?;
+            self.b.query(&sql, &params, &[&int64_attr("one")], ctx)?;
             return Ok(Vec::new());
         }
-        self.b.query(&sql, &params, &attrs, &ctx)
+        self.b.query(&sql, &params, &refs, ctx)
     }
 
-    pub fn count(&mut self, schema: &str, table: &str, cond: &Condition) -> Result<u64> {
+    pub fn count_block(&mut self, block: &Block, ctx: &str) -> Result<u64> {
         self.b.ensure_connected()?;
-        let ctx = format!("counting rows of `{schema}`.`{table}`");
-        let (sql, params) = dml::count(self.dialect(), schema, table, cond);
-        Ok(self.scalar(&sql, &params, &ctx)? as u64)
+        let (sql, params) = query::count(self.dialect(), block);
+        Ok(self.scalar(&sql, &params, ctx)? as u64)
     }
 
-    /// Delete the matching rows in one transaction; returns the count and the deleted rows'
-    /// values of the `returning` attributes (used to remove their stored objects afterwards).
-    pub fn delete(
+    /// `UPDATE` one row by its key in a transaction; `before_commit` runs before the commit
+    /// (and fails it). Returns the rows matched (MySQL counts unchanged rows too: it is asked
+    /// for found rows).
+    pub fn update_row(
         &mut self,
         schema: &str,
         table: &str,
-        heading: &Heading,
-        cond: &Condition,
-        returning: &[usize],
-    ) -> Result<(u64, Vec<Column>)> {
+        set: &[(Attribute, Value)],
+        defaults: &[String],
+        key: &[Condition],
+        before_commit: Option<&mut dyn FnMut() -> Result<()>>,
+    ) -> Result<u64> {
         self.b.ensure_connected()?;
         let d = self.dialect();
-        let ctx = format!("deleting from `{schema}`.`{table}`");
+        let ctx = format!("updating a row of `{schema}`.`{table}`");
+        let attrs: Vec<&Attribute> = set.iter().map(|(a, _)| a).collect();
+        let defs: Vec<&str> = defaults.iter().map(|s| s.as_str()).collect();
+        let (sql, key_params) = query::update(d, schema, table, &attrs, &defs, key);
+        let mut params: Vec<Value> = set.iter().map(|(_, v)| v.clone()).collect();
+        params.extend(key_params);
+        let exists = query::count_table(d, schema, table, key);
+        let mut duck_guard: Option<DuckLock> = None;
+        let mut locked = false;
+        let res = self.tx(&ctx, |db| {
+            // counted first: MySQL reports changed rows, not matched ones
+            let n = db.scalar(&exists.0, &exists.1, &ctx)? as u64;
+            if n == 1 {
+                db.b.execute(&sql, &params, &ctx)?;
+                if let Some(f) = before_commit {
+                    // hash objects are checked under the schema's object lock, as on insert
+                    duck_guard = db.object_lock(schema, &ctx)?;
+                    locked = true;
+                    f()?;
+                }
+            }
+            Ok(n)
+        });
+        if locked {
+            self.object_unlock(schema, &ctx);
+        }
+        drop(duck_guard);
+        res
+    }
+
+    /// The foreign keys that reference a table, one per constraint.
+    pub fn referencing_keys(&mut self, schema: &str, table: &str) -> Result<Vec<ForeignKey>> {
+        self.b.ensure_connected()?;
+        let ctx = format!("reading the foreign keys that reference `{schema}`.`{table}`");
+        let rows = self.b.query_text(
+            &catalog::referencing_keys(self.dialect()),
+            &[text(schema), text(table)],
+            &ctx,
+        )?;
+        let mut out: Vec<ForeignKey> = Vec::new();
+        let mut ids: Vec<(String, String, String)> = Vec::new();
+        for mut r in rows {
+            r.resize(5, None);
+            let g = |x: &mut Option<String>| x.take().unwrap_or_default();
+            let id = (g(&mut r[0]), g(&mut r[1]), g(&mut r[2]));
+            let pair = (g(&mut r[3]), g(&mut r[4]));
+            match ids.iter().position(|x| *x == id) {
+                Some(i) => out[i].columns.push(pair),
+                None => {
+                    out.push(ForeignKey {
+                        schema: id.0.clone(),
+                        table: id.1.clone(),
+                        columns: vec![pair],
+                    });
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rows matching the conditions of one table.
+    pub fn count_where(&mut self, schema: &str, table: &str, conds: &[Condition]) -> Result<u64> {
+        self.b.ensure_connected()?;
+        let ctx = format!("counting rows of `{schema}`.`{table}`");
+        let (sql, params) = query::count_table(self.dialect(), schema, table, conds);
+        Ok(self.scalar(&sql, &params, &ctx)? as u64)
+    }
+
+    /// Delete from several tables in one transaction, in the order given (dependents first);
+    /// returns each step's count and the deleted rows' values of its `returning` attributes
+    /// (their stored objects are removed after the commit). `check` sees the counts before
+    /// the commit and rolls everything back by failing.
+    pub fn delete_steps(
+        &mut self,
+        steps: &[DeleteStep],
+        check: &dyn Fn(&[u64]) -> Result<()>,
+    ) -> Result<Vec<(u64, Vec<Column>)>> {
+        self.b.ensure_connected()?;
+        let d = self.dialect();
+        let ctx = match steps.first() {
+            Some(s) => format!("deleting from `{}`.`{}`", s.schema, s.table),
+            None => return Ok(Vec::new()),
+        };
+        if d == Dialect::DuckDb && steps.len() > 1 {
+            return self.delete_steps_undo(steps, check, &ctx);
+        }
         self.tx(&ctx, |db| {
-            let cols = if returning.is_empty() {
-                Vec::new()
-            } else {
-                let (sql, params) =
-                    dml::select_for_delete(d, schema, table, heading, returning, cond);
-                let attrs: Vec<&Attribute> =
-                    returning.iter().map(|&i| &heading.attributes[i]).collect();
-                db.b.query(&sql, &params, &attrs, &ctx)?
-            };
-            let (sql, params) = dml::delete(d, schema, table, cond);
-            let n = db.b.execute(&sql, &params, &ctx)?;
-            Ok((n, cols))
+            let mut out = Vec::with_capacity(steps.len());
+            for s in steps {
+                let ctx = format!("deleting from `{}`.`{}`", s.schema, s.table);
+                let cols = if s.returning.is_empty() {
+                    Vec::new()
+                } else {
+                    let attrs: Vec<&Attribute> = s.returning.iter().collect();
+                    let (sql, params) =
+                        query::select_for_delete(d, &s.schema, &s.table, &attrs, &s.conditions);
+                    db.b.query(&sql, &params, &attrs, &ctx)?
+                };
+                let (sql, params) = query::delete(d, &s.schema, &s.table, &s.conditions);
+                let n = db.b.execute(&sql, &params, &ctx)?;
+                out.push((n, cols));
+            }
+            let counts: Vec<u64> = out.iter().map(|(n, _)| *n).collect();
+            check(&counts)?;
+            Ok(out)
         })
     }
+}
+
+impl Db {
+    /// DuckDB checks a foreign key against a parent row deleted in the same transaction as its
+    /// last child rows as if the children were still there (its "over-eager constraint
+    /// checking"), so one transaction cannot delete a child and then its parent. There the
+    /// steps run one by one, each committed, after a copy of every row to delete is kept in a
+    /// temporary table; if a step fails, the rows already deleted are put back (parents
+    /// first). One process writes a DuckDB file, and this connection is held throughout.
+    fn delete_steps_undo(
+        &mut self,
+        steps: &[DeleteStep],
+        check: &dyn Fn(&[u64]) -> Result<()>,
+        ctx: &str,
+    ) -> Result<Vec<(u64, Vec<Column>)>> {
+        let d = self.dialect();
+        let undo = |k: usize| format!("temp.main.{}", d.quote(&format!("~undo{k}")));
+        let drop_all = |db: &mut Db| {
+            for k in 0..steps.len() {
+                let _ = db
+                    .b
+                    .execute(&format!("DROP TABLE IF EXISTS {}", undo(k)), &[], ctx);
+            }
+        };
+        // the rows to delete, their objects and their counts, from one snapshot
+        let copied = self.tx(ctx, |db| {
+            let mut out = Vec::with_capacity(steps.len());
+            for (k, s) in steps.iter().enumerate() {
+                let ctx = format!("deleting from `{}`.`{}`", s.schema, s.table);
+                let mut b = Block::table(&s.schema, &s.table, &[]);
+                b.columns.clear();
+                b.conditions = s.conditions.clone();
+                let mut params = Vec::new();
+                let sel = query::Render::new(d, &mut params).block(&b, None);
+                let sel = sel.replacen("SELECT 1", "SELECT *", 1);
+                db.b.execute(&format!("CREATE TEMP TABLE {} AS {sel}", undo(k)), &params, &ctx)?;
+                let n = db.scalar(&format!("SELECT CAST(count(*) AS BIGINT) FROM {}", undo(k)), &[], &ctx)?
+                    as u64;
+                let cols = if s.returning.is_empty() {
+                    Vec::new()
+                } else {
+                    let attrs: Vec<&Attribute> = s.returning.iter().collect();
+                    let exprs: Vec<String> = attrs.iter().map(|a| dml::select_expr(d, a)).collect();
+                    db.b.query(&format!("SELECT {} FROM {}", exprs.join(", "), undo(k)), &[], &attrs, &ctx)?
+                };
+                out.push((n, cols));
+            }
+            Ok(out)
+        });
+        let copied = match copied {
+            Ok(c) => c,
+            Err(e) => {
+                drop_all(self);
+                return Err(e);
+            }
+        };
+        let counts: Vec<u64> = copied.iter().map(|(n, _)| *n).collect();
+        if let Err(e) = check(&counts) {
+            drop_all(self);
+            return Err(e);
+        }
+        let mut done = 0;
+        let mut failure = None;
+        for s in steps {
+            let ctx = format!("deleting from `{}`.`{}`", s.schema, s.table);
+            let (sql, params) = query::delete(d, &s.schema, &s.table, &s.conditions);
+            match self.b.execute(&sql, &params, &ctx) {
+                Ok(_) => done += 1,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failure {
+            for k in (0..done).rev() {
+                let s = &steps[k];
+                let t = d.table(&s.schema, &s.table);
+                if let Err(r) = self.b.execute(&format!("INSERT INTO {t} SELECT * FROM {}", undo(k)), &[], ctx) {
+                    drop_all(self);
+                    return Err(Error::new(
+                        e.code,
+                        format!(
+                            "{}; putting back the rows already deleted from `{}`.`{}` failed too: {}",
+                            e.message, s.schema, s.table, r.message
+                        ),
+                    ));
+                }
+            }
+            drop_all(self);
+            return Err(e);
+        }
+        drop_all(self);
+        Ok(copied)
+    }
+}
+
+/// A foreign key that references a table: the referencing table and its (column, referenced
+/// column) pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    pub schema: String,
+    pub table: String,
+    pub columns: Vec<(String, String)>,
+}
+
+/// One table's part of a delete.
+pub struct DeleteStep {
+    pub schema: String,
+    pub table: String,
+    pub conditions: Vec<Condition>,
+    /// attributes whose deleted values are returned (object references)
+    pub returning: Vec<Attribute>,
 }

@@ -7,7 +7,7 @@ use super::Backend;
 use crate::error::{Error, ErrorCode, Result};
 use crate::heading::Attribute;
 use crate::sql::{Dialect, Target, DUCKDB_CATALOG, STAGE};
-use crate::types::{AttrType, Kind, NativeRepr};
+use crate::types::{AttrType, Kind, NativeRepr, ValueClass};
 use crate::value::{Column, ColumnData, Value, VarData};
 use duckdb::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, FixedSizeBinaryArray, LargeBinaryArray,
@@ -337,18 +337,69 @@ fn collect_columns(
     attrs: &[&Attribute],
     ctx: &str,
 ) -> Result<Vec<Column>> {
-    let mut collectors: Vec<Collector> =
-        attrs.iter().map(|a| Collector::new(a.ty.kind())).collect();
     let mut stmt = conn.prepare(sql).map_err(|e| map_err(e, ctx))?;
     let batches = stmt
         .query_arrow(duckdb::params_from_iter(params))
         .map_err(|e| map_err(e, ctx))?;
+    // computed columns take the kind of what DuckDB returns, cast to that kind's Arrow type
+    let schema = batches.get_schema();
+    let kinds: Vec<Kind> = attrs
+        .iter()
+        .enumerate()
+        .map(|(k, a)| match (&a.ty, schema.fields().get(k)) {
+            (AttrType::Computed, Some(f)) => Kind::of_computed(value_class(f.data_type())),
+            _ => a.ty.kind(),
+        })
+        .collect();
+    let computed: Vec<Option<DataType>> = attrs
+        .iter()
+        .zip(&kinds)
+        .map(|(a, k)| (a.ty == AttrType::Computed).then(|| arrow_type(*k)))
+        .collect();
+    let mut collectors: Vec<Collector> = kinds.iter().map(|k| Collector::new(*k)).collect();
     for rb in batches {
         for (k, c) in collectors.iter_mut().enumerate() {
-            c.append(rb.column(k).as_ref(), &attrs[k].name)?;
+            match &computed[k] {
+                Some(t) => {
+                    let arr = duckdb::arrow::compute::cast(rb.column(k), t).map_err(|e| {
+                        Error::type_err(format!("{ctx}: attribute '{}': {e}", attrs[k].name))
+                    })?;
+                    c.append(arr.as_ref(), &attrs[k].name)?
+                }
+                None => c.append(rb.column(k).as_ref(), &attrs[k].name)?,
+            }
         }
     }
     Ok(collectors.into_iter().map(|c| c.finish()).collect())
+}
+
+/// What a computed result column of this Arrow type holds.
+fn value_class(t: &DataType) -> ValueClass {
+    match t {
+        DataType::Boolean => ValueClass::Bool,
+        t if t.is_integer() => ValueClass::Int,
+        t if t.is_floating() => ValueClass::Number,
+        DataType::Decimal128(..) | DataType::Decimal256(..) => ValueClass::Number,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => ValueClass::Bytes,
+        DataType::FixedSizeBinary(16) => ValueClass::Uuid,
+        DataType::Date32 | DataType::Date64 => ValueClass::Date,
+        DataType::Timestamp(..) => ValueClass::Datetime,
+        _ => ValueClass::Text,
+    }
+}
+
+/// The Arrow type the collector of a kind reads.
+fn arrow_type(k: Kind) -> DataType {
+    match k {
+        Kind::Bool => DataType::Boolean,
+        Kind::Int64 => DataType::Int64,
+        Kind::Float64 => DataType::Float64,
+        Kind::Bytes => DataType::LargeBinary,
+        Kind::Uuid => DataType::FixedSizeBinary(16),
+        Kind::Date => DataType::Date32,
+        Kind::Datetime => DataType::Timestamp(TimeUnit::Microsecond, None),
+        _ => DataType::LargeUtf8,
+    }
 }
 
 impl Backend for DuckDbBackend {

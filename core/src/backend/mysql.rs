@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::heading::Attribute;
 use crate::runtime::block_on;
 use crate::sql::{dml, Dialect, Target};
-use crate::types::Kind;
+use crate::types::{AttrType, Kind, ValueClass};
 use crate::value::{civil_of, format_time, micros_of, ymd_of, Column, ColumnBuilder, Elem, Value};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Params, SslOpts, Value as MyValue};
@@ -86,6 +86,33 @@ fn wire_size(v: &MyValue) -> usize {
     match v {
         MyValue::Bytes(b) => b.len() + 9,
         _ => 12,
+    }
+}
+
+/// What a computed result column of this MySQL type holds.
+fn value_class(c: &mysql_async::Column) -> ValueClass {
+    use mysql_async::consts::ColumnType as T;
+    match c.column_type() {
+        T::MYSQL_TYPE_TINY
+        | T::MYSQL_TYPE_SHORT
+        | T::MYSQL_TYPE_LONG
+        | T::MYSQL_TYPE_LONGLONG
+        | T::MYSQL_TYPE_INT24
+        | T::MYSQL_TYPE_YEAR
+        | T::MYSQL_TYPE_BIT => ValueClass::Int,
+        T::MYSQL_TYPE_FLOAT
+        | T::MYSQL_TYPE_DOUBLE
+        | T::MYSQL_TYPE_DECIMAL
+        | T::MYSQL_TYPE_NEWDECIMAL => ValueClass::Number,
+        T::MYSQL_TYPE_DATE | T::MYSQL_TYPE_NEWDATE => ValueClass::Date,
+        T::MYSQL_TYPE_DATETIME
+        | T::MYSQL_TYPE_DATETIME2
+        | T::MYSQL_TYPE_TIMESTAMP
+        | T::MYSQL_TYPE_TIMESTAMP2 => ValueClass::Datetime,
+        T::MYSQL_TYPE_JSON => ValueClass::Json,
+        // binary strings carry the `binary` character set (63)
+        _ if c.character_set() == 63 => ValueClass::Bytes,
+        _ => ValueClass::Text,
     }
 }
 
@@ -295,15 +322,24 @@ impl Backend for MySqlBackend {
         ctx: &str,
     ) -> Result<Vec<Column>> {
         let p = Self::params(params)?;
-        let mut builders: Vec<ColumnBuilder> = attrs
-            .iter()
-            .map(|a| ColumnBuilder::new(a.ty.kind(), 0, &a.name))
-            .collect();
+        let mut builders: Vec<ColumnBuilder> = Vec::new();
         let conn = self.conn(ctx)?;
         // rows are decoded as they arrive, without holding them all first
         let r = block_on(async {
             let mut out: Result<()> = Ok(());
             let mut result = conn.exec_iter(sql, p).await?;
+            let cols = result.columns();
+            builders = attrs
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let kind = match (&a.ty, cols.as_ref().and_then(|c| c.get(i))) {
+                        (AttrType::Computed, Some(c)) => Kind::of_computed(value_class(c)),
+                        _ => a.ty.kind(),
+                    };
+                    ColumnBuilder::new(kind, 0, &a.name)
+                })
+                .collect();
             result
                 .for_each(|row| {
                     if out.is_err() {

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::heading::Attribute;
 use crate::runtime::block_on;
 use crate::sql::{dml, Dialect, Target};
+use crate::types::{AttrType, ValueClass};
 use crate::value::{
     format_date, format_datetime, format_time, parse_date, parse_datetime, parse_time, Column,
     ColumnBuilder, Elem, Value,
@@ -233,6 +234,21 @@ impl ToSql for PgParam<'_> {
         true
     }
     to_sql_checked!();
+}
+
+/// What a computed result column of this PostgreSQL type holds.
+fn value_class(ty: &Type) -> ValueClass {
+    match *ty {
+        Type::BOOL => ValueClass::Bool,
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => ValueClass::Int,
+        Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => ValueClass::Number,
+        Type::DATE => ValueClass::Date,
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => ValueClass::Datetime,
+        Type::UUID => ValueClass::Uuid,
+        Type::BYTEA => ValueClass::Bytes,
+        Type::JSON | Type::JSONB => ValueClass::Json,
+        _ => ValueClass::Text,
+    }
 }
 
 fn is_text(ty: &Type) -> bool {
@@ -566,9 +582,9 @@ impl Backend for PgBackend {
         let client = self.client(ctx)?.clone();
         let sql = sql.to_string();
         let params = params.to_vec();
-        let specs: Vec<(crate::types::Kind, String)> = attrs
+        let specs: Vec<(Option<crate::types::Kind>, String)> = attrs
             .iter()
-            .map(|a| (a.ty.kind(), a.name.clone()))
+            .map(|a| ((a.ty != AttrType::Computed).then(|| a.ty.kind()), a.name.clone()))
             .collect();
         let ctx_owned = ctx.to_string();
         // On a runtime worker, next to the connection task that parses the server's messages:
@@ -576,12 +592,25 @@ impl Backend for PgBackend {
         let task = crate::runtime::runtime().spawn(async move {
             use futures::TryStreamExt;
             let ctx = ctx_owned.as_str();
+            // prepared first (as query_raw would), so computed columns know their type
+            let stmt = client.prepare(sql.as_str()).await?;
             let mut builders: Vec<ColumnBuilder> = specs
                 .iter()
-                .map(|(k, n)| ColumnBuilder::new(*k, 0, n))
+                .enumerate()
+                .map(|(i, (k, n))| {
+                    let kind = k.unwrap_or_else(|| {
+                        crate::types::Kind::of_computed(
+                            stmt.columns()
+                                .get(i)
+                                .map(|c| value_class(c.type_()))
+                                .unwrap_or(ValueClass::Text),
+                        )
+                    });
+                    ColumnBuilder::new(kind, 0, n)
+                })
                 .collect();
             let p: Vec<PgParam> = params.iter().map(|v| PgParam(v.as_elem())).collect();
-            let stream = client.query_raw(sql.as_str(), p.iter()).await?;
+            let stream = client.query_raw(&stmt, p.iter()).await?;
             futures::pin_mut!(stream);
             let mut types: Vec<Type> = Vec::new();
             while let Some(row) = stream.try_next().await? {

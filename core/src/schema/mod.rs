@@ -71,8 +71,14 @@ impl Schema {
         crate::gc::collect(self, opts)
     }
 
-    /// Drop the schema with all its tables.
+    /// Drop the schema with all its tables, dependents first (a table of another schema
+    /// that depends on one of them is an error). Stored objects stay for [`crate::gc`].
     pub fn drop(&self) -> Result<()> {
+        let tables = self.list_tables()?;
+        let order = crate::query::delete::schema_order(&self.conn, &self.name, &tables)?;
+        for t in order.iter().rev() {
+            self.conn.with(|b| b.drop_table(&self.name, t))?;
+        }
         self.conn.with(|b| b.drop_schema(&self.name))
     }
 

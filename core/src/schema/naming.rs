@@ -130,6 +130,23 @@ pub fn tier_of(sql_name: &str) -> Option<Tier> {
     }
 }
 
+/// The SQL name of a part table's master (`#sess__trial` → `#sess`), None for other tiers.
+pub fn master_of(sql_name: &str) -> Option<&str> {
+    if tier_of(sql_name) != Some(Tier::Part) {
+        return None;
+    }
+    let prefix = if sql_name.starts_with("__") {
+        2
+    } else if sql_name.starts_with('_') || sql_name.starts_with('#') {
+        1
+    } else {
+        0
+    };
+    sql_name[prefix..]
+        .find("__")
+        .map(|i| &sql_name[..prefix + i])
+}
+
 /// Candidate SQL names for a reference written in a definition (`Parent`, `Master.Part`).
 pub fn candidate_names(reference: &str) -> Result<Vec<String>> {
     let parts: Vec<&str> = reference.split('.').collect();
@@ -161,6 +178,9 @@ mod tests {
         assert_eq!(tier_of("__session_trial__unit"), Some(Tier::Part));
         assert_eq!(tier_of("#x"), Some(Tier::Lookup));
         assert_eq!(tier_of("~lineage"), None);
+        assert_eq!(master_of("#sess__trial"), Some("#sess"));
+        assert_eq!(master_of("__rec__unit"), Some("__rec"));
+        assert_eq!(master_of("subject"), None);
         assert_eq!(to_camel_case("session_trial"), "SessionTrial");
     }
 }

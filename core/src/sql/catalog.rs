@@ -180,6 +180,44 @@ pub fn foreign_keys(d: Dialect) -> String {
     }
 }
 
+/// Foreign keys that reference a table (parameters: its schema, its name), one row per column:
+/// child schema, child table, constraint, child column, referenced column.
+pub fn referencing_keys(d: Dialect) -> String {
+    match d {
+        // DuckDB's foreign keys stay within one schema
+        Dialect::DuckDb => format!(
+            "SELECT schema_name, table_name, CAST(constraint_index AS VARCHAR), \
+             unnest(constraint_column_names), unnest(referenced_column_names) \
+             FROM duckdb_constraints() WHERE database_name = current_database() \
+             AND constraint_type = 'FOREIGN KEY' AND schema_name = {} AND referenced_table = {}",
+            ph(d, 0),
+            ph(d, 1)
+        ),
+        Dialect::Postgres => format!(
+            "SELECT n1.nspname::text, c1.relname::text, k.conname::text, a1.attname::text, \
+             a2.attname::text FROM pg_catalog.pg_constraint k \
+             JOIN pg_catalog.pg_class c1 ON c1.oid = k.conrelid \
+             JOIN pg_catalog.pg_namespace n1 ON n1.oid = c1.relnamespace \
+             JOIN pg_catalog.pg_class c2 ON c2.oid = k.confrelid \
+             JOIN pg_catalog.pg_namespace n2 ON n2.oid = c2.relnamespace \
+             CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(ck, fk) \
+             JOIN pg_catalog.pg_attribute a1 ON a1.attrelid = c1.oid AND a1.attnum = u.ck \
+             JOIN pg_catalog.pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attnum = u.fk \
+             WHERE k.contype = 'f' AND n2.nspname = {} AND c2.relname = {}",
+            ph(d, 0),
+            ph(d, 1)
+        ),
+        Dialect::MySql => format!(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_COLUMN_NAME \
+             FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = {} \
+             AND REFERENCED_TABLE_NAME = {} ORDER BY TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, \
+             ORDINAL_POSITION",
+            ph(d, 0),
+            ph(d, 1)
+        ),
+    }
+}
+
 /// PostgreSQL: one row if the enum type exists (parameters: schema, type name).
 pub fn enum_type_exists() -> String {
     "SELECT t.typname::text FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n \

@@ -1,8 +1,10 @@
 //! Data statements: restrictions, SELECT, COUNT, DELETE, bulk INSERT/COPY and the staged
 //! merge behind skip-duplicates and replace.
 
+use super::query::{Block, Render};
 use super::{Dialect, Target};
-use crate::heading::{Attribute, Heading};
+use std::sync::Arc;
+use crate::heading::Attribute;
 use crate::types::{AttrType, CoreType, NativeRepr};
 use crate::value::Value;
 
@@ -19,6 +21,14 @@ pub enum Condition {
     And(Vec<Condition>),
     Or(Vec<Condition>),
     Not(Box<Condition>),
+    /// `(a, b) [NOT] IN (SELECT a, b …)`: a semijoin or antijoin on the shared attributes.
+    In {
+        attrs: Vec<String>,
+        sub: Arc<Block>,
+        negate: bool,
+    },
+    /// `[NOT] EXISTS (…)`: restriction by a query that shares no attribute.
+    Exists { sub: Arc<Block>, negate: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,28 +41,20 @@ pub enum InsertMode {
     Replace,
 }
 
-pub struct SelectSpec<'a> {
-    pub schema: &'a str,
-    pub table: &'a str,
-    pub heading: &'a Heading,
-    /// attribute indexes to return
-    pub attrs: Vec<usize>,
-    pub condition: &'a Condition,
-    /// (attribute name, descending)
-    pub order_by: Vec<(String, bool)>,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
-}
-
 /// Render a condition; parameters are appended to `params` in placeholder order.
 pub fn condition(d: Dialect, c: &Condition, params: &mut Vec<Value>) -> String {
+    Render::new(d, params).condition(c)
+}
+
+pub(super) fn condition_with(r: &mut Render, c: &Condition) -> String {
+    let d = r.d;
     match c {
         Condition::True => "TRUE".into(),
         Condition::False => "FALSE".into(),
         Condition::Sql(s) => format!("({s})"),
         Condition::Eq(a, v) => {
-            let ph = d.placeholder(params.len(), Some(a));
-            params.push(v.clone());
+            let ph = d.placeholder(r.params.len(), Some(a));
+            r.params.push(v.clone());
             format!("{} = {ph}", d.quote(&a.name))
         }
         Condition::IsNull(n) => format!("{} IS NULL", d.quote(n)),
@@ -64,18 +66,43 @@ pub fn condition(d: Dialect, c: &Condition, params: &mut Vec<Value>) -> String {
             } else {
                 " OR "
             };
-            let parts: Vec<String> = v.iter().map(|x| condition(d, x, params)).collect();
+            let parts: Vec<String> = v.iter().map(|x| condition_with(r, x)).collect();
             format!("({})", parts.join(op))
         }
-        Condition::Not(x) => format!("(NOT {})", condition(d, x, params)),
+        Condition::Not(x) => format!("(NOT {})", condition_with(r, x)),
+        Condition::In { attrs, sub, negate } => {
+            let lhs = if attrs.len() == 1 {
+                d.quote(&attrs[0])
+            } else {
+                format!("({})", d.quote_list(attrs))
+            };
+            let sql = r.block(sub, None);
+            format!("({lhs} {}IN ({sql}))", if *negate { "NOT " } else { "" })
+        }
+        Condition::Exists { sub, negate } => {
+            let sql = r.block(sub, None);
+            format!("({}EXISTS ({sql}))", if *negate { "NOT " } else { "" })
+        }
     }
 }
 
 /// SELECT expression of an attribute: types the backend cannot decode from its wire format are
 /// cast here (to text, or DuckDB's unsigned integers to the buffer kind's width).
 pub fn select_expr(d: Dialect, a: &Attribute) -> String {
+    select_expr_as(d, &d.quote(&a.name), a)
+}
+
+/// [`select_expr`] of the value of `expr`, named after the attribute.
+pub fn select_expr_as(d: Dialect, expr: &str, a: &Attribute) -> String {
     let name = d.quote(&a.name);
-    let cast = |t: &str| format!("CAST({name} AS {t}) AS {name}");
+    let cast = |t: &str| format!("CAST({expr} AS {t}) AS {name}");
+    let plain = || {
+        if expr == name {
+            name.clone()
+        } else {
+            format!("{expr} AS {name}")
+        }
+    };
     match (d, &a.ty) {
         (Dialect::DuckDb, AttrType::Core(CoreType::Enum(_) | CoreType::Decimal(..)))
         | (Dialect::DuckDb, AttrType::Core(CoreType::Json))
@@ -88,114 +115,14 @@ pub fn select_expr(d: Dialect, a: &Attribute) -> String {
                 crate::types::Kind::Int64 => cast("BIGINT"),
                 _ => cast("UBIGINT"),
             },
-            NativeRepr::Float32 | NativeRepr::Float64 | NativeRepr::Bytes => name,
-            NativeRepr::Date | NativeRepr::Datetime(_) | NativeRepr::Uuid => name,
+            NativeRepr::Float32 | NativeRepr::Float64 | NativeRepr::Bytes => plain(),
+            NativeRepr::Date | NativeRepr::Datetime(_) | NativeRepr::Uuid => plain(),
             _ => cast("VARCHAR"),
         },
         (Dialect::Postgres, AttrType::Native(n)) if n.repr == NativeRepr::Other => cast("text"),
         (Dialect::MySql, AttrType::Native(n)) if n.repr == NativeRepr::Other => cast("CHAR"),
-        _ => name,
+        _ => plain(),
     }
-}
-
-fn order_limit(d: Dialect, spec: &SelectSpec) -> String {
-    let mut sql = String::new();
-    if !spec.order_by.is_empty() {
-        let o: Vec<String> = spec
-            .order_by
-            .iter()
-            .map(|(n, desc)| format!("{}{}", d.quote(n), if *desc { " DESC" } else { " ASC" }))
-            .collect();
-        sql.push_str(&format!(" ORDER BY {}", o.join(", ")));
-    }
-    match (spec.limit, spec.offset) {
-        (Some(l), None) => sql.push_str(&format!(" LIMIT {l}")),
-        (Some(l), Some(o)) => sql.push_str(&format!(" LIMIT {l} OFFSET {o}")),
-        (None, Some(o)) => match d {
-            Dialect::MySql => sql.push_str(&format!(" LIMIT 18446744073709551615 OFFSET {o}")),
-            Dialect::DuckDb => sql.push_str(&format!(" LIMIT ALL OFFSET {o}")),
-            Dialect::Postgres => sql.push_str(&format!(" OFFSET {o}")),
-        },
-        (None, None) => {}
-    }
-    sql
-}
-
-pub fn select(d: Dialect, spec: &SelectSpec) -> (String, Vec<Value>) {
-    let exprs: Vec<String> = spec
-        .attrs
-        .iter()
-        .map(|&i| select_expr(d, &spec.heading.attributes[i]))
-        .collect();
-    let mut params = Vec::new();
-    let cond = condition(d, spec.condition, &mut params);
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {cond}{}",
-        if exprs.is_empty() {
-            "1".to_string()
-        } else {
-            exprs.join(", ")
-        },
-        d.table(spec.schema, spec.table),
-        order_limit(d, spec)
-    );
-    (sql, params)
-}
-
-pub fn count(d: Dialect, schema: &str, table: &str, cond: &Condition) -> (String, Vec<Value>) {
-    let mut params = Vec::new();
-    let w = condition(d, cond, &mut params);
-    (
-        format!(
-            "SELECT CAST(count(*) AS {}) FROM {} WHERE {w}",
-            if d == Dialect::MySql {
-                "SIGNED"
-            } else {
-                "BIGINT"
-            },
-            d.table(schema, table)
-        ),
-        params,
-    )
-}
-
-/// The values of `attrs` of the rows a delete will remove, locked until the delete commits.
-pub fn select_for_delete(
-    d: Dialect,
-    schema: &str,
-    table: &str,
-    heading: &Heading,
-    attrs: &[usize],
-    cond: &Condition,
-) -> (String, Vec<Value>) {
-    let exprs: Vec<String> = attrs
-        .iter()
-        .map(|&i| select_expr(d, &heading.attributes[i]))
-        .collect();
-    let mut params = Vec::new();
-    let w = condition(d, cond, &mut params);
-    let lock = if d == Dialect::DuckDb {
-        ""
-    } else {
-        " FOR UPDATE"
-    };
-    (
-        format!(
-            "SELECT {} FROM {} WHERE {w}{lock}",
-            exprs.join(", "),
-            d.table(schema, table)
-        ),
-        params,
-    )
-}
-
-pub fn delete(d: Dialect, schema: &str, table: &str, cond: &Condition) -> (String, Vec<Value>) {
-    let mut params = Vec::new();
-    let w = condition(d, cond, &mut params);
-    (
-        format!("DELETE FROM {} WHERE {w}", d.table(schema, table)),
-        params,
-    )
 }
 
 /// MySQL's bulk path: one multi-row INSERT of `nrows` rows with placeholders.

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod ddl;
 pub mod dml;
+pub mod query;
 
 use crate::error::{Error, Result};
 use crate::heading::Attribute;
@@ -221,6 +222,9 @@ impl Dialect {
                 (Dialect::MySql, false) => "longblob".into(),
             },
             AttrType::Native(n) => self.native_type(n)?,
+            AttrType::Computed => {
+                return Err(Error::internal("a computed attribute has no column type"))
+            }
         })
     }
 
@@ -358,6 +362,62 @@ impl Dialect {
                 NativeRepr::Json => "JSON".into(),
                 NativeRepr::Uuid => "UUID".into(),
             }),
+        }
+    }
+}
+
+/// A user's SQL expression in this backend's spelling (PY `adapters/*` `translate_expression`):
+/// MySQL's `GROUP_CONCAT(x [SEPARATOR 's'])`, `CURDATE()`, `NOW()`, `YEAR/MONTH/DAY(d)` and
+/// `SUM(a = b)` on PostgreSQL and DuckDB; `STRING_AGG(x, 's')` on MySQL.
+pub fn translate_expression(d: Dialect, expr: &str) -> String {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static GC: OnceLock<Regex> = OnceLock::new();
+    static SA: OnceLock<Regex> = OnceLock::new();
+    static PG: OnceLock<[(Regex, &'static str); 5]> = OnceLock::new();
+    static SUM: OnceLock<Regex> = OnceLock::new();
+    match d {
+        Dialect::MySql => {
+            let sa = SA.get_or_init(|| {
+                Regex::new(r#"(?i)STRING_AGG\s*\(\s*(.+?)\s*,\s*'([^']*)'\s*\)"#).expect("regex")
+            });
+            sa.replace_all(expr, |c: &regex::Captures| {
+                let col = c[1].trim_end_matches("::text");
+                if &c[2] == "," {
+                    format!("GROUP_CONCAT({col})")
+                } else {
+                    format!("GROUP_CONCAT({col} SEPARATOR '{}')", &c[2])
+                }
+            })
+            .into_owned()
+        }
+        Dialect::Postgres | Dialect::DuckDb => {
+            let gc = GC.get_or_init(|| {
+                Regex::new(r#"(?i)GROUP_CONCAT\s*\((.+?)(?:\s+SEPARATOR\s+'([^']*)')?\s*\)"#)
+                    .expect("regex")
+            });
+            let mut s = gc
+                .replace_all(expr, |c: &regex::Captures| {
+                    let sep = c.get(2).map_or(",", |m| m.as_str());
+                    format!("STRING_AGG(CAST({} AS TEXT), '{sep}')", c[1].trim())
+                })
+                .into_owned();
+            let pg = PG.get_or_init(|| {
+                let r = |p: &str| Regex::new(p).expect("regex");
+                [
+                    (r(r"(?i)\bCURDATE\s*\(\s*\)"), "CURRENT_DATE"),
+                    (r(r"(?i)\bNOW\s*\(\s*\)"), "CURRENT_TIMESTAMP"),
+                    (r(r"(?i)\bYEAR\s*\(\s*([^)]+?)\s*\)"), "CAST(EXTRACT(YEAR FROM $1) AS INTEGER)"),
+                    (r(r"(?i)\bMONTH\s*\(\s*([^)]+?)\s*\)"), "CAST(EXTRACT(MONTH FROM $1) AS INTEGER)"),
+                    (r(r"(?i)\bDAY\s*\(\s*([^)]+?)\s*\)"), "CAST(EXTRACT(DAY FROM $1) AS INTEGER)"),
+                ]
+            });
+            for (re, to) in pg.iter() {
+                s = re.replace_all(&s, *to).into_owned();
+            }
+            // a comparison is a boolean there, and booleans do not sum
+            let sum = SUM.get_or_init(|| Regex::new(r"(?i)\bSUM\s*\(\s*([^()]*[=<>!][^()]*)\)").expect("regex"));
+            sum.replace_all(&s, "SUM(CAST(($1) AS INTEGER))").into_owned()
         }
     }
 }
