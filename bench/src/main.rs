@@ -96,9 +96,16 @@ fn main() {
         return;
     }
     if mode == "query" {
-        let dir = std::path::PathBuf::from(args.get(2).expect("usage: dj-bench query <dir> <prefix>"));
-        let prefix = args.get(3).cloned().unwrap_or_else(|| format!("djb{}", std::process::id()));
-        println!("{}", serde_json::to_string_pretty(&query::run(&dir, &prefix)).unwrap());
+        let dir =
+            std::path::PathBuf::from(args.get(2).expect("usage: dj-bench query <dir> <prefix>"));
+        let prefix = args
+            .get(3)
+            .cloned()
+            .unwrap_or_else(|| format!("djb{}", std::process::id()));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&query::run(&dir, &prefix)).unwrap()
+        );
         return;
     }
     if mode == "blob" {

@@ -33,7 +33,9 @@ fn hand_sql(s: &str) -> String {
 
 fn connect(server: &str, dir: &Path) -> *mut dj_conn {
     let o = match server {
-        "duckdb" => json!({"database.backend": "duckdb", "database.path": dir.join("query.duckdb")}),
+        "duckdb" => {
+            json!({"database.backend": "duckdb", "database.path": dir.join("query.duckdb")})
+        }
         _ => json!({"database.backend": "postgresql", "database.host": "127.0.0.1",
                     "database.port": 5432, "database.user": "postgres", "database.name": "postgres"}),
     };
@@ -45,25 +47,55 @@ fn connect(server: &str, dir: &Path) -> *mut dj_conn {
 
 fn declare(schema: *mut dj_schema, class: &CStr, def: &CStr) -> *mut dj_table {
     let mut t = ptr::null_mut();
-    unsafe { check(dj_table_declare(schema, class.as_ptr(), DJ_TIER_MANUAL, def.as_ptr(), &mut t)) };
+    unsafe {
+        check(dj_table_declare(
+            schema,
+            class.as_ptr(),
+            DJ_TIER_MANUAL,
+            def.as_ptr(),
+            &mut t,
+        ))
+    };
     t
 }
 
 fn insert(t: *mut dj_table, cols: &[dj_column_in], n: usize) {
     let mut w = 0u64;
-    unsafe { check(dj_table_insert_columns(t, cols.as_ptr(), cols.len(), n, ptr::null(), &mut w)) };
+    unsafe {
+        check(dj_table_insert_columns(
+            t,
+            cols.as_ptr(),
+            cols.len(),
+            n,
+            ptr::null(),
+            &mut w,
+        ))
+    };
     assert_eq!(w as usize, n);
 }
 
 /// Declare and fill the pipeline; returns (subject, session, trial, load seconds).
 fn load(schema: *mut dj_schema) -> ([*mut dj_table; 3], f64) {
     let t0 = Instant::now();
-    let subject = declare(schema, c"Subject", c"subject_id : int32\n---\nspecies : varchar(16)");
-    let session = declare(schema, c"Session", c"-> Subject\nsession : int32\n---\nduration : float64");
+    let subject = declare(
+        schema,
+        c"Subject",
+        c"subject_id : int32\n---\nspecies : varchar(16)",
+    );
+    let session = declare(
+        schema,
+        c"Session",
+        c"-> Subject\nsession : int32\n---\nduration : float64",
+    );
     let mut trial = ptr::null_mut();
     unsafe {
-        check(dj_table_declare_part(schema, session, c"Trial".as_ptr(),
-            c"-> master\ntrial : int32\n---\nt0 : float64\nt1 : float64".as_ptr(), &mut trial))
+        check(dj_table_declare_part(
+            schema,
+            session,
+            c"Trial".as_ptr(),
+            c"-> master\ntrial : int32\n---\nt0 : float64\nt1 : float64".as_ptr(),
+            &mut trial,
+        ))
     };
     let ids: Vec<i32> = (0..SUBJECTS).collect();
     let mut bytes = Vec::new();
@@ -72,7 +104,14 @@ fn load(schema: *mut dj_schema) -> ([*mut dj_table; 3], f64) {
         bytes.extend_from_slice(if i % 2 == 0 { b"mouse" } else { b"rat" });
         offsets.push(bytes.len() as i64);
     }
-    insert(subject, &[column(c"subject_id", DJ_KIND_INT32, &ids), string_column(c"species", &bytes, &offsets)], ids.len());
+    insert(
+        subject,
+        &[
+            column(c"subject_id", DJ_KIND_INT32, &ids),
+            string_column(c"species", &bytes, &offsets),
+        ],
+        ids.len(),
+    );
     let (mut ss, mut se, mut du) = (Vec::new(), Vec::new(), Vec::new());
     for s in 0..SUBJECTS {
         for k in 0..SESSIONS {
@@ -81,13 +120,21 @@ fn load(schema: *mut dj_schema) -> ([*mut dj_table; 3], f64) {
             du.push((k * 7 % 60) as f64);
         }
     }
-    insert(session, &[column(c"subject_id", DJ_KIND_INT32, &ss), column(c"session", DJ_KIND_INT32, &se),
-                      column(c"duration", DJ_KIND_FLOAT64, &du)], ss.len());
+    insert(
+        session,
+        &[
+            column(c"subject_id", DJ_KIND_INT32, &ss),
+            column(c"session", DJ_KIND_INT32, &se),
+            column(c"duration", DJ_KIND_FLOAT64, &du),
+        ],
+        ss.len(),
+    );
     // the trials in chunks of 100k rows
     let per = (SESSIONS * TRIALS) as usize;
     let chunk_subjects = 100;
     for first in (0..SUBJECTS).step_by(chunk_subjects) {
-        let (mut a, mut b, mut c, mut x, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut a, mut b, mut c, mut x, mut y) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for s in first..(first + chunk_subjects as i32).min(SUBJECTS) {
             for k in 0..SESSIONS {
                 for t in 0..TRIALS {
@@ -100,9 +147,17 @@ fn load(schema: *mut dj_schema) -> ([*mut dj_table; 3], f64) {
             }
         }
         assert_eq!(a.len(), per * chunk_subjects);
-        insert(trial, &[column(c"subject_id", DJ_KIND_INT32, &a), column(c"session", DJ_KIND_INT32, &b),
-                        column(c"trial", DJ_KIND_INT32, &c), column(c"t0", DJ_KIND_FLOAT64, &x),
-                        column(c"t1", DJ_KIND_FLOAT64, &y)], a.len());
+        insert(
+            trial,
+            &[
+                column(c"subject_id", DJ_KIND_INT32, &a),
+                column(c"session", DJ_KIND_INT32, &b),
+                column(c"trial", DJ_KIND_INT32, &c),
+                column(c"t0", DJ_KIND_FLOAT64, &x),
+                column(c"t1", DJ_KIND_FLOAT64, &y),
+            ],
+            a.len(),
+        );
     }
     ([subject, session, trial], t0.elapsed().as_secs_f64())
 }
@@ -123,7 +178,11 @@ fn build(tables: &[*mut dj_table; 3]) -> *mut dj_query {
         let mut agg = ptr::null_mut();
         check(dj_query_aggr(session, tr, items.as_ptr(), 2, 1, &mut agg));
         let mut mice = ptr::null_mut();
-        check(dj_query_restrict_sql(subject, c"species = 'mouse'".as_ptr(), &mut mice));
+        check(dj_query_restrict_sql(
+            subject,
+            c"species = 'mouse'".as_ptr(),
+            &mut mice,
+        ));
         let mut q = ptr::null_mut();
         check(dj_query_join(agg, mice, 1, 0, &mut q));
         for h in [subject, session, trial, tr, agg, mice] {
@@ -145,7 +204,9 @@ fn fetch(q: *mut dj_query) -> (f64, usize, i64) {
         let mut v: dj_column_view = std::mem::zeroed();
         check(dj_result_column(res, idx, &mut v));
         assert_eq!(v.kind, DJ_KIND_INT64);
-        let sum: i64 = std::slice::from_raw_parts(v.data as *const i64, v.length).iter().sum();
+        let sum: i64 = std::slice::from_raw_parts(v.data as *const i64, v.length)
+            .iter()
+            .sum();
         dj_result_free(res);
         (t0.elapsed().as_secs_f64(), n, sum)
     }
@@ -164,8 +225,11 @@ async fn pg_run(c: &tokio_postgres::Client, sql: &str) -> (f64, usize) {
 pub fn run(dir: &Path, prefix: &str) -> Value {
     let schema_name = format!("{prefix}_q");
     let mut out = serde_json::Map::new();
-    out.insert("rows".into(), json!({"subjects": SUBJECTS, "sessions": SUBJECTS * SESSIONS,
-                                     "trials": SUBJECTS * SESSIONS * TRIALS}));
+    out.insert(
+        "rows".into(),
+        json!({"subjects": SUBJECTS, "sessions": SUBJECTS * SESSIONS,
+                                     "trials": SUBJECTS * SESSIONS * TRIALS}),
+    );
     out.insert("schema".into(), json!(schema_name));
     for server in ["duckdb", "postgresql"] {
         let conn = connect(server, dir);
@@ -174,7 +238,9 @@ pub fn run(dir: &Path, prefix: &str) -> Value {
         unsafe { check(dj_schema_open(conn, name.as_ptr(), 1, &mut schema)) };
         let (tables, load_s) = load(schema);
         let q = build(&tables);
-        let sql = unsafe { CStr::from_ptr(dj_query_sql(q)) }.to_string_lossy().into_owned();
+        let sql = unsafe { CStr::from_ptr(dj_query_sql(q)) }
+            .to_string_lossy()
+            .into_owned();
         let (mut rows, mut total) = (0, 0);
         let ours = best(&mut || {
             let (dt, n, s) = fetch(q);
@@ -196,8 +262,11 @@ pub fn run(dir: &Path, prefix: &str) -> Value {
         let (compiled, hand, n_hand) = if server == "duckdb" {
             // our SQL names the database by the catalog the library attaches it as
             let c = duckdb::Connection::open_in_memory().unwrap();
-            c.execute_batch(&format!("ATTACH '{}' AS \"dj$db\" (READ_ONLY); USE \"dj$db\";",
-                dir.join("query.duckdb").display())).unwrap();
+            c.execute_batch(&format!(
+                "ATTACH '{}' AS \"dj$db\" (READ_ONLY); USE \"dj$db\";",
+                dir.join("query.duckdb").display()
+            ))
+            .unwrap();
             let run = |s: &str| {
                 let t0 = Instant::now();
                 let mut st = c.prepare(s).unwrap();
@@ -214,10 +283,16 @@ pub fn run(dir: &Path, prefix: &str) -> Value {
             });
             (comp, hand, nh)
         } else {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let mut cfg = tokio_postgres::Config::new();
-                cfg.host("127.0.0.1").port(5432).user("postgres").dbname("postgres");
+                cfg.host("127.0.0.1")
+                    .port(5432)
+                    .user("postgres")
+                    .dbname("postgres");
                 let (c, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
                 tokio::spawn(conn);
                 let hs = hand_sql(&format!("\"{schema_name}\"."));
@@ -231,16 +306,22 @@ pub fn run(dir: &Path, prefix: &str) -> Value {
                 (comp, hand, nh)
             })
         };
-        assert_eq!(n_hand, rows, "the hand-written SQL must return the same rows");
-        out.insert(server.into(), json!({
-            "load_1M_trials_s": load_s,
-            "ours_fetch_into_columns_s": ours,
-            "raw_compiled_sql_s": compiled,
-            "raw_hand_written_sql_s": hand,
-            "result_rows": rows,
-            "sum_n": total,
-            "compiled_sql": sql,
-        }));
+        assert_eq!(
+            n_hand, rows,
+            "the hand-written SQL must return the same rows"
+        );
+        out.insert(
+            server.into(),
+            json!({
+                "load_1M_trials_s": load_s,
+                "ours_fetch_into_columns_s": ours,
+                "raw_compiled_sql_s": compiled,
+                "raw_hand_written_sql_s": hand,
+                "result_rows": rows,
+                "sum_n": total,
+                "compiled_sql": sql,
+            }),
+        );
         if server == "duckdb" {
             let _ = std::fs::remove_file(dir.join("query.duckdb"));
         }

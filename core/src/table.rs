@@ -162,7 +162,9 @@ impl Table {
         let lineage = match self.lineage.get() {
             Some(l) => l.clone(),
             None => {
-                let l = self.conn.with(|b| b.lineages_if_tracked(&self.schema, &self.name))?;
+                let l = self
+                    .conn
+                    .with(|b| b.lineages_if_tracked(&self.schema, &self.name))?;
                 let _ = self.lineage.set(l.clone());
                 l
             }
@@ -955,7 +957,14 @@ impl Table {
             }
         }
         let n = self.conn.with(|b| {
-            b.update_row(&self.schema, &self.name, &set, defaults, &key, before_commit)
+            b.update_row(
+                &self.schema,
+                &self.name,
+                &set,
+                defaults,
+                &key,
+                before_commit,
+            )
         })?;
         if n == 0 {
             return Err(Error::not_found(format!(

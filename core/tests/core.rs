@@ -726,10 +726,32 @@ fn foreign_keys_parts_and_reading_back_from_a_new_connection() {
                 InsertOptions::default(),
             )
             .unwrap();
-            // deleting a referenced parent is refused, nothing is deleted
-            let e = subject.delete().unwrap_err();
+            // deleting a parent would take its dependents (the preview counts them) ...
+            let preview = subject
+                .delete_with(&DeleteOptions {
+                    dry_run: true,
+                    ..Default::default()
+                })
+                .unwrap();
+            let per: Vec<(&str, u64)> = preview
+                .tables
+                .iter()
+                .map(|(_, t, n)| (t.as_str(), *n))
+                .collect();
+            assert_eq!(
+                per,
+                [
+                    ("#subject", 1),
+                    ("session", 1),
+                    ("session__unit", 1),
+                    ("__spike_rate", 0)
+                ]
+            );
+            // ... and a part's rows alone are refused; nothing is deleted
+            let e = unit.delete().unwrap_err();
             assert_eq!(e.code, ErrorCode::Integrity, "{}", e.message);
             assert_eq!(subject.count().unwrap(), 1);
+            assert_eq!(unit.count().unwrap(), 1);
             assert_eq!(
                 s.list_tables().unwrap(),
                 ["#subject", "__spike_rate", "session", "session__unit"]

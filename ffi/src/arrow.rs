@@ -128,9 +128,14 @@ pub unsafe extern "C" fn dj_result_export_arrow(
     call(|| {
         let r = handle_ref(result)?;
         if out_schema.is_null() || out_array.is_null() {
-            return Err(Error::invalid_arg("out_schema and out_array must not be NULL"));
+            return Err(Error::invalid_arg(
+                "out_schema and out_array must not be NULL",
+            ));
         }
-        let (os, oa) = (out_schema as *mut FFI_ArrowSchema, out_array as *mut FFI_ArrowArray);
+        let (os, oa) = (
+            out_schema as *mut FFI_ArrowSchema,
+            out_array as *mut FFI_ArrowArray,
+        );
         let rs = r.rs.clone();
         let mut fields = Vec::new();
         let mut arrays: Vec<Arc<dyn Array>> = Vec::new();

@@ -2,8 +2,8 @@
 //! another handle type is reported as DJ_E_INVALID_HANDLE instead of being misused.
 
 use crate::{
-    dj_array_view, dj_attr_info, dj_column_view, util::cstring_lossy, DJ_VIEW_C_ORDER, DJ_VIEW_F_ORDER,
-    DJ_VIEW_MAPPED, DJ_VIEW_READONLY,
+    dj_array_view, dj_attr_info, dj_column_view, util::cstring_lossy, DJ_VIEW_C_ORDER,
+    DJ_VIEW_F_ORDER, DJ_VIEW_MAPPED, DJ_VIEW_READONLY,
 };
 use datajoint_core::codecs::npy::{ArrayView, NpyRef};
 use datajoint_core::store::Stores;

@@ -14,6 +14,7 @@ mod objects;
 mod query;
 mod util;
 
+pub use arrow::*;
 pub use blobvalue::*;
 use datajoint_core::codecs::npy::ArrayView;
 use datajoint_core::npy::Dtype;
@@ -23,7 +24,6 @@ use datajoint_core::{
     Tier, Value,
 };
 pub use handles::{dj_conn, dj_npyref, dj_result, dj_row, dj_schema, dj_strlist, dj_table};
-pub use arrow::*;
 pub use objects::*;
 pub use query::*;
 use std::ffi::{c_char, c_void};
@@ -1141,7 +1141,9 @@ unsafe fn input_column(c: &dj_column_in, nrows: usize) -> datajoint_core::Result
 
 // ---------------------------------------------------------------- fetch
 
-pub(crate) unsafe fn fetch_options(opts: *const dj_fetch_opts) -> datajoint_core::Result<FetchOptions> {
+pub(crate) unsafe fn fetch_options(
+    opts: *const dj_fetch_opts,
+) -> datajoint_core::Result<FetchOptions> {
     if opts.is_null() {
         return Ok(FetchOptions::default());
     }

@@ -60,12 +60,18 @@ unsafe fn query<'a>(q: *const dj_query) -> datajoint_core::Result<&'a Query> {
     Ok(&handle_ref(q)?.q)
 }
 
-unsafe fn str_list(items: *const *const c_char, n: usize, name: &str) -> datajoint_core::Result<Vec<String>> {
+unsafe fn str_list(
+    items: *const *const c_char,
+    n: usize,
+    name: &str,
+) -> datajoint_core::Result<Vec<String>> {
     if n == 0 {
         return Ok(Vec::new());
     }
     if items.is_null() {
-        return Err(Error::invalid_arg(format!("{name} is NULL but its count is {n}")));
+        return Err(Error::invalid_arg(format!(
+            "{name} is NULL but its count is {n}"
+        )));
     }
     (0..n)
         .map(|i| req_str(*items.add(i), name).map(str::to_string))
@@ -78,7 +84,9 @@ pub unsafe extern "C" fn dj_table_query(
     table: *const dj_table,
     out_query: *mut *mut dj_query,
 ) -> dj_status {
-    call_out(out_query, || Ok(dj_query::new(handle_ref(table)?.table.query()?)))
+    call_out(out_query, || {
+        Ok(dj_query::new(handle_ref(table)?.table.query()?))
+    })
 }
 
 /// New table handle restricted by a query: rows matching a row of `query` on their shared
@@ -92,8 +100,7 @@ pub unsafe extern "C" fn dj_table_restrict_query(
     call_out(out_table, || {
         let t = handle_ref(table)?;
         Ok(dj_table::new(
-            t.table
-                .restrict(&Restriction::Query(query(q)?.clone()))?,
+            t.table.restrict(&Restriction::Query(query(q)?.clone()))?,
         ))
     })
 }
@@ -120,7 +127,10 @@ pub unsafe extern "C" fn dj_query_free(q: *mut dj_query) {
 
 /// A second handle to the same query (queries are immutable; this costs no query).
 #[no_mangle]
-pub unsafe extern "C" fn dj_query_clone(q: *const dj_query, out_query: *mut *mut dj_query) -> dj_status {
+pub unsafe extern "C" fn dj_query_clone(
+    q: *const dj_query,
+    out_query: *mut *mut dj_query,
+) -> dj_status {
     call_out(out_query, || Ok(dj_query::new(query(q)?.clone())))
 }
 
@@ -191,7 +201,9 @@ pub unsafe extern "C" fn dj_query_restrict_query(
         if negate != 0 {
             r = Restriction::Not(Box::new(r));
         }
-        Ok(dj_query::new(query(q)?.restrict_with(&r, semantic_check != 0)?))
+        Ok(dj_query::new(
+            query(q)?.restrict_with(&r, semantic_check != 0)?,
+        ))
     })
 }
 
@@ -355,7 +367,10 @@ pub unsafe extern "C" fn dj_query_fetch(
 ) -> dj_status {
     call_out(out_result, || {
         let q = query(q)?;
-        Ok(dj_result::new(q.fetch(&fetch_options(opts)?)?, Some(q.stores())))
+        Ok(dj_result::new(
+            q.fetch(&fetch_options(opts)?)?,
+            Some(q.stores()),
+        ))
     })
 }
 
@@ -368,7 +383,10 @@ pub unsafe extern "C" fn dj_query_fetch1(
 ) -> dj_status {
     call_out(out_result, || {
         let q = query(q)?;
-        Ok(dj_result::new(q.fetch1(&fetch_options(opts)?)?, Some(q.stores())))
+        Ok(dj_result::new(
+            q.fetch1(&fetch_options(opts)?)?,
+            Some(q.stores()),
+        ))
     })
 }
 
@@ -381,7 +399,10 @@ pub unsafe extern "C" fn dj_query_keys(
 ) -> dj_status {
     call_out(out_result, || {
         let q = query(q)?;
-        Ok(dj_result::new(q.keys(&fetch_options(opts)?)?, Some(q.stores())))
+        Ok(dj_result::new(
+            q.keys(&fetch_options(opts)?)?,
+            Some(q.stores()),
+        ))
     })
 }
 
@@ -469,7 +490,9 @@ pub unsafe extern "C" fn dj_table_delete_cascade(
     out_report: *mut *mut dj_delete_report,
 ) -> dj_status {
     call_out(out_report, || {
-        let report = handle_ref(table)?.table.delete_with(&delete_options(opts)?)?;
+        let report = handle_ref(table)?
+            .table
+            .delete_with(&delete_options(opts)?)?;
         let names = report
             .tables
             .iter()

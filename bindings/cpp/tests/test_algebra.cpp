@@ -59,7 +59,11 @@ TEST_F(Algebra, JoinRestrictAndAntijoin) {
     EXPECT_EQ((subject - session).fetch1().column("subject_id").values<int32_t>()[0], 4);
     EXPECT_EQ((session & (trial & "t0 > 1.5")).count(), 3u);
     EXPECT_EQ((session - trial).count(), 3u);
-    EXPECT_EQ((session & std::vector<dj::Row>{dj::Row().set("subject_id", 1), dj::Row().set("subject_id", 2)}).count(), 3u);
+    std::vector<dj::Row> keys;
+    keys.push_back(std::move(dj::Row().set("subject_id", 1)));
+    keys.push_back(std::move(dj::Row().set("subject_id", 2)));
+    EXPECT_EQ((session & keys).count(), 3u);
+    EXPECT_EQ((session - keys).count(), 3u);
     EXPECT_TRUE(j.contains(dj::Row().set("subject_id", 3).set("session", 3)));
     EXPECT_FALSE(j.contains(dj::Row().set("subject_id", 4)));
     // a join of tables is one SELECT, values are parameters

@@ -162,20 +162,18 @@ TEST_F(Queries, DeleteWithRestriction) {
     EXPECT_EQ(subject.count(), 0u);
 }
 
-TEST_F(Queries, ForeignKeyBlocksDeletingAReferencedParent) {
-    const std::string msg = error_message_of(DJ_E_INTEGRITY, [&] { (void)subject.restrict(subject_key(1)).del(); });
-    EXPECT_FALSE(msg.empty());
-    EXPECT_EQ(subject.count(), 5u);
-    EXPECT_EQ(session.count(), 6u);
-    // Deleting everything fails as a whole: the unreferenced subjects 4 and 5 stay too.
-    EXPECT_THROW((void)subject.del(), dj::Integrity);
-    EXPECT_EQ(subject.count(), 5u);
-    // Once the children are gone the parent can be deleted.
-    EXPECT_EQ(session.restrict(subject_key(1)).del(), 3u);
+TEST_F(Queries, DeletingAParentCascadesToItsChildren) {
+    dj::DeleteOptions preview;
+    preview.dry_run = true;
+    const dj::DeleteReport p = subject.restrict(subject_key(1)).del(preview);
+    ASSERT_EQ(p.tables.size(), 2u);
+    EXPECT_EQ(p.tables[0].table, "subject");
+    EXPECT_EQ(p.tables[1].rows, 3u);
+    EXPECT_EQ(session.count(), 6u);  // a preview deletes nothing
     EXPECT_EQ(subject.restrict(subject_key(1)).del(), 1u);
-    // Dropping a referenced table fails.
-    EXPECT_NE(error_code_of([&] { subject.drop(); }), DJ_OK);
-    session.drop();
+    EXPECT_EQ(subject.count(), 4u);
+    EXPECT_EQ(session.count(), 3u);  // its three sessions went with it
+    // Dropping a referenced table drops its dependents first.
     subject.drop();
     EXPECT_TRUE(schema.tables().empty());
 }
@@ -217,11 +215,15 @@ TEST_F(Queries, PartTableWithMaster) {
     EXPECT_EQ(trial.restrict("outcome = 'hit'").count(), 2u);
     EXPECT_THROW(trial.insert1(dj::Row().set("subject_id", 5).set("session_id", 1).set("trial_id", 1).set("outcome", "hit")),
                  dj::Integrity);
-    // The master's rows cannot be deleted while parts reference them.
-    EXPECT_THROW((void)session.restrict(subject_key(1)).restrict("session_id = 1").del(), dj::Integrity);
+    // A part's rows do not go without their master's ...
+    EXPECT_THROW((void)trial.restrict("trial_id = 2").del(), dj::Integrity);
+    EXPECT_EQ(trial.count(), 3u);
+    // ... but a master's rows take their parts along.
+    EXPECT_EQ(session.restrict(subject_key(2)).restrict("session_id = 2").del(), 1u);
+    EXPECT_EQ(trial.count(), 2u);
     // The part can be opened by its class name.
-    EXPECT_EQ(schema.table("Session.Trial").count(), 3u);
-    EXPECT_EQ(schema.table("session__trial").count(), 3u);
+    EXPECT_EQ(schema.table("Session.Trial").count(), 2u);
+    EXPECT_EQ(schema.table("session__trial").count(), 2u);
 }
 
 TEST_F(Queries, ReopenWithANewConnection) {

@@ -816,9 +816,8 @@ impl Db {
         let undo = |k: usize| format!("temp.main.{}", d.quote(&format!("~undo{k}")));
         let drop_all = |db: &mut Db| {
             for k in 0..steps.len() {
-                let _ = db
-                    .b
-                    .execute(&format!("DROP TABLE IF EXISTS {}", undo(k)), &[], ctx);
+                let _ =
+                    db.b.execute(&format!("DROP TABLE IF EXISTS {}", undo(k)), &[], ctx);
             }
         };
         // the rows to delete, their objects and their counts, from one snapshot
@@ -832,15 +831,27 @@ impl Db {
                 let mut params = Vec::new();
                 let sel = query::Render::new(d, &mut params).block(&b, None);
                 let sel = sel.replacen("SELECT 1", "SELECT *", 1);
-                db.b.execute(&format!("CREATE TEMP TABLE {} AS {sel}", undo(k)), &params, &ctx)?;
-                let n = db.scalar(&format!("SELECT CAST(count(*) AS BIGINT) FROM {}", undo(k)), &[], &ctx)?
-                    as u64;
+                db.b.execute(
+                    &format!("CREATE TEMP TABLE {} AS {sel}", undo(k)),
+                    &params,
+                    &ctx,
+                )?;
+                let n = db.scalar(
+                    &format!("SELECT CAST(count(*) AS BIGINT) FROM {}", undo(k)),
+                    &[],
+                    &ctx,
+                )? as u64;
                 let cols = if s.returning.is_empty() {
                     Vec::new()
                 } else {
                     let attrs: Vec<&Attribute> = s.returning.iter().collect();
                     let exprs: Vec<String> = attrs.iter().map(|a| dml::select_expr(d, a)).collect();
-                    db.b.query(&format!("SELECT {} FROM {}", exprs.join(", "), undo(k)), &[], &attrs, &ctx)?
+                    db.b.query(
+                        &format!("SELECT {} FROM {}", exprs.join(", "), undo(k)),
+                        &[],
+                        &attrs,
+                        &ctx,
+                    )?
                 };
                 out.push((n, cols));
             }
@@ -875,7 +886,11 @@ impl Db {
             for k in (0..done).rev() {
                 let s = &steps[k];
                 let t = d.table(&s.schema, &s.table);
-                if let Err(r) = self.b.execute(&format!("INSERT INTO {t} SELECT * FROM {}", undo(k)), &[], ctx) {
+                if let Err(r) = self.b.execute(
+                    &format!("INSERT INTO {t} SELECT * FROM {}", undo(k)),
+                    &[],
+                    ctx,
+                ) {
                     drop_all(self);
                     return Err(Error::new(
                         e.code,

@@ -584,7 +584,12 @@ impl Backend for PgBackend {
         let params = params.to_vec();
         let specs: Vec<(Option<crate::types::Kind>, String)> = attrs
             .iter()
-            .map(|a| ((a.ty != AttrType::Computed).then(|| a.ty.kind()), a.name.clone()))
+            .map(|a| {
+                (
+                    (a.ty != AttrType::Computed).then(|| a.ty.kind()),
+                    a.name.clone(),
+                )
+            })
             .collect();
         let ctx_owned = ctx.to_string();
         // On a runtime worker, next to the connection task that parses the server's messages:

@@ -100,7 +100,11 @@ impl Graph {
                 let fks: Vec<ForeignKey> = conn.with(|db| db.referencing_keys(&s, &t))?;
                 for fk in fks {
                     let c = self.add(&fk.schema, &fk.table);
-                    if !self.edges.iter().any(|e| e.0 == i && e.1 == c && e.2 == fk.columns) {
+                    if !self
+                        .edges
+                        .iter()
+                        .any(|e| e.0 == i && e.1 == c && e.2 == fk.columns)
+                    {
                         self.edges.push((i, c, fk.columns));
                     }
                 }
@@ -241,7 +245,10 @@ fn conditions(d: Dialect, g: &Graph, order: &[usize]) -> Vec<Condition> {
             or_of(reasons)
         });
     }
-    conds.into_iter().map(|c| c.unwrap_or(Condition::False)).collect()
+    conds
+        .into_iter()
+        .map(|c| c.unwrap_or(Condition::False))
+        .collect()
 }
 
 fn read_heading(conn: &ConnInner, schema: &str, table: &str) -> Result<Heading> {
@@ -296,7 +303,9 @@ pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
     let (g, order, conds) = plan(t, opts)?;
     let name_of = |i: usize| (g.nodes[i].schema.clone(), g.nodes[i].table.clone());
     // report order: the root, then the others as found
-    let report_order: Vec<usize> = (0..g.nodes.len()).filter(|&i| conds[i] != Condition::False).collect();
+    let report_order: Vec<usize> = (0..g.nodes.len())
+        .filter(|&i| conds[i] != Condition::False)
+        .collect();
     if opts.dry_run {
         let mut tables = Vec::new();
         for &i in &report_order {
@@ -431,15 +440,18 @@ pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
 }
 
 /// A table and every table below it in the foreign-key graph, parents first.
-pub(crate) fn dependents(conn: &ConnInner, schema: &str, table: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn dependents(
+    conn: &ConnInner,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<(String, String)>> {
     let mut g = Graph {
         nodes: Vec::new(),
         edges: Vec::new(),
     };
     g.add(schema, table);
     g.expand(conn, &mut HashMap::new())?;
-    Ok(g
-        .topo_order()?
+    Ok(g.topo_order()?
         .into_iter()
         .map(|i| (g.nodes[i].schema.clone(), g.nodes[i].table.clone()))
         .collect())
@@ -447,7 +459,11 @@ pub(crate) fn dependents(conn: &ConnInner, schema: &str, table: &str) -> Result<
 
 /// The tables of a schema in dependency order (parents first); an error names a table of
 /// another schema that depends on one of them.
-pub(crate) fn schema_order(conn: &ConnInner, schema: &str, tables: &[String]) -> Result<Vec<String>> {
+pub(crate) fn schema_order(
+    conn: &ConnInner,
+    schema: &str,
+    tables: &[String],
+) -> Result<Vec<String>> {
     let mut g = Graph {
         nodes: Vec::new(),
         edges: Vec::new(),
@@ -465,8 +481,7 @@ pub(crate) fn schema_order(conn: &ConnInner, schema: &str, tables: &[String]) ->
             ),
         ));
     }
-    Ok(g
-        .topo_order()?
+    Ok(g.topo_order()?
         .into_iter()
         .map(|i| g.nodes[i].table.clone())
         .collect())

@@ -409,11 +409,7 @@ impl Query {
                  operand's primary-key attributes {missing:?} are not in the left operand"
             )));
         }
-        let shared: Vec<String> = self
-            .names()
-            .into_iter()
-            .filter(|n| other.has(n))
-            .collect();
+        let shared: Vec<String> = self.names().into_iter().filter(|n| other.has(n)).collect();
         let clash = self
             .source_names
             .iter()
@@ -489,10 +485,16 @@ impl Query {
                     let dup = item.contains('(');
                     renames.push((new.to_string(), old.to_string(), dup))
                 }
-                ProjItem::Compute { new, expr } => computed.push((new.to_string(), expr.to_string())),
+                ProjItem::Compute { new, expr } => {
+                    computed.push((new.to_string(), expr.to_string()))
+                }
             }
         }
-        for n in keep.iter().chain(&exclude).chain(renames.iter().map(|r| &r.1)) {
+        for n in keep
+            .iter()
+            .chain(&exclude)
+            .chain(renames.iter().map(|r| &r.1))
+        {
             if !self.has(n) {
                 return Err(unknown(format!(
                     "proj: attribute `{n}` not found (attributes: {})",
@@ -523,7 +525,11 @@ impl Query {
         selected.retain(|n| !exclude.contains(n));
         // each new name once, and not the name of a kept attribute
         let mut new_names: Vec<&String> = Vec::new();
-        for n in renames.iter().map(|r| &r.0).chain(computed.iter().map(|c| &c.0)) {
+        for n in renames
+            .iter()
+            .map(|r| &r.0)
+            .chain(computed.iter().map(|c| &c.0))
+        {
             if selected.contains(n) || new_names.contains(&n) {
                 return Err(bad(format!(
                     "proj: attribute `{n}` already exists (an attribute can be named only once)"
@@ -763,7 +769,8 @@ impl Query {
 /// The heading of a join (PY `heading.py` `join`): PK(A) if A determines B, PK(B) if only B
 /// determines A, else PK(A) ∪ PK(B).
 fn join_heading(a: &[QueryAttr], b: &[QueryAttr], nullable_pk: bool) -> Vec<QueryAttr> {
-    let names = |h: &[QueryAttr]| -> Vec<String> { h.iter().map(|x| x.attr.name.clone()).collect() };
+    let names =
+        |h: &[QueryAttr]| -> Vec<String> { h.iter().map(|x| x.attr.name.clone()).collect() };
     let pk = |h: &[QueryAttr]| -> Vec<String> {
         h.iter()
             .filter(|x| x.attr.in_key)
@@ -864,7 +871,11 @@ impl U {
         let mut attrs = Vec::new();
         let mut columns = Vec::new();
         for n in &self.attrs {
-            let i = base.attrs.iter().position(|a| &a.attr.name == n).expect("checked");
+            let i = base
+                .attrs
+                .iter()
+                .position(|a| &a.attr.name == n)
+                .expect("checked");
             let mut a = base.attrs[i].clone();
             a.attr.in_key = true;
             attrs.push(a);
@@ -895,7 +906,11 @@ impl U {
         let mut attrs = Vec::new();
         let mut columns = Vec::new();
         for n in &self.attrs {
-            let i = base.attrs.iter().position(|a| &a.attr.name == n).expect("checked");
+            let i = base
+                .attrs
+                .iter()
+                .position(|a| &a.attr.name == n)
+                .expect("checked");
             let mut a = base.attrs[i].clone();
             a.attr.in_key = true;
             attrs.push(a);

@@ -176,11 +176,7 @@ impl Query {
     /// `(shared…) IN (SELECT shared… FROM q)`, or EXISTS when nothing is shared.
     fn semijoin(&self, q: &Query, semantic_check: bool) -> Result<Condition> {
         self.check_compatible(q, semantic_check)?;
-        let shared: Vec<String> = q
-            .names()
-            .into_iter()
-            .filter(|n| self.has(n))
-            .collect();
+        let shared: Vec<String> = q.names().into_iter().filter(|n| self.has(n)).collect();
         if shared.is_empty() {
             return Ok(Condition::Exists {
                 sub: q.block.clone(),

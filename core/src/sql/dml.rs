@@ -3,10 +3,10 @@
 
 use super::query::{Block, Render};
 use super::{Dialect, Target};
-use std::sync::Arc;
 use crate::heading::Attribute;
 use crate::types::{AttrType, CoreType, NativeRepr};
 use crate::value::Value;
+use std::sync::Arc;
 
 /// A restriction, rendered into a WHERE clause.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +28,10 @@ pub enum Condition {
         negate: bool,
     },
     /// `[NOT] EXISTS (…)`: restriction by a query that shares no attribute.
-    Exists { sub: Arc<Block>, negate: bool },
+    Exists {
+        sub: Arc<Block>,
+        negate: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

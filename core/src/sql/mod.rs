@@ -407,17 +407,29 @@ pub fn translate_expression(d: Dialect, expr: &str) -> String {
                 [
                     (r(r"(?i)\bCURDATE\s*\(\s*\)"), "CURRENT_DATE"),
                     (r(r"(?i)\bNOW\s*\(\s*\)"), "CURRENT_TIMESTAMP"),
-                    (r(r"(?i)\bYEAR\s*\(\s*([^)]+?)\s*\)"), "CAST(EXTRACT(YEAR FROM $1) AS INTEGER)"),
-                    (r(r"(?i)\bMONTH\s*\(\s*([^)]+?)\s*\)"), "CAST(EXTRACT(MONTH FROM $1) AS INTEGER)"),
-                    (r(r"(?i)\bDAY\s*\(\s*([^)]+?)\s*\)"), "CAST(EXTRACT(DAY FROM $1) AS INTEGER)"),
+                    (
+                        r(r"(?i)\bYEAR\s*\(\s*([^)]+?)\s*\)"),
+                        "CAST(EXTRACT(YEAR FROM $1) AS INTEGER)",
+                    ),
+                    (
+                        r(r"(?i)\bMONTH\s*\(\s*([^)]+?)\s*\)"),
+                        "CAST(EXTRACT(MONTH FROM $1) AS INTEGER)",
+                    ),
+                    (
+                        r(r"(?i)\bDAY\s*\(\s*([^)]+?)\s*\)"),
+                        "CAST(EXTRACT(DAY FROM $1) AS INTEGER)",
+                    ),
                 ]
             });
             for (re, to) in pg.iter() {
                 s = re.replace_all(&s, *to).into_owned();
             }
             // a comparison is a boolean there, and booleans do not sum
-            let sum = SUM.get_or_init(|| Regex::new(r"(?i)\bSUM\s*\(\s*([^()]*[=<>!][^()]*)\)").expect("regex"));
-            sum.replace_all(&s, "SUM(CAST(($1) AS INTEGER))").into_owned()
+            let sum = SUM.get_or_init(|| {
+                Regex::new(r"(?i)\bSUM\s*\(\s*([^()]*[=<>!][^()]*)\)").expect("regex")
+            });
+            sum.replace_all(&s, "SUM(CAST(($1) AS INTEGER))")
+                .into_owned()
         }
     }
 }

@@ -19,7 +19,10 @@ pub struct Col {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
-    Table { schema: String, name: String },
+    Table {
+        schema: String,
+        name: String,
+    },
     Sub(Arc<Block>),
     /// `(a) UNION (b)`; both sides select the same columns in the same order.
     Union(Arc<Block>, Arc<Block>),
@@ -117,7 +120,11 @@ pub struct Render<'p> {
 
 impl<'p> Render<'p> {
     pub fn new(d: Dialect, params: &'p mut Vec<Value>) -> Self {
-        Render { d, params, alias: 0 }
+        Render {
+            d,
+            params,
+            alias: 0,
+        }
     }
 
     fn alias(&mut self) -> String {

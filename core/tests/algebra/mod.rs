@@ -174,14 +174,24 @@ fn result_json(q: &Query) -> Result<J> {
     let rows: Vec<J> = (0..rs.nrows)
         .map(|i| {
             let r = rs.row(i);
-            J::Object(r.values.iter().map(|(k, v)| (k.clone(), plain(v))).collect())
+            J::Object(
+                r.values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), plain(v)))
+                    .collect(),
+            )
         })
         .collect();
     Ok(json!({"pk": q.primary_key(), "heading": q.names(), "rows": rows}))
 }
 
 /// Compare every fixture query on `tables` with the reference's results; returns failures.
-fn compare_all(backend: &str, tables: &HashMap<String, Table>, expected: &J, fx: &J) -> Vec<String> {
+fn compare_all(
+    backend: &str,
+    tables: &HashMap<String, Table>,
+    expected: &J,
+    fx: &J,
+) -> Vec<String> {
     let mut bad = Vec::new();
     for item in fx["queries"].as_array().unwrap() {
         let name = item["name"].as_str().unwrap();
@@ -193,28 +203,44 @@ fn compare_all(backend: &str, tables: &HashMap<String, Table>, expected: &J, fx:
             let want = item["expect_rows"].as_u64().unwrap() as usize;
             match eval(tables, &item["q"]).and_then(|q| q.count()) {
                 Ok(n) if n as usize == want => {}
-                other => bad.push(format!("{backend} {name}: expected {want} rows, got {other:?}")),
+                other => bad.push(format!(
+                    "{backend} {name}: expected {want} rows, got {other:?}"
+                )),
             }
             continue;
         }
         match (got, exp.get("error")) {
             (Err(_), Some(_)) if expect_error => {}
-            (Err(e), None) => bad.push(format!("{backend} {name}: we fail ({e}), the reference does not")),
-            (Err(e), Some(m)) => bad.push(format!("{backend} {name}: both fail, unexpectedly: {e} / {m}")),
-            (Ok(_), Some(m)) => bad.push(format!("{backend} {name}: the reference fails ({m}), we do not")),
+            (Err(e), None) => bad.push(format!(
+                "{backend} {name}: we fail ({e}), the reference does not"
+            )),
+            (Err(e), Some(m)) => bad.push(format!(
+                "{backend} {name}: both fail, unexpectedly: {e} / {m}"
+            )),
+            (Ok(_), Some(m)) => bad.push(format!(
+                "{backend} {name}: the reference fails ({m}), we do not"
+            )),
             (Ok(g), None) => {
                 if g["pk"] != exp["pk"] {
-                    bad.push(format!("{backend} {name}: primary key {} vs {}", g["pk"], exp["pk"]));
+                    bad.push(format!(
+                        "{backend} {name}: primary key {} vs {}",
+                        g["pk"], exp["pk"]
+                    ));
                 }
                 if g["heading"] != exp["heading"] {
-                    bad.push(format!("{backend} {name}: heading {} vs {}", g["heading"], exp["heading"]));
+                    bad.push(format!(
+                        "{backend} {name}: heading {} vs {}",
+                        g["heading"], exp["heading"]
+                    ));
                 }
                 let (a, b) = (
                     canonical(g["rows"].as_array().unwrap()),
                     canonical(exp["rows"].as_array().unwrap()),
                 );
                 if a != b {
-                    bad.push(format!("{backend} {name}: rows\n  ours {a:?}\n  ref  {b:?}"));
+                    bad.push(format!(
+                        "{backend} {name}: rows\n  ours {a:?}\n  ref  {b:?}"
+                    ));
                 }
             }
         }
@@ -225,7 +251,10 @@ fn compare_all(backend: &str, tables: &HashMap<String, Table>, expected: &J, fx:
 /// Python's results on a schema it declared on PostgreSQL (None without DJ_TEST_PYTHON).
 fn reference_results(db: &TestDb, fx: &J) -> Option<(String, J)> {
     let Some(python) = std::env::var_os("DJ_TEST_PYTHON") else {
-        assert!(!ci(), "CI must run the query interop test: set DJ_TEST_PYTHON");
+        assert!(
+            !ci(),
+            "CI must run the query interop test: set DJ_TEST_PYTHON"
+        );
         eprintln!("skipping the comparison with DataJoint Python: DJ_TEST_PYTHON is not set");
         return None;
     };
@@ -269,8 +298,12 @@ fn query_algebra_matches_datajoint_python() {
         };
         tables.insert(key.clone(), s.table(&key).unwrap());
     }
-    bad.borrow_mut()
-        .extend(compare_all("postgresql(python-declared)", &tables, &expected, &fx));
+    bad.borrow_mut().extend(compare_all(
+        "postgresql(python-declared)",
+        &tables,
+        &expected,
+        &fx,
+    ));
     // the same fixture declared by us, on every backend
     for_each_backend(|db| {
         let s = db.schema("qalg_ours");
@@ -279,7 +312,12 @@ fn query_algebra_matches_datajoint_python() {
             .extend(compare_all(&db.backend, &tables, &expected, &fx));
     });
     let bad = bad.into_inner();
-    assert!(bad.is_empty(), "{} mismatches:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------- cascade, update1, drop
@@ -316,7 +354,11 @@ fn pipeline(backend: &str) -> Pipeline {
     let db = TestDb::open_with(backend, &extra.to_string());
     let schema = db.schema("cascade");
     let subject = schema
-        .declare("Subject", Tier::Manual, "subject_id: int32\n---\nname: varchar(20)\n")
+        .declare(
+            "Subject",
+            Tier::Manual,
+            "subject_id: int32\n---\nname: varchar(20)\n",
+        )
         .unwrap();
     let session = schema
         .declare(
@@ -336,21 +378,39 @@ fn pipeline(backend: &str) -> Pipeline {
         )
         .unwrap();
     let unit = schema
-        .declare_part(&rec, "Unit", "-> master\nunit: int16\n---\nspikes: <npy@>\n")
+        .declare_part(
+            &rec,
+            "Unit",
+            "-> master\nunit: int16\n---\nspikes: <npy@>\n",
+        )
         .unwrap();
     for s in 1..=2 {
         subject
-            .insert1(&Row::new().with("subject_id", s).with("name", format!("s{s}")), InsertOptions::default())
+            .insert1(
+                &Row::new()
+                    .with("subject_id", s)
+                    .with("name", format!("s{s}")),
+                InsertOptions::default(),
+            )
             .unwrap();
         for se in 1..=2 {
             session
-                .insert1(&Row::new().with("subject_id", s).with("session", se), InsertOptions::default())
+                .insert1(
+                    &Row::new().with("subject_id", s).with("session", se),
+                    InsertOptions::default(),
+                )
                 .unwrap();
             for t in 1..=3 {
-                let key = Row::new().with("subject_id", s).with("session", se).with("trial", t);
+                let key = Row::new()
+                    .with("subject_id", s)
+                    .with("session", se)
+                    .with("trial", t);
                 trial.insert1(&key, InsertOptions::default()).unwrap();
-                rec.insert1(&key.clone().with("data", arr(t as i16)), InsertOptions::default())
-                    .unwrap();
+                rec.insert1(
+                    &key.clone().with("data", arr(t as i16)),
+                    InsertOptions::default(),
+                )
+                .unwrap();
                 for u in 1..=2 {
                     unit.insert1(
                         &key.clone().with("unit", u).with("spikes", arr(u as i16)),
@@ -361,7 +421,17 @@ fn pipeline(backend: &str) -> Pipeline {
             }
         }
     }
-    Pipeline { db, schema, subject, session, trial, rec, unit, store, _dir: dir }
+    Pipeline {
+        db,
+        schema,
+        subject,
+        session,
+        trial,
+        rec,
+        unit,
+        store,
+        _dir: dir,
+    }
 }
 
 fn files(dir: &Path) -> usize {
@@ -423,13 +493,22 @@ fn cascading_delete_update1_and_drop() {
         assert_eq!(nfiles, 36);
 
         // the preview counts what a delete would take, per table, and deletes nothing
-        let s1 = p.subject.restrict_key(&Row::new().with("subject_id", 1)).unwrap();
+        let s1 = p
+            .subject
+            .restrict_key(&Row::new().with("subject_id", 1))
+            .unwrap();
         let preview = s1
-            .delete_with(&DeleteOptions { dry_run: true, ..Default::default() })
+            .delete_with(&DeleteOptions {
+                dry_run: true,
+                ..Default::default()
+            })
             .unwrap();
         assert!(preview.dry_run);
-        let per: HashMap<String, u64> =
-            preview.tables.iter().map(|(_, t, n)| (t.clone(), *n)).collect();
+        let per: HashMap<String, u64> = preview
+            .tables
+            .iter()
+            .map(|(_, t, n)| (t.clone(), *n))
+            .collect();
         assert_eq!(per["subject"], 1);
         assert_eq!(per["session"], 2);
         assert_eq!(per["session__trial"], 6);
@@ -448,26 +527,56 @@ fn cascading_delete_update1_and_drop() {
         }
 
         // part integrity: a part's rows alone are refused by default ...
-        let t = p.trial.restrict_key(&Row::new().with("subject_id", 2).with("session", 1).with("trial", 1)).unwrap();
+        let t = p
+            .trial
+            .restrict_key(
+                &Row::new()
+                    .with("subject_id", 2)
+                    .with("session", 1)
+                    .with("trial", 1),
+            )
+            .unwrap();
         assert_eq!(code(t.delete()), ErrorCode::Integrity);
         assert_eq!(counts(&p), all);
         // ... go with their dependents when ignored ...
         let r = t
-            .delete_with(&DeleteOptions { part_integrity: PartIntegrity::Ignore, ..Default::default() })
+            .delete_with(&DeleteOptions {
+                part_integrity: PartIntegrity::Ignore,
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(r.root_count(), 1);
         assert_eq!(counts(&p), [2, 4, 11, 11, 22]);
         // ... and take their master (with all its parts) when cascading
-        let t = p.trial.restrict_key(&Row::new().with("subject_id", 2).with("session", 2).with("trial", 2)).unwrap();
+        let t = p
+            .trial
+            .restrict_key(
+                &Row::new()
+                    .with("subject_id", 2)
+                    .with("session", 2)
+                    .with("trial", 2),
+            )
+            .unwrap();
         let r = t
-            .delete_with(&DeleteOptions { part_integrity: PartIntegrity::Cascade, ..Default::default() })
+            .delete_with(&DeleteOptions {
+                part_integrity: PartIntegrity::Cascade,
+                ..Default::default()
+            })
             .unwrap();
         let per: HashMap<String, u64> = r.tables.iter().map(|(_, t, n)| (t.clone(), *n)).collect();
         assert_eq!(per["session"], 1);
         assert_eq!(per["session__trial"], 3);
         assert_eq!(counts(&p), [2, 3, 8, 8, 16]);
         // deleting a master with its parts passes the check
-        let rec_row = p.rec.restrict_key(&Row::new().with("subject_id", 2).with("session", 1).with("trial", 2)).unwrap();
+        let rec_row = p
+            .rec
+            .restrict_key(
+                &Row::new()
+                    .with("subject_id", 2)
+                    .with("session", 1)
+                    .with("trial", 2),
+            )
+            .unwrap();
         assert_eq!(rec_row.delete().unwrap(), 1);
         assert_eq!(counts(&p), [2, 3, 8, 7, 14]);
         assert_eq!(files(&p.store), 7 + 14);
@@ -480,12 +589,20 @@ fn cascading_delete_update1_and_drop() {
         assert_eq!(files(&p.store), 3, "objects of deleted rows stay behind");
 
         // restriction by a query, then delete: sessions that have a rec
-        let with_rec = p.session.restrict(&Restriction::Query(p.rec.query().unwrap())).unwrap();
+        let with_rec = p
+            .session
+            .restrict(&Restriction::Query(p.rec.query().unwrap()))
+            .unwrap();
         assert_eq!(with_rec.count().unwrap(), 1);
 
         // update1: a new array replaces the old object; NULL resets to the default
-        let key = Row::new().with("subject_id", 2).with("session", 1).with("trial", 3);
-        p.rec.update1(&key.clone().with("data", arr(100)).with("quality", 0.5)).unwrap();
+        let key = Row::new()
+            .with("subject_id", 2)
+            .with("session", 1)
+            .with("trial", 3);
+        p.rec
+            .update1(&key.clone().with("data", arr(100)).with("quality", 0.5))
+            .unwrap();
         let q = p.rec.restrict_key(&key).unwrap();
         let rs = q.fetch(&FetchOptions::default()).unwrap();
         assert_eq!(rs.column("quality").unwrap().value(0), Value::Float(0.5));
@@ -493,27 +610,61 @@ fn cascading_delete_update1_and_drop() {
         let loaded = r.load().unwrap();
         assert_eq!(&loaded.data()[..2], &100i16.to_le_bytes());
         assert_eq!(files(&p.store), 3, "update1 left the old object behind");
-        p.rec.update1(&key.clone().with("quality", Value::Null)).unwrap();
+        p.rec
+            .update1(&key.clone().with("quality", Value::Null))
+            .unwrap();
         let rs = q.fetch(&FetchOptions::default()).unwrap();
         assert_eq!(rs.column("quality").unwrap().value(0), Value::Float(1.0));
         p.session
-            .update1(&Row::new().with("subject_id", 2).with("session", 1).with("note", "it's \"quoted\""))
+            .update1(
+                &Row::new()
+                    .with("subject_id", 2)
+                    .with("session", 1)
+                    .with("note", "it's \"quoted\""),
+            )
             .unwrap();
         assert_eq!(
-            code(p.rec.update1(&Row::new().with("subject_id", 9).with("session", 1).with("trial", 1).with("quality", 2.0))),
+            code(
+                p.rec.update1(
+                    &Row::new()
+                        .with("subject_id", 9)
+                        .with("session", 1)
+                        .with("trial", 1)
+                        .with("quality", 2.0)
+                )
+            ),
             ErrorCode::NotFound
         );
-        assert_eq!(code(p.rec.update1(&Row::new().with("subject_id", 2).with("quality", 2.0))), ErrorCode::InvalidArgument);
-        assert_eq!(code(q.update1(&key.clone().with("quality", 2.0))), ErrorCode::InvalidArgument);
-        assert_eq!(code(p.rec.update1(&key.clone().with("nope", 2.0))), ErrorCode::UnknownAttribute);
-        assert_eq!(code(p.rec.update1(&key.clone().with("quality", "x"))), ErrorCode::Type);
+        assert_eq!(
+            code(
+                p.rec
+                    .update1(&Row::new().with("subject_id", 2).with("quality", 2.0))
+            ),
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            code(q.update1(&key.clone().with("quality", 2.0))),
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            code(p.rec.update1(&key.clone().with("nope", 2.0))),
+            ErrorCode::UnknownAttribute
+        );
+        assert_eq!(
+            code(p.rec.update1(&key.clone().with("quality", "x"))),
+            ErrorCode::Type
+        );
         assert_eq!(files(&p.store), 3);
 
         // a table restricted by its own dependents: its keys are fixed before they go
         let by_dep = p
             .subject
             .restrict(&Restriction::Query(
-                p.trial.query().unwrap().restrict(&Restriction::Sql("trial = 3".into())).unwrap(),
+                p.trial
+                    .query()
+                    .unwrap()
+                    .restrict(&Restriction::Sql("trial = 3".into()))
+                    .unwrap(),
             ))
             .unwrap();
         let r = by_dep.delete_with(&DeleteOptions::default());
@@ -557,7 +708,11 @@ fn compiled_sql_fetch_variants_and_bad_input() {
         // a join of tables and its restriction need no subquery; a restriction of a computed
         // attribute needs exactly one
         let j = subject.join(&session).unwrap();
-        let sql = j.restrict(&Restriction::Sql("species = 'rat'".into())).unwrap().sql().unwrap();
+        let sql = j
+            .restrict(&Restriction::Sql("species = 'rat'".into()))
+            .unwrap()
+            .sql()
+            .unwrap();
         assert!(!sql.contains("(SELECT"), "{sql}");
         assert!(sql.contains("USING"), "{sql}");
         let p = trial
@@ -565,19 +720,39 @@ fn compiled_sql_fetch_variants_and_bad_input() {
             .unwrap()
             .restrict(&Restriction::Sql("dur > 1".into()))
             .unwrap();
-        assert_eq!(p.sql().unwrap().matches("(SELECT").count(), 1, "{}", p.sql().unwrap());
+        assert_eq!(
+            p.sql().unwrap().matches("(SELECT").count(),
+            1,
+            "{}",
+            p.sql().unwrap()
+        );
         // a key value is a parameter, never SQL text
         let inj = subject
-            .restrict(&Restriction::Key(Row::new().with("species", "x' OR 1=1 --")))
+            .restrict(&Restriction::Key(
+                Row::new().with("species", "x' OR 1=1 --"),
+            ))
             .unwrap();
         assert!(!inj.sql().unwrap().contains("OR 1=1"));
         assert_eq!(inj.count().unwrap(), 0);
 
         // computed attributes take the kind of what the server computes
         let a = subject
-            .aggr(&session, &["n=count(session)", "avg_d=avg(duration)", "first=min(session_date)"], false)
+            .aggr(
+                &session,
+                &[
+                    "n=count(session)",
+                    "avg_d=avg(duration)",
+                    "first=min(session_date)",
+                ],
+                false,
+            )
             .unwrap();
-        let rs = a.fetch(&FetchOptions { order_by: Some("KEY".into()), ..Default::default() }).unwrap();
+        let rs = a
+            .fetch(&FetchOptions {
+                order_by: Some("KEY".into()),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(rs.column("n").unwrap().data.kind(), Kind::Int64);
         assert_eq!(rs.column("avg_d").unwrap().data.kind(), Kind::Float64);
         assert_eq!(rs.column("first").unwrap().data.kind(), Kind::Date);
@@ -587,22 +762,40 @@ fn compiled_sql_fetch_variants_and_bad_input() {
 
         // fetch variants on any expression
         let one = j
-            .restrict(&Restriction::Key(Row::new().with("subject_id", 3).with("session", 2)))
+            .restrict(&Restriction::Key(
+                Row::new().with("subject_id", 3).with("session", 2),
+            ))
             .unwrap();
         let r = one.fetch1(&FetchOptions::default()).unwrap();
-        assert_eq!(r.column("species").unwrap().value(0), Value::String("rat".into()));
-        assert_eq!(code(j.fetch1(&FetchOptions::default())), ErrorCode::NotUnique);
+        assert_eq!(
+            r.column("species").unwrap().value(0),
+            Value::String("rat".into())
+        );
+        assert_eq!(
+            code(j.fetch1(&FetchOptions::default())),
+            ErrorCode::NotUnique
+        );
         assert_eq!(
             j.keys(&FetchOptions::default()).unwrap().attributes.len(),
             2
         );
-        assert!(j.contains(&Row::new().with("subject_id", 3).with("session", 3)).unwrap());
+        assert!(j
+            .contains(&Row::new().with("subject_id", 3).with("session", 3))
+            .unwrap());
         assert!(!j.contains(&Row::new().with("subject_id", 5)).unwrap());
         let top = session
-            .top(&Top { limit: Some(3), order_by: Some("session_date DESC".into()), offset: 0 })
+            .top(&Top {
+                limit: Some(3),
+                order_by: Some("session_date DESC".into()),
+                offset: 0,
+            })
             .unwrap();
         let rs = top
-            .fetch(&FetchOptions { order_by: Some("session_date".into()), limit: Some(2), ..Default::default() })
+            .fetch(&FetchOptions {
+                order_by: Some("session_date".into()),
+                limit: Some(2),
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(rs.nrows, 2);
         assert_eq!(rs.column("duration").unwrap().value(0), Value::Float(60.0));
@@ -610,12 +803,21 @@ fn compiled_sql_fetch_variants_and_bad_input() {
         // bad input: clear errors with stable codes
         assert_eq!(code(subject.proj(&["nope"])), ErrorCode::UnknownAttribute);
         assert_eq!(code(subject.proj(&["x=="])), ErrorCode::InvalidArgument);
-        assert_eq!(code(U::new(&["nope"]).restrict(&subject)), ErrorCode::UnknownAttribute);
         assert_eq!(
-            code(subject.fetch(&FetchOptions { attributes: Some(vec!["nope".into()]), ..Default::default() })),
+            code(U::new(&["nope"]).restrict(&subject)),
             ErrorCode::UnknownAttribute
         );
-        assert_eq!(code(subject.restrict(&Restriction::Sql("1=1; DROP TABLE x".into()))), ErrorCode::InvalidArgument);
+        assert_eq!(
+            code(subject.fetch(&FetchOptions {
+                attributes: Some(vec!["nope".into()]),
+                ..Default::default()
+            })),
+            ErrorCode::UnknownAttribute
+        );
+        assert_eq!(
+            code(subject.restrict(&Restriction::Sql("1=1; DROP TABLE x".into()))),
+            ErrorCode::InvalidArgument
+        );
         assert_eq!(
             code(subject.restrict(&Restriction::Or(vec![Restriction::Top(Top::default())]))),
             ErrorCode::InvalidArgument
@@ -632,7 +834,9 @@ fn compiled_sql_fetch_variants_and_bad_input() {
             assert_eq!(code(subject.join(&q2)), ErrorCode::InvalidArgument);
         }
         // a bad SQL restriction fails at fetch with the backend's message
-        let bad = subject.restrict(&Restriction::Sql("no_such_column = 1".into())).unwrap();
+        let bad = subject
+            .restrict(&Restriction::Sql("no_such_column = 1".into()))
+            .unwrap();
         assert!(bad.fetch(&FetchOptions::default()).is_err());
     });
 }
