@@ -130,6 +130,9 @@ impl ResultSet {
     }
 }
 
+/// (attribute, origin `schema.table.attribute`) of a table's `~lineage` rows
+type Lineage = Vec<(String, String)>;
+
 #[derive(Clone)]
 pub struct Table {
     conn: Arc<ConnInner>,
@@ -138,7 +141,7 @@ pub struct Table {
     heading: Arc<Heading>,
     restrictions: Vec<Condition>,
     /// `~lineage` rows, read on first use by a query (None: the schema has no `~lineage`)
-    lineage: Arc<std::sync::OnceLock<Option<Vec<(String, String)>>>>,
+    lineage: Arc<std::sync::OnceLock<Option<Lineage>>>,
 }
 
 impl Table {
@@ -178,7 +181,7 @@ impl Table {
         self.query_with(self.lineage.get().cloned().flatten())
     }
 
-    fn query_with(&self, lineage: Option<Vec<(String, String)>>) -> Query {
+    fn query_with(&self, lineage: Option<Lineage>) -> Query {
         let attrs = self
             .heading
             .attributes

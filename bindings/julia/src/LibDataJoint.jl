@@ -2220,24 +2220,24 @@ dj_table_query(table, out_query) =
     ccall((:dj_table_query, libdatajoint), Cint, (Ptr{dj_table}, Ref{Ptr{dj_query}}), table, out_query)
 
 """
-    dj_table_restrict_query(table, query_, out_table)
+    dj_table_restrict_query(table, q, out_table)
 
-`dj_status dj_table_restrict_query(const dj_table *table, const dj_query *query_, dj_table **out_table)`
+`dj_status dj_table_restrict_query(const dj_table *table, const dj_query *q, dj_table **out_table)`
 
 New table handle restricted by a query: rows matching a row of `query` on their shared attributes (semantic matching). Delete from it to delete those rows.
 """
-dj_table_restrict_query(table, query_, out_table) =
-    ccall((:dj_table_restrict_query, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, query_, out_table)
+dj_table_restrict_query(table, q, out_table) =
+    ccall((:dj_table_restrict_query, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, q, out_table)
 
 """
-    dj_table_exclude_query(table, query_, out_table)
+    dj_table_exclude_query(table, q, out_table)
 
-`dj_status dj_table_exclude_query(const dj_table *table, const dj_query *query_, dj_table **out_table)`
+`dj_status dj_table_exclude_query(const dj_table *table, const dj_query *q, dj_table **out_table)`
 
 New table handle without the rows that match a row of `query`.
 """
-dj_table_exclude_query(table, query_, out_table) =
-    ccall((:dj_table_exclude_query, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, query_, out_table)
+dj_table_exclude_query(table, q, out_table) =
+    ccall((:dj_table_exclude_query, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, q, out_table)
 
 """
     dj_query_free(q)
@@ -2518,7 +2518,7 @@ dj_table_update1(table, row) =
 """
     dj_result_export_arrow(result, out_schema, out_array)
 
-`dj_status dj_result_export_arrow(const dj_result *result, ArrowSchema *out_schema, ArrowArray *out_array)`
+`dj_status dj_result_export_arrow(const dj_result *result, struct ArrowSchema *out_schema, struct ArrowArray *out_array)`
 
 Export a result through the Arrow C Data Interface as one struct array (a record batch): `out_schema` gets format "+s" with one child per column, `out_array` the data. Columns share the result's buffers, which stay valid until the consumer calls both `release` callbacks, even after dj_result_free. `<blob>` value trees cannot be exported (fetch them raw).
 """

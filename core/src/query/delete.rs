@@ -62,12 +62,15 @@ struct Node {
     reasons: Vec<Condition>,
 }
 
+/// (parent, child, child→parent columns)
+type Edge = (usize, usize, Vec<(String, String)>);
+
 /// The foreign-key graph below a table: nodes in discovery order and edges (parent, child,
 /// child→parent columns).
 #[derive(Clone)]
 struct Graph {
     nodes: Vec<Node>,
-    edges: Vec<(usize, usize, Vec<(String, String)>)>,
+    edges: Vec<Edge>,
 }
 
 impl Graph {
@@ -345,13 +348,12 @@ pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
                 continue;
             }
             let (s, n) = name_of(i);
-            if !headings.contains_key(&i) {
-                let h = if i == 0 {
+            if let std::collections::hash_map::Entry::Vacant(e) = headings.entry(i) {
+                e.insert(if i == 0 {
                     t.heading().clone()
                 } else {
                     read_heading(conn, &s, &n)?
-                };
-                headings.insert(i, h);
+                });
             }
             let returning: Vec<crate::heading::Attribute> = headings[&i]
                 .attributes

@@ -419,9 +419,11 @@ impl Query {
         } else {
             self.sub()
         };
+        // a left join's right side keeps its restrictions inside (a WHERE would drop the rows
+        // without a match)
         let r_flat = other.joinable(!shared.is_empty())
             && !clash
-            && !(left && !other.block.conditions.is_empty());
+            && (!left || other.block.conditions.is_empty());
         let r = if r_flat { other.clone() } else { other.sub() };
         let attrs = join_heading(&l.attrs, &r.attrs, nullable_pk);
         let mut block = (*l.block).clone();
