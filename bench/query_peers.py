@@ -22,4 +22,12 @@ for _ in range(REPEAT):
     a = q.to_arrays()
     best = min(best, time.perf_counter() - t0)
     rows = len(a)
-print(json.dumps({"fetch_to_arrays_s": best, "rows": rows, "sql": q.make_sql()}))
+j = (vm.Subject & "species = 'mouse'") * vm.Session * (vm.Session.Trial & "t0 > 0.1")
+jbest, jrows = float("inf"), 0
+for _ in range(REPEAT):
+    t0 = time.perf_counter()
+    a = j.to_arrays()
+    jbest = min(jbest, time.perf_counter() - t0)
+    jrows = len(a)
+print(json.dumps({"fetch_to_arrays_s": best, "rows": rows, "join_fetch_to_arrays_s": jbest, "join_rows": jrows,
+                  "sql": q.make_sql()}))

@@ -414,10 +414,21 @@ impl Query {
             .source_names
             .iter()
             .any(|n| other.source_names.contains(n) && !shared.contains(n));
-        let l = if self.joinable(false) && !clash {
-            self.clone()
+        // an aggregation joined on its grouping attributes only needs the groups the other
+        // side has: that restriction goes into its WHERE, before the GROUP BY
+        let (this, that) = if left {
+            (self.clone(), other.clone())
         } else {
-            self.sub()
+            (
+                self.narrowed_by(other, &shared),
+                other.narrowed_by(self, &shared),
+            )
+        };
+        let (self_, other) = (&this, &that);
+        let l = if self_.joinable(false) && !clash {
+            self_.clone()
+        } else {
+            self_.sub()
         };
         // a left join's right side keeps its restrictions inside (a WHERE would drop the rows
         // without a match)
@@ -456,6 +467,43 @@ impl Query {
             lineage_available: self.lineage_available && other.lineage_available,
             source_names: Arc::new(sources),
         })
+    }
+
+    /// An aggregation joined with `other` on `shared` ⊆ its grouping attributes, restricted to
+    /// the groups `other` has (`shared IN (SELECT shared FROM other)` before the GROUP BY):
+    /// the same rows, without aggregating groups the join drops. Only when `other` restricts.
+    fn narrowed_by(&self, other: &Query, shared: &[String]) -> Query {
+        let Some(group) = self.block.group_by.as_ref() else {
+            return self.clone();
+        };
+        if self.shape != Shape::Aggregation
+            || shared.is_empty()
+            || !shared.iter().all(|n| group.contains(n))
+            || self.block.has_top()
+            || other.block.is_table()
+        {
+            return self.clone();
+        }
+        let mut sub = (*other.block).clone();
+        if sub.distinct {
+            sub = other.block.wrap();
+        }
+        sub.columns = shared
+            .iter()
+            .map(|n| {
+                sub.column(n).cloned().unwrap_or(Col {
+                    name: n.clone(),
+                    expr: None,
+                })
+            })
+            .collect();
+        let mut block = (*self.block).clone();
+        block.conditions.push(crate::sql::dml::Condition::In {
+            attrs: shared.to_vec(),
+            sub: Arc::new(sub),
+            negate: false,
+        });
+        self.with_block(block, (*self.attrs).clone(), self.shape)
     }
 
     // ---------- projection ----------
