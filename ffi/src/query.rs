@@ -358,6 +358,25 @@ pub unsafe extern "C" fn dj_query_attr(
     })
 }
 
+/// One of the fetches of a query into a new result handle.
+unsafe fn fetch_with(
+    q: *const dj_query,
+    opts: *const dj_fetch_opts,
+    out_result: *mut *mut dj_result,
+    f: fn(
+        &Query,
+        &datajoint_core::FetchOptions,
+    ) -> datajoint_core::Result<datajoint_core::ResultSet>,
+) -> dj_status {
+    call_out(out_result, || {
+        let q = query(q)?;
+        Ok(dj_result::new(
+            f(q, &fetch_options(opts)?)?,
+            Some(q.stores()),
+        ))
+    })
+}
+
 /// Fetch the query's rows (the same options and results as dj_table_fetch).
 #[no_mangle]
 pub unsafe extern "C" fn dj_query_fetch(
@@ -365,13 +384,7 @@ pub unsafe extern "C" fn dj_query_fetch(
     opts: *const dj_fetch_opts,
     out_result: *mut *mut dj_result,
 ) -> dj_status {
-    call_out(out_result, || {
-        let q = query(q)?;
-        Ok(dj_result::new(
-            q.fetch(&fetch_options(opts)?)?,
-            Some(q.stores()),
-        ))
-    })
+    fetch_with(q, opts, out_result, Query::fetch)
 }
 
 /// Fetch exactly one row: DJ_E_NOT_FOUND if none match, DJ_E_NOT_UNIQUE if several do.
@@ -381,13 +394,7 @@ pub unsafe extern "C" fn dj_query_fetch1(
     opts: *const dj_fetch_opts,
     out_result: *mut *mut dj_result,
 ) -> dj_status {
-    call_out(out_result, || {
-        let q = query(q)?;
-        Ok(dj_result::new(
-            q.fetch1(&fetch_options(opts)?)?,
-            Some(q.stores()),
-        ))
-    })
+    fetch_with(q, opts, out_result, Query::fetch1)
 }
 
 /// Fetch the primary keys of the query's rows.
@@ -397,13 +404,7 @@ pub unsafe extern "C" fn dj_query_keys(
     opts: *const dj_fetch_opts,
     out_result: *mut *mut dj_result,
 ) -> dj_status {
-    call_out(out_result, || {
-        let q = query(q)?;
-        Ok(dj_result::new(
-            q.keys(&fetch_options(opts)?)?,
-            Some(q.stores()),
-        ))
-    })
+    fetch_with(q, opts, out_result, Query::keys)
 }
 
 /// Number of rows of the query.
@@ -477,6 +478,7 @@ unsafe fn delete_options(opts: *const dj_delete_opts) -> datajoint_core::Result<
             }
         },
         dry_run: o.dry_run != 0,
+        ..Default::default()
     })
 }
 

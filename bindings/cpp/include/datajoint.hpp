@@ -430,6 +430,31 @@ struct Attribute {
 };
 
 namespace detail {
+/// The heading of a table or query handle.
+template <class H>
+std::vector<Attribute> attributes_of(const H* h, std::size_t (*count)(const H*),
+                                     dj_status (*get)(const H*, std::size_t, dj_attr_info*)) {
+    const std::size_t n = count(h);
+    if (n == 0) check(dj_last_error_code());
+    std::vector<Attribute> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        dj_attr_info info;
+        std::memset(&info, 0, sizeof info);
+        check(get(h, i, &info));
+        Attribute a;
+        a.name = info.name ? info.name : "";
+        a.type = info.type_name ? info.type_name : "";
+        a.comment = info.comment ? info.comment : "";
+        if (info.default_value) a.default_value = std::string(info.default_value);
+        a.kind = info.kind;
+        a.in_key = info.in_key != 0;
+        a.nullable = info.nullable != 0;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
 inline dj_insert_opts to_c(const InsertOptions& o) {
     dj_insert_opts c;
     check(dj_insert_opts_init(&c));
@@ -2472,27 +2497,7 @@ public:
     std::string comment() const { return detail::borrowed_string(dj_table_comment(h_.get())); }
 
     /// The heading, in declaration order.
-    std::vector<Attribute> attributes() const {
-        const std::size_t n = dj_table_attr_count(h_.get());
-        if (n == 0) check(dj_last_error_code());
-        std::vector<Attribute> out;
-        out.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            dj_attr_info info;
-            std::memset(&info, 0, sizeof info);
-            check(dj_table_attr(h_.get(), i, &info));
-            Attribute a;
-            a.name = info.name ? info.name : "";
-            a.type = info.type_name ? info.type_name : "";
-            a.comment = info.comment ? info.comment : "";
-            if (info.default_value) a.default_value = std::string(info.default_value);
-            a.kind = info.kind;
-            a.in_key = info.in_key != 0;
-            a.nullable = info.nullable != 0;
-            out.push_back(std::move(a));
-        }
-        return out;
-    }
+    std::vector<Attribute> attributes() const { return detail::attributes_of(h_.get(), dj_table_attr_count, dj_table_attr); }
 
     /// Rows matching an SQL condition (ANDed with existing restrictions).
     Table restrict(const std::string& sql_condition) const {
@@ -2653,25 +2658,7 @@ inline Query::Query(const Table& t) : h_(nullptr) {
 }
 
 inline std::vector<Attribute> Query::attributes() const {
-    const std::size_t n = dj_query_attr_count(h_.get());
-    if (n == 0) check(dj_last_error_code());
-    std::vector<Attribute> out;
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        dj_attr_info info;
-        std::memset(&info, 0, sizeof info);
-        check(dj_query_attr(h_.get(), i, &info));
-        Attribute a;
-        a.name = info.name ? info.name : "";
-        a.type = info.type_name ? info.type_name : "";
-        a.comment = info.comment ? info.comment : "";
-        if (info.default_value) a.default_value = std::string(info.default_value);
-        a.kind = info.kind;
-        a.in_key = info.in_key != 0;
-        a.nullable = info.nullable != 0;
-        out.push_back(std::move(a));
-    }
-    return out;
+    return detail::attributes_of(h_.get(), dj_query_attr_count, dj_query_attr);
 }
 
 // ------------------------------------------------------------------------------------ Schema

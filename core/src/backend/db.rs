@@ -465,19 +465,35 @@ impl Db {
         if pk.is_empty() {
             pk.push("_singleton".into());
         }
+        self.tx_checked(schema, &ctx, before_commit, |db| {
+            let n = db.write_batch(schema, table, &attrs, &names, &pk, cols, nrows, mode, &ctx)?;
+            Ok((n, true))
+        })
+    }
+
+    /// Run `write` in one transaction; when it says so and `before_commit` is given, take the
+    /// schema's object lock and run `before_commit` (the hash objects' check) before the
+    /// commit, so that no delete of a shared object slips in between.
+    fn tx_checked<T>(
+        &mut self,
+        schema: &str,
+        ctx: &str,
+        before_commit: Option<&mut dyn FnMut() -> Result<()>>,
+        write: impl FnOnce(&mut Db) -> Result<(T, bool)>,
+    ) -> Result<T> {
         let mut duck_guard: Option<DuckLock> = None;
         let mut locked = false;
-        let res = self.tx(&ctx, |db| {
-            let n = db.write_batch(schema, table, &attrs, &names, &pk, cols, nrows, mode, &ctx)?;
-            if let Some(f) = before_commit {
-                duck_guard = db.object_lock(schema, &ctx)?;
+        let res = self.tx(ctx, |db| {
+            let (v, check) = write(db)?;
+            if let (true, Some(f)) = (check, before_commit) {
+                duck_guard = db.object_lock(schema, ctx)?;
                 locked = true;
                 f()?;
             }
-            Ok(n)
+            Ok(v)
         });
         if locked {
-            self.object_unlock(schema, &ctx);
+            self.object_unlock(schema, ctx);
         }
         drop(duck_guard);
         res
@@ -696,27 +712,14 @@ impl Db {
         let mut params: Vec<Value> = set.iter().map(|(_, v)| v.clone()).collect();
         params.extend(key_params);
         let exists = query::count_table(d, schema, table, key);
-        let mut duck_guard: Option<DuckLock> = None;
-        let mut locked = false;
-        let res = self.tx(&ctx, |db| {
+        self.tx_checked(schema, &ctx, before_commit, |db| {
             // counted first: MySQL reports changed rows, not matched ones
             let n = db.scalar(&exists.0, &exists.1, &ctx)? as u64;
             if n == 1 {
                 db.b.execute(&sql, &params, &ctx)?;
-                if let Some(f) = before_commit {
-                    // hash objects are checked under the schema's object lock, as on insert
-                    duck_guard = db.object_lock(schema, &ctx)?;
-                    locked = true;
-                    f()?;
-                }
             }
-            Ok(n)
-        });
-        if locked {
-            self.object_unlock(schema, &ctx);
-        }
-        drop(duck_guard);
-        res
+            Ok((n, n == 1))
+        })
     }
 
     /// The foreign keys that reference a table, one per constraint.
@@ -766,6 +769,7 @@ impl Db {
         &mut self,
         steps: &[DeleteStep],
         check: &dyn Fn(&[u64]) -> Result<()>,
+        fail_after: Option<usize>,
     ) -> Result<Vec<(u64, Vec<Column>)>> {
         self.b.ensure_connected()?;
         let d = self.dialect();
@@ -774,7 +778,7 @@ impl Db {
             None => return Ok(Vec::new()),
         };
         if d == Dialect::DuckDb && steps.len() > 1 {
-            return self.delete_steps_undo(steps, check, &ctx);
+            return self.delete_steps_undo(steps, check, fail_after, &ctx);
         }
         self.tx(&ctx, |db| {
             let mut out = Vec::with_capacity(steps.len());
@@ -791,6 +795,7 @@ impl Db {
                 let (sql, params) = query::delete(d, &s.schema, &s.table, &s.conditions);
                 let n = db.b.execute(&sql, &params, &ctx)?;
                 out.push((n, cols));
+                injected(fail_after, out.len())?;
             }
             let counts: Vec<u64> = out.iter().map(|(n, _)| *n).collect();
             check(&counts)?;
@@ -810,6 +815,7 @@ impl Db {
         &mut self,
         steps: &[DeleteStep],
         check: &dyn Fn(&[u64]) -> Result<()>,
+        fail_after: Option<usize>,
         ctx: &str,
     ) -> Result<Vec<(u64, Vec<Column>)>> {
         let d = self.dialect();
@@ -874,9 +880,17 @@ impl Db {
         for s in steps {
             let ctx = format!("deleting from `{}`.`{}`", s.schema, s.table);
             let (sql, params) = query::delete(d, &s.schema, &s.table, &s.conditions);
-            match self.b.execute(&sql, &params, &ctx) {
+            match self
+                .b
+                .execute(&sql, &params, &ctx)
+                .and_then(|_| injected(fail_after, done + 1))
+            {
                 Ok(_) => done += 1,
                 Err(e) => {
+                    // a step that failed after its DELETE ran (the injected failure) is undone too
+                    if matches!(fail_after, Some(n) if n == done + 1) {
+                        done += 1;
+                    }
                     failure = Some(e);
                     break;
                 }
@@ -906,6 +920,17 @@ impl Db {
         }
         drop_all(self);
         Ok(copied)
+    }
+}
+
+/// The failure a test injects after `done` delete steps.
+fn injected(fail_after: Option<usize>, done: usize) -> Result<()> {
+    match fail_after {
+        Some(n) if n == done => Err(Error::new(
+            crate::error::ErrorCode::Backend,
+            format!("injected failure after {done} delete steps"),
+        )),
+        _ => Ok(()),
     }
 }
 

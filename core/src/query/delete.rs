@@ -33,6 +33,10 @@ pub struct DeleteOptions {
     pub part_integrity: PartIntegrity,
     /// Count what would be deleted, per table, without deleting.
     pub dry_run: bool,
+    /// Tests only: fail as if the server refused the statement after this many tables were
+    /// deleted from (to show that nothing stays deleted on any backend).
+    #[doc(hidden)]
+    pub inject_failure_after: Option<usize>,
 }
 
 /// Rows deleted (or, for a dry run, to be deleted) per table, the restricted table first and
@@ -415,7 +419,7 @@ pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
         }
         Ok(())
     };
-    let results = conn.with(|db| db.delete_steps(&steps, &check))?;
+    let results = conn.with(|db| db.delete_steps(&steps, &check, opts.inject_failure_after))?;
     // after the commit: the deleted rows' objects that no row needs any more
     for (step, (_, cols)) in steps.iter().zip(&results) {
         let mut objs = StoredObjects::default();

@@ -910,6 +910,19 @@ impl U {
         Ok(())
     }
 
+    /// The attributes (as the primary key) and columns of `q` that this set names.
+    fn key_of(&self, q: &Query) -> (Vec<QueryAttr>, Vec<Col>) {
+        self.attrs
+            .iter()
+            .filter_map(|n| q.attrs.iter().position(|a| &a.attr.name == n))
+            .map(|i| {
+                let mut a = q.attrs[i].clone();
+                a.attr.in_key = true;
+                (a, q.block.columns[i].clone())
+            })
+            .unzip()
+    }
+
     /// `U(attrs) & q`: the distinct values of `attrs` in `q`, with `attrs` as the key.
     pub fn restrict(&self, q: &Query) -> Result<Query> {
         self.check(q)?;
@@ -918,19 +931,7 @@ impl U {
         } else {
             q.sub()
         };
-        let mut attrs = Vec::new();
-        let mut columns = Vec::new();
-        for n in &self.attrs {
-            let i = base
-                .attrs
-                .iter()
-                .position(|a| &a.attr.name == n)
-                .expect("checked");
-            let mut a = base.attrs[i].clone();
-            a.attr.in_key = true;
-            attrs.push(a);
-            columns.push(base.block.columns[i].clone());
-        }
+        let (attrs, columns) = self.key_of(&base);
         let mut block = (*base.block).clone();
         block.columns = columns;
         block.distinct = true;
@@ -953,19 +954,7 @@ impl U {
         } else {
             group.sub()
         };
-        let mut attrs = Vec::new();
-        let mut columns = Vec::new();
-        for n in &self.attrs {
-            let i = base
-                .attrs
-                .iter()
-                .position(|a| &a.attr.name == n)
-                .expect("checked");
-            let mut a = base.attrs[i].clone();
-            a.attr.in_key = true;
-            attrs.push(a);
-            columns.push(base.block.columns[i].clone());
-        }
+        let (attrs, columns) = self.key_of(&base);
         // the other attributes stay visible to the computations, not to the result
         let mut block = (*base.block).clone();
         block.group_by = Some(self.attrs.clone());

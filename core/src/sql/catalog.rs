@@ -144,6 +144,17 @@ pub fn primary_key(d: Dialect) -> String {
     }
 }
 
+/// PostgreSQL's constraints with one row per column pair: k (constraint), c1/n1/a1 (the
+/// referencing table, schema, column), c2/n2/a2 (the referenced ones).
+const PG_FK_COLUMNS: &str = "pg_catalog.pg_constraint k \
+     JOIN pg_catalog.pg_class c1 ON c1.oid = k.conrelid \
+     JOIN pg_catalog.pg_namespace n1 ON n1.oid = c1.relnamespace \
+     JOIN pg_catalog.pg_class c2 ON c2.oid = k.confrelid \
+     JOIN pg_catalog.pg_namespace n2 ON n2.oid = c2.relnamespace \
+     CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(ck, fk) \
+     JOIN pg_catalog.pg_attribute a1 ON a1.attrelid = c1.oid AND a1.attnum = u.ck \
+     JOIN pg_catalog.pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attnum = u.fk";
+
 /// Foreign-key columns (parameters: schema, table): column, parent schema, parent table,
 /// parent column.
 pub fn foreign_keys(d: Dialect) -> String {
@@ -158,15 +169,7 @@ pub fn foreign_keys(d: Dialect) -> String {
         ),
         Dialect::Postgres => format!(
             "SELECT a1.attname::text, n2.nspname::text, c2.relname::text, a2.attname::text \
-             FROM pg_catalog.pg_constraint k \
-             JOIN pg_catalog.pg_class c1 ON c1.oid = k.conrelid \
-             JOIN pg_catalog.pg_namespace n1 ON n1.oid = c1.relnamespace \
-             JOIN pg_catalog.pg_class c2 ON c2.oid = k.confrelid \
-             JOIN pg_catalog.pg_namespace n2 ON n2.oid = c2.relnamespace \
-             CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(ck, fk) \
-             JOIN pg_catalog.pg_attribute a1 ON a1.attrelid = c1.oid AND a1.attnum = u.ck \
-             JOIN pg_catalog.pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attnum = u.fk \
-             WHERE k.contype = 'f' AND n1.nspname = {} AND c1.relname = {}",
+             FROM {PG_FK_COLUMNS} WHERE k.contype = 'f' AND n1.nspname = {} AND c1.relname = {}",
             ph(d, 0),
             ph(d, 1)
         ),
@@ -195,14 +198,7 @@ pub fn referencing_keys(d: Dialect) -> String {
         ),
         Dialect::Postgres => format!(
             "SELECT n1.nspname::text, c1.relname::text, k.conname::text, a1.attname::text, \
-             a2.attname::text FROM pg_catalog.pg_constraint k \
-             JOIN pg_catalog.pg_class c1 ON c1.oid = k.conrelid \
-             JOIN pg_catalog.pg_namespace n1 ON n1.oid = c1.relnamespace \
-             JOIN pg_catalog.pg_class c2 ON c2.oid = k.confrelid \
-             JOIN pg_catalog.pg_namespace n2 ON n2.oid = c2.relnamespace \
-             CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(ck, fk) \
-             JOIN pg_catalog.pg_attribute a1 ON a1.attrelid = c1.oid AND a1.attnum = u.ck \
-             JOIN pg_catalog.pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attnum = u.fk \
+             a2.attname::text FROM {PG_FK_COLUMNS} \
              WHERE k.contype = 'f' AND n2.nspname = {} AND c2.relname = {}",
             ph(d, 0),
             ph(d, 1)
