@@ -664,6 +664,32 @@ impl Query {
             }
         }
         let keep_all = !exclude_nonmatching;
+        if !keep_all && self.covered_by_foreign_key(group, items)? {
+            // every row of the group has its one row here: aggregate the group alone
+            self.check_compatible(group, true)?;
+            let pk = self.primary_key();
+            let mut attrs: Vec<QueryAttr> = group.attrs.iter().cloned().collect();
+            for a in attrs.iter_mut() {
+                a.attr.in_key = pk.contains(&a.attr.name);
+            }
+            attrs.sort_by_key(|a| {
+                pk.iter()
+                    .position(|n| *n == a.attr.name)
+                    .unwrap_or(usize::MAX)
+            });
+            let mut block = (*group.block).clone();
+            block.columns = attrs
+                .iter()
+                .map(|a| Col {
+                    name: a.attr.name.clone(),
+                    expr: None,
+                })
+                .collect();
+            block.group_by = Some(pk);
+            return group
+                .with_block(block, attrs, Shape::Aggregation)
+                .finish_aggr(items);
+        }
         // the group is a subquery unless it is one table read as is (its restrictions would
         // otherwise apply after the LEFT JOIN)
         let g = if group.joinable(true) && (!keep_all || group.block.conditions.is_empty()) {
@@ -701,6 +727,68 @@ impl Query {
             return agg.finish_aggr(&[with_items, sec].concat());
         }
         agg.finish_aggr(&with_items)
+    }
+
+    /// Is this an unrestricted table whose key `group` (one table, restricted or not) holds
+    /// in primary-key columns that a foreign key of the group's table references, and do
+    /// the aggregation's items use nothing but that key? Then the inner join of an aggregation
+    /// changes no group: every row of the group matches exactly one row here.
+    fn covered_by_foreign_key(&self, group: &Query, items: &[&str]) -> Result<bool> {
+        let (
+            Source::Table { schema, name },
+            Source::Table {
+                schema: gs,
+                name: gt,
+            },
+        ) = (&self.block.first, &group.block.first)
+        else {
+            return Ok(false);
+        };
+        let pk = self.primary_key();
+        let own_secondary = self.secondary();
+        let shared: Vec<String> = self.names().into_iter().filter(|n| group.has(n)).collect();
+        let mut sorted = shared.clone();
+        sorted.sort();
+        let mut spk = pk.clone();
+        spk.sort();
+        let plain_group = group.shape == Shape::Plain
+            && group.block.joins.is_empty()
+            && !group.has_derived()
+            && !group.block.has_top()
+            && !group.block.distinct;
+        if !self.block.is_table()
+            || !plain_group
+            || sorted != spk
+            || !pk
+                .iter()
+                .all(|n| group.get(n).is_some_and(|a| a.attr.in_key))
+        {
+            return Ok(false);
+        }
+        // the items keep nothing of this table but its key, and computations name none of
+        // its other attributes
+        for item in items {
+            match parse_proj_item(item)? {
+                ProjItem::Compute { expr, .. } => {
+                    let words = expr
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .filter(|w| !w.is_empty());
+                    let mut words = words;
+                    if words.any(|w| own_secondary.iter().any(|n| n == w) && !group.has(w)) {
+                        return Ok(false);
+                    }
+                }
+                _ => return Ok(false),
+            }
+        }
+        let fks = self.conn.with(|db| db.referencing_keys(schema, name))?;
+        Ok(fks.iter().any(|fk| {
+            &fk.schema == gs
+                && &fk.table == gt
+                && pk
+                    .iter()
+                    .all(|n| fk.columns.iter().any(|(c, p)| c == n && p == n))
+        }))
     }
 
     /// Apply an aggregation's items and group by every plain column it keeps.
