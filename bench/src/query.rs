@@ -259,7 +259,8 @@ fn best(f: &mut dyn FnMut() -> f64) -> f64 {
     (0..REPEAT).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
-fn pg_analyze(schema: &str) {
+/// Run `f` with a plain (no TLS) client of the bench server, on a runtime of its own.
+fn with_pg<T>(f: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -272,8 +273,14 @@ fn pg_analyze(schema: &str) {
             .dbname("postgres");
         let (c, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
         tokio::spawn(conn);
+        f(&c).await
+    })
+}
+
+fn pg_vacuum_analyze(schema: &str) {
+    with_pg(async |c| {
         for t in ["subject", "session", "session__trial"] {
-            c.batch_execute(&format!("ANALYZE \"{schema}\".\"{t}\""))
+            c.batch_execute(&format!("VACUUM ANALYZE \"{schema}\".\"{t}\""))
                 .await
                 .unwrap();
         }
@@ -304,7 +311,7 @@ pub fn run(dir: &Path, prefix: &str) -> Value {
         if server == "postgresql" {
             // fresh tables: statistics for the planner before anyone times a query (ours and
             // DataJoint Python's, which runs later, alike)
-            pg_analyze(&schema_name);
+            pg_vacuum_analyze(&schema_name);
         }
         let q = build(&tables);
         let sql = unsafe { CStr::from_ptr(dj_query_sql(q)) }
@@ -361,23 +368,12 @@ pub fn run(dir: &Path, prefix: &str) -> Value {
             }
             (comp, hand, nh)
         } else {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let mut cfg = tokio_postgres::Config::new();
-                cfg.host("127.0.0.1")
-                    .port(5432)
-                    .user("postgres")
-                    .dbname("postgres");
-                let (c, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
-                tokio::spawn(conn);
-                let hs = hand_sql(&format!("\"{schema_name}\"."));
+            let hs = hand_sql(&format!("\"{schema_name}\"."));
+            with_pg(async |c| {
                 let (mut comp, mut hand, mut nh) = (f64::INFINITY, f64::INFINITY, 0);
                 for _ in 0..REPEAT {
-                    comp = comp.min(pg_run(&c, &sql).await.0);
-                    let (t, n) = pg_run(&c, &hs).await;
+                    comp = comp.min(pg_run(c, &sql).await.0);
+                    let (t, n) = pg_run(c, &hs).await;
                     hand = hand.min(t);
                     nh = n;
                 }

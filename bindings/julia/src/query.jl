@@ -93,16 +93,21 @@ end
 restrict(q::Query, key::Union{NamedTuple,AbstractDict}) = _restrict_keys(q, (key,), false)
 restrict(q::Query, ks::AbstractVector) = _restrict_keys(q, ks, false)
 
-function restrict(q::Query, other::QueryLike; semantic_check::Bool=true)
+restrict(q::Query, other::QueryLike; semantic_check::Bool=true) = _by_query(q, other, false, semantic_check)
+restrict(t::Table, other::QueryLike) = _by_query(t, other, Lib.dj_table_restrict_query)
+
+# semijoin (`negate` false) or antijoin of a query by another
+function _by_query(q::Query, other::QueryLike, negate::Bool, semantic_check::Bool)
     return _with_query(other) do o
-        GC.@preserve q o _new_query(out -> Lib.dj_query_restrict_query(q.ptr, o.ptr, Int32(0), Int32(semantic_check), out), (q, other))
+        GC.@preserve q o _new_query(out -> Lib.dj_query_restrict_query(q.ptr, o.ptr, Int32(negate), Int32(semantic_check), out), (q, other))
     end
 end
 
-function restrict(t::Table, other::QueryLike)
+# a table restricted (dj_table_restrict_query) or excluded (dj_table_exclude_query) by a query
+function _by_query(t::Table, other::QueryLike, cfun)
     return _with_query(other) do o
         out = Ref{Ptr{Lib.dj_table}}(C_NULL)
-        GC.@preserve t o @dj_check Lib.dj_table_restrict_query(t.ptr, o.ptr, out)
+        GC.@preserve t o @dj_check cfun(t.ptr, o.ptr, out)
         Table(out[], t)
     end
 end
@@ -132,19 +137,8 @@ end
 exclude(q::Query, key::Union{NamedTuple,AbstractDict}) = _restrict_keys(q, (key,), true)
 exclude(q::Query, ks::AbstractVector) = _restrict_keys(q, ks, true)
 
-function exclude(q::Query, other::QueryLike; semantic_check::Bool=true)
-    return _with_query(other) do o
-        GC.@preserve q o _new_query(out -> Lib.dj_query_restrict_query(q.ptr, o.ptr, Int32(1), Int32(semantic_check), out), (q, other))
-    end
-end
-
-function exclude(t::Table, other::QueryLike)
-    return _with_query(other) do o
-        out = Ref{Ptr{Lib.dj_table}}(C_NULL)
-        GC.@preserve t o @dj_check Lib.dj_table_exclude_query(t.ptr, o.ptr, out)
-        Table(out[], t)
-    end
-end
+exclude(q::Query, other::QueryLike; semantic_check::Bool=true) = _by_query(q, other, true, semantic_check)
+exclude(t::Table, other::QueryLike) = _by_query(t, other, Lib.dj_table_exclude_query)
 
 # None of the keys: one exclusion per key (the C API has no dj_table_exclude_keys); an empty
 # vector excludes nothing (the empty key restricts nothing).

@@ -819,45 +819,27 @@ impl Db {
         ctx: &str,
     ) -> Result<Vec<(u64, Vec<Column>)>> {
         let d = self.dialect();
-        let undo = |k: usize| format!("temp.main.{}", d.quote(&format!("~undo{k}")));
+        let undo: Vec<query::UndoCopy> = (0..steps.len())
+            .map(|k| query::UndoCopy::new(d, k))
+            .collect();
         let drop_all = |db: &mut Db| {
-            for k in 0..steps.len() {
-                let _ =
-                    db.b.execute(&format!("DROP TABLE IF EXISTS {}", undo(k)), &[], ctx);
+            for u in &undo {
+                let _ = db.b.execute(&u.drop(), &[], ctx);
             }
         };
         // the rows to delete, their objects and their counts, from one snapshot
         let copied = self.tx(ctx, |db| {
             let mut out = Vec::with_capacity(steps.len());
-            for (k, s) in steps.iter().enumerate() {
+            for (s, u) in steps.iter().zip(&undo) {
                 let ctx = format!("deleting from `{}`.`{}`", s.schema, s.table);
-                let mut b = Block::table(&s.schema, &s.table, &[]);
-                b.columns.clear();
-                b.conditions = s.conditions.clone();
-                let mut params = Vec::new();
-                let sel = query::Render::new(d, &mut params).block(&b, None);
-                let sel = sel.replacen("SELECT 1", "SELECT *", 1);
-                db.b.execute(
-                    &format!("CREATE TEMP TABLE {} AS {sel}", undo(k)),
-                    &params,
-                    &ctx,
-                )?;
-                let n = db.scalar(
-                    &format!("SELECT CAST(count(*) AS BIGINT) FROM {}", undo(k)),
-                    &[],
-                    &ctx,
-                )? as u64;
+                let (sql, params) = u.create(&s.schema, &s.table, &s.conditions);
+                db.b.execute(&sql, &params, &ctx)?;
+                let n = db.scalar(&u.count(), &[], &ctx)? as u64;
                 let cols = if s.returning.is_empty() {
                     Vec::new()
                 } else {
                     let attrs: Vec<&Attribute> = s.returning.iter().collect();
-                    let exprs: Vec<String> = attrs.iter().map(|a| dml::select_expr(d, a)).collect();
-                    db.b.query(
-                        &format!("SELECT {} FROM {}", exprs.join(", "), undo(k)),
-                        &[],
-                        &attrs,
-                        &ctx,
-                    )?
+                    db.b.query(&u.select(&attrs), &[], &attrs, &ctx)?
                 };
                 out.push((n, cols));
             }
@@ -880,31 +862,22 @@ impl Db {
         for s in steps {
             let ctx = format!("deleting from `{}`.`{}`", s.schema, s.table);
             let (sql, params) = query::delete(d, &s.schema, &s.table, &s.conditions);
-            match self
-                .b
-                .execute(&sql, &params, &ctx)
-                .and_then(|_| injected(fail_after, done + 1))
-            {
-                Ok(_) => done += 1,
-                Err(e) => {
-                    // a step that failed after its DELETE ran (the injected failure) is undone too
-                    if matches!(fail_after, Some(n) if n == done + 1) {
-                        done += 1;
-                    }
-                    failure = Some(e);
-                    break;
-                }
+            let r = self.b.execute(&sql, &params, &ctx);
+            if r.is_ok() {
+                done += 1;
+            }
+            if let Err(e) = r.and_then(|_| injected(fail_after, done)) {
+                failure = Some(e);
+                break;
             }
         }
         if let Some(e) = failure {
             for k in (0..done).rev() {
                 let s = &steps[k];
-                let t = d.table(&s.schema, &s.table);
-                if let Err(r) = self.b.execute(
-                    &format!("INSERT INTO {t} SELECT * FROM {}", undo(k)),
-                    &[],
-                    ctx,
-                ) {
+                if let Err(r) = self
+                    .b
+                    .execute(&undo[k].restore(&s.schema, &s.table), &[], ctx)
+                {
                     drop_all(self);
                     return Err(Error::new(
                         e.code,

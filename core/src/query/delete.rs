@@ -166,7 +166,10 @@ fn full(schema: &str, table: &str) -> String {
 
 /// Plan the cascade from a restricted table: every table to delete from, with its
 /// conditions, parents first.
-fn plan(t: &Table, opts: &DeleteOptions) -> Result<(Graph, Vec<usize>, Vec<Condition>)> {
+/// The graph, its topological order, each node's condition, and the dialect they render in.
+type Plan = (Graph, Vec<usize>, Vec<Condition>, Dialect);
+
+fn plan(t: &Table, opts: &DeleteOptions) -> Result<Plan> {
     let conn = t.conn();
     let mut g = Graph {
         nodes: Vec::new(),
@@ -181,7 +184,7 @@ fn plan(t: &Table, opts: &DeleteOptions) -> Result<(Graph, Vec<usize>, Vec<Condi
         let order = g.topo_order()?;
         let conds = conditions(d, &g, &order);
         if opts.part_integrity != PartIntegrity::Cascade {
-            return Ok((g, order, conds));
+            return Ok((g, order, conds, d));
         }
         // a part's rows take their master rows along (found now: the part rows are gone by
         // the time the master's rows are deleted), and those take all their parts
@@ -206,7 +209,7 @@ fn plan(t: &Table, opts: &DeleteOptions) -> Result<(Graph, Vec<usize>, Vec<Condi
             }
         }
         if !grew {
-            return Ok((g, order, conds));
+            return Ok((g, order, conds, d));
         }
     }
 }
@@ -307,7 +310,7 @@ fn keys_condition(h: &Heading, pk: &[String], keys: Vec<Vec<crate::value::Value>
 /// Delete the rows of a restricted table and everything that depends on them.
 pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
     let conn = t.conn();
-    let (g, order, conds) = plan(t, opts)?;
+    let (g, order, conds, d) = plan(t, opts)?;
     let name_of = |i: usize| (g.nodes[i].schema.clone(), g.nodes[i].table.clone());
     // report order: the root, then the others as found
     let report_order: Vec<usize> = (0..g.nodes.len())
@@ -337,7 +340,7 @@ pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
             .map(|c| {
                 let mut g2 = g.clone();
                 g2.nodes[0].reasons = vec![keys_condition(h, &pk, c.to_vec())];
-                conditions(d_of(conn), &g2, &order)
+                conditions(d, &g2, &order)
             })
             .collect()
     } else {
@@ -496,10 +499,6 @@ pub(crate) fn schema_order(
 /// Key values per batch of a delete whose keys were fixed first (parameters stay well below
 /// the servers' 65,535 per statement, a batch's keys appearing once per path to a table).
 const KEY_VALUES_PER_BATCH: usize = 4_000;
-
-fn d_of(conn: &ConnInner) -> Dialect {
-    conn.with(|db| Ok(db.dialect())).unwrap_or(Dialect::DuckDb)
-}
 
 /// Does the condition read a table of the cascade (in a subquery)?
 fn reads_any(c: &Condition, g: &Graph) -> bool {

@@ -667,28 +667,7 @@ impl Query {
         if !keep_all && self.covered_by_foreign_key(group, items)? {
             // every row of the group has its one row here: aggregate the group alone
             self.check_compatible(group, true)?;
-            let pk = self.primary_key();
-            let mut attrs: Vec<QueryAttr> = group.attrs.iter().cloned().collect();
-            for a in attrs.iter_mut() {
-                a.attr.in_key = pk.contains(&a.attr.name);
-            }
-            attrs.sort_by_key(|a| {
-                pk.iter()
-                    .position(|n| *n == a.attr.name)
-                    .unwrap_or(usize::MAX)
-            });
-            let mut block = (*group.block).clone();
-            block.columns = attrs
-                .iter()
-                .map(|a| Col {
-                    name: a.attr.name.clone(),
-                    expr: None,
-                })
-                .collect();
-            block.group_by = Some(pk);
-            return group
-                .with_block(block, attrs, Shape::Aggregation)
-                .finish_aggr(items);
+            return group.grouped_by(&self.primary_key()).finish_aggr(items);
         }
         // the group is a subquery unless it is one table read as is (its restrictions would
         // otherwise apply after the LEFT JOIN)
@@ -697,28 +676,9 @@ impl Query {
         } else {
             group.sub()
         };
-        let joined = self.join_impl(&g, true, keep_all, keep_all)?;
-        let pk = self.primary_key();
-        let mut attrs: Vec<QueryAttr> = joined.attrs.iter().cloned().collect();
-        for a in attrs.iter_mut() {
-            a.attr.in_key = pk.contains(&a.attr.name);
-        }
-        // the primary key first, in the grouping expression's order
-        attrs.sort_by_key(|a| {
-            pk.iter()
-                .position(|n| *n == a.attr.name)
-                .unwrap_or(usize::MAX)
-        });
-        let mut block = (*joined.block).clone();
-        block.columns = attrs
-            .iter()
-            .map(|a| Col {
-                name: a.attr.name.clone(),
-                expr: None,
-            })
-            .collect();
-        block.group_by = Some(pk.clone());
-        let agg = joined.with_block(block, attrs, Shape::Aggregation);
+        let agg = self
+            .join_impl(&g, true, keep_all, keep_all)?
+            .grouped_by(&self.primary_key());
         let mut with_items: Vec<&str> = items.to_vec();
         if with_items.iter().any(|s| s.trim() == "...") {
             with_items.retain(|s| s.trim() != "...");
@@ -789,6 +749,30 @@ impl Query {
                     .iter()
                     .all(|n| fk.columns.iter().any(|(c, p)| c == n && p == n))
         }))
+    }
+
+    /// This query as an aggregation grouped by `pk` (the grouping expression's key, first and
+    /// in its order); every attribute stays visible to the computations.
+    fn grouped_by(&self, pk: &[String]) -> Query {
+        let mut attrs: Vec<QueryAttr> = self.attrs.iter().cloned().collect();
+        for a in attrs.iter_mut() {
+            a.attr.in_key = pk.contains(&a.attr.name);
+        }
+        attrs.sort_by_key(|a| {
+            pk.iter()
+                .position(|n| *n == a.attr.name)
+                .unwrap_or(usize::MAX)
+        });
+        let mut block = (*self.block).clone();
+        block.columns = attrs
+            .iter()
+            .map(|a| Col {
+                name: a.attr.name.clone(),
+                expr: None,
+            })
+            .collect();
+        block.group_by = Some(pk.to_vec());
+        self.with_block(block, attrs, Shape::Aggregation)
     }
 
     /// Apply an aggregation's items and group by every plain column it keeps.

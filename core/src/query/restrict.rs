@@ -89,7 +89,7 @@ pub(crate) fn check_sql(condition: &str) -> Result<()> {
 /// The condition of one key over a heading: AND of equalities over names that are attributes
 /// (others ignored, as in the reference); NULL becomes IS NULL; values are converted to the
 /// attribute's type first, so a bad value is an error naming the attribute.
-pub(crate) fn key_condition(attrs: &[QueryAttr], context: &str, key: &Row) -> Result<Condition> {
+fn key_condition(attrs: &[QueryAttr], context: &str, key: &Row) -> Result<Condition> {
     let mut parts = Vec::new();
     for (name, v) in &key.values {
         let Some(qa) = attrs.iter().find(|a| &a.attr.name == name) else {

@@ -44,11 +44,7 @@ pub enum InsertMode {
     Replace,
 }
 
-/// Render a condition; parameters are appended to `params` in placeholder order.
-pub fn condition(d: Dialect, c: &Condition, params: &mut Vec<Value>) -> String {
-    Render::new(d, params).condition(c)
-}
-
+/// Render a condition; parameters are appended to the renderer's in placeholder order.
 pub(super) fn condition_with(r: &mut Render, c: &Condition) -> String {
     let d = r.d;
     match c {

@@ -360,3 +360,57 @@ pub fn update(
     );
     (sql, params.split_off(set.len()))
 }
+
+/// DuckDB's copy of the rows one step of a delete removes, kept until the delete is through
+/// (see `Db::delete_steps_undo`): a temporary table per step.
+pub struct UndoCopy {
+    d: Dialect,
+    name: String,
+}
+
+impl UndoCopy {
+    pub fn new(d: Dialect, step: usize) -> UndoCopy {
+        UndoCopy {
+            d,
+            name: format!("temp.main.{}", d.quote(&format!("~undo{step}"))),
+        }
+    }
+
+    /// Copy the rows of the table that match the step's conditions.
+    pub fn create(&self, schema: &str, table: &str, conds: &[Condition]) -> (String, Vec<Value>) {
+        let mut params = Vec::new();
+        let w = where_of(&mut Render::new(self.d, &mut params), conds);
+        let sql = format!(
+            "CREATE TEMP TABLE {} AS SELECT * FROM {}{w}",
+            self.name,
+            self.d.table(schema, table)
+        );
+        (sql, params)
+    }
+
+    pub fn count(&self) -> String {
+        format!("SELECT CAST(count(*) AS BIGINT) FROM {}", self.name)
+    }
+
+    /// The copied rows' values of `attrs` (as a fetch casts them).
+    pub fn select(&self, attrs: &[&Attribute]) -> String {
+        let exprs: Vec<String> = attrs
+            .iter()
+            .map(|a| super::dml::select_expr(self.d, a))
+            .collect();
+        format!("SELECT {} FROM {}", exprs.join(", "), self.name)
+    }
+
+    /// Put the copied rows back.
+    pub fn restore(&self, schema: &str, table: &str) -> String {
+        format!(
+            "INSERT INTO {} SELECT * FROM {}",
+            self.d.table(schema, table),
+            self.name
+        )
+    }
+
+    pub fn drop(&self) -> String {
+        format!("DROP TABLE IF EXISTS {}", self.name)
+    }
+}
