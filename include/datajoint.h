@@ -41,6 +41,8 @@ typedef struct dj_writer dj_writer;
 typedef struct dj_staged dj_staged;
 typedef struct dj_query dj_query;
 typedef struct dj_delete_report dj_delete_report;
+typedef struct dj_make_ctx dj_make_ctx;
+typedef struct dj_populate_report dj_populate_report;
 
 /* The Arrow C Data Interface (https://arrow.apache.org/docs/format/CDataInterface.html). */
 #ifndef ARROW_C_DATA_INTERFACE
@@ -80,7 +82,7 @@ typedef struct dj_value dj_value;
 #define DJ_ABI_VERSION_MAJOR 0
 
 // ABI minor version (additions only).
-#define DJ_ABI_VERSION_MINOR 5
+#define DJ_ABI_VERSION_MINOR 6
 
 // Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 #define DJ_KIND_BOOL 1
@@ -304,6 +306,13 @@ typedef struct dj_value dj_value;
 // numpy datetime64: `DJ_CLASS_DATETIME64 + k`, k the unit in Y,M,W,D,h,m,s,ms,us,ns,ps,fs,as.
 #define DJ_CLASS_DATETIME64 65536
 
+// DJ_ORDER_*: the order in which populate makes its keys.
+#define DJ_ORDER_ORIGINAL 0
+
+#define DJ_ORDER_REVERSE 1
+
+#define DJ_ORDER_RANDOM 2
+
 // DJ_PART_INTEGRITY_*: what a delete does about part tables.
 #define DJ_PART_INTEGRITY_ENFORCE 0
 
@@ -324,6 +333,9 @@ typedef struct dj_insert_opts {
   uint8_t ignore_extra_fields;
   // Non-zero: rows whose primary key exists replace the old row.
   uint8_t replace;
+  // Non-zero: insert into a Computed or Imported table outside its `make` (refused with
+  // DJ_E_NOT_ALLOWED otherwise). (ABI 0.6)
+  uint32_t allow_direct_insert;
 } dj_insert_opts;
 
 // Options of a fetch. Initialise with `dj_fetch_opts_init`.
@@ -514,6 +526,93 @@ typedef struct dj_gc_stats {
   uint8_t dry_run;
 } dj_gc_stats;
 
+// Where a populate is: keys handled so far (made, failed or skipped) of `total`.
+typedef struct dj_populate_progress {
+  uint64_t done;
+  uint64_t total;
+  uint64_t succeeded;
+  uint64_t failed;
+} dj_populate_progress;
+
+// Called after each key (on the populating thread; must not throw).
+typedef void (*dj_populate_progress_fn)(const struct dj_populate_progress *progress, void *user_data);
+
+// Options of a populate. Initialise with `dj_populate_opts_init`; fields may be appended
+// in later minor versions.
+typedef struct dj_populate_opts {
+  uint32_t struct_size;
+  // SQL conditions restricting the key source (AND); NULL when n_restrictions is 0.
+  const char *const *restrictions;
+  size_t n_restrictions;
+  // Queries restricting the key source (AND: keys matching a row of each).
+  const dj_query *const *restrict_queries;
+  size_t n_restrict_queries;
+  // Keys restricting the key source (any of them); NULL: no key restriction.
+  const dj_row *const *keys;
+  size_t n_keys;
+  // Non-zero: reserve each key in the jobs table first (many workers at once).
+  int32_t reserve_jobs;
+  // Non-zero: a failing make is recorded and the populate goes on.
+  int32_t suppress_errors;
+  // At most this many make calls; -1: no limit.
+  int64_t max_calls;
+  // DJ_ORDER_ORIGINAL, _REVERSE or _RANDOM.
+  int32_t order;
+  // With reserve_jobs: new jobs get this priority and only jobs at least this urgent
+  // (lower number) are made; -1: the default priority, all jobs.
+  int64_t priority;
+  // With reserve_jobs: refresh the jobs table first (1), not (0), or as the
+  // `jobs.auto_refresh` setting says (-1, default: yes).
+  int32_t refresh;
+  // Called after each key (may be NULL).
+  dj_populate_progress_fn progress;
+  void *progress_user_data;
+} dj_populate_opts;
+
+// Options of a jobs refresh (see `dj_jobs_refresh`). Initialise with
+// `dj_refresh_opts_init`.
+typedef struct dj_refresh_opts {
+  uint32_t struct_size;
+  // SQL conditions restricting the key source for new jobs (AND).
+  const char *const *restrictions;
+  size_t n_restrictions;
+  // Seconds from now until the new jobs are due (server time).
+  double delay;
+  // Priority of the new jobs; -1: the `jobs.default_priority` setting (5).
+  int64_t priority;
+  // Seconds after which a job whose key left the key source is removed; -1: the
+  // `jobs.stale_timeout` setting (3600); 0: never.
+  double stale_timeout;
+  // Seconds after which a reserved job is an orphan (its worker died) and pending again;
+  // 0 or less: never.
+  double orphan_timeout;
+} dj_refresh_opts;
+
+// Compute and insert the rows of one key: insert into `table` (and its part tables) on the
+// same connection, with any codec and staged writes. Everything runs in one transaction:
+// return 0 to commit it; any other value rolls back its rows and removes the objects it
+// wrote (call `dj_make_fail` first to say why). Must not throw or unwind across the call.
+// `table` and `key` (one row: the key's attributes) are valid only during the call.
+typedef int32_t (*dj_make_fn)(void *user_data, const dj_table *table, const dj_result *key, dj_make_ctx *ctx);
+
+// What a refresh did.
+typedef struct dj_refresh_report {
+  uint64_t added;
+  uint64_t removed;
+  uint64_t orphaned;
+  uint64_t re_pended;
+} dj_refresh_report;
+
+// Jobs per status.
+typedef struct dj_job_counts {
+  uint64_t pending;
+  uint64_t reserved;
+  uint64_t success;
+  uint64_t error;
+  uint64_t ignore;
+  uint64_t total;
+} dj_job_counts;
+
 // Options of a cascading delete. Initialise with `dj_delete_opts_init`. (ABI 0.5)
 typedef struct dj_delete_opts {
   uint32_t struct_size;
@@ -577,6 +676,13 @@ typedef struct dj_delete_opts {
 
 // Not supported by this backend or version.
 #define DJ_E_UNSUPPORTED -17
+
+// Not allowed here: a direct insert into a Computed/Imported table outside its `make`
+// (ABI 0.6), a populate inside a transaction.
+#define DJ_E_NOT_ALLOWED -18
+
+// A `make` callback failed; the message is the callback's (ABI 0.6).
+#define DJ_E_MAKE_FAILED -19
 
 // A Rust panic was caught at the boundary (a bug; please report it).
 #define DJ_E_PANIC -98
@@ -671,6 +777,9 @@ dj_status dj_table_open(const dj_schema *schema, const char *name, dj_table **ou
 
 void dj_table_free(dj_table *table);
 
+// A new handle of the same table (with its restrictions). (ABI 0.6)
+dj_status dj_table_clone(const dj_table *table, dj_table **out_table);
+
 // SQL name of the table (valid until the table is freed).
 const char *dj_table_name(const dj_table *table);
 
@@ -706,6 +815,9 @@ dj_status dj_table_restrict_keys(const dj_table *table, const dj_row *const *key
 dj_status dj_row_new(dj_row **out_row);
 
 void dj_row_free(dj_row *row);
+
+// A copy of a row. (ABI 0.6)
+dj_status dj_row_clone(const dj_row *row, dj_row **out_row);
 
 // Remove all values.
 dj_status dj_row_clear(dj_row *row);
@@ -794,6 +906,9 @@ dj_status dj_result_column_index(const dj_result *result, const char *name, size
 dj_status dj_result_column(const dj_result *result, size_t i, struct dj_column_view *out_view);
 
 void dj_result_free(dj_result *result);
+
+// A new handle of the same result (its buffers are shared, not copied). (ABI 0.6)
+dj_status dj_result_clone(const dj_result *result, dj_result **out_result);
 
 // Set an `<npy@>` attribute to an array (buffer borrowed until the row is inserted or freed).
 dj_status dj_row_set_array(dj_row *row, const char *name, const struct dj_array_in *array);
@@ -1129,6 +1244,75 @@ dj_status dj_schema_gc(const dj_schema *schema, const struct dj_gc_opts *opts, s
 
 // Set an `<object@>` attribute to bytes stored with extension `ext` (NULL or "": none).
 dj_status dj_row_set_object_bytes(dj_row *row, const char *name, const char *ext, const void *data, size_t len);
+
+// Initialise populate options with the defaults (no restriction, direct mode, stop at the
+// first error, no limit, original order, default priority, auto refresh, no progress).
+dj_status dj_populate_opts_init(struct dj_populate_opts *opts);
+
+// Initialise refresh options with the reference's defaults.
+dj_status dj_refresh_opts_init(struct dj_refresh_opts *opts);
+
+// Record why this make failed (copied; `stack` may be NULL), then return non-zero from
+// the callback. Without it, a non-zero return is reported with the last error of the
+// thread (a failed `dj_*` call in the callback), else with the returned code.
+dj_status dj_make_fail(dj_make_ctx *ctx, const char *message, const char *stack);
+
+// The key of this make as a row (for `dj_table_restrict_key` and the like); valid during
+// the call.
+const dj_row *dj_make_key_row(const dj_make_ctx *ctx);
+
+// Populate a Computed or Imported table: call `make` for every key of its key source
+// (restricted by `opts`) not yet in the table, each in its own transaction (see
+// `dj_make_fn`). With `opts->reserve_jobs`, keys are reserved in the jobs table `~~<table>`
+// first, so that any number of worker processes (ours or DataJoint Python's) can populate
+// the table at once. A failing make stops the populate with DJ_E_MAKE_FAILED (its
+// message names the key), unless `suppress_errors`. `opts` may be NULL; `out_report` (may
+// be NULL) receives what was done.
+dj_status dj_table_populate(const dj_table *table, dj_make_fn make, void *user_data, const struct dj_populate_opts *opts, dj_populate_report **out_report);
+
+void dj_populate_report_free(dj_populate_report *r);
+
+// Keys whose make succeeded.
+uint64_t dj_populate_report_success_count(const dj_populate_report *r);
+
+// Keys skipped (reserved by another worker, or already in the table).
+uint64_t dj_populate_report_skipped(const dj_populate_report *r);
+
+// Keys whose make failed (with suppress_errors).
+size_t dj_populate_report_error_count(const dj_populate_report *r);
+
+// Failure `i`: its message (valid as long as the report) and its key, as a new row
+// (`out_key_row`, may be NULL; free with `dj_row_free`) and as a new one-row result
+// (`out_key`, may be NULL; free with `dj_result_free`).
+dj_status dj_populate_report_error(const dj_populate_report *r, size_t i, const char **out_message, dj_row **out_key_row, dj_result **out_key);
+
+// `(remaining, total)`: keys of the key source (restricted by `opts`' restrictions; `opts`
+// may be NULL) not yet in the table, and all of them.
+dj_status dj_table_progress(const dj_table *table, const struct dj_populate_opts *opts, uint64_t *out_remaining, uint64_t *out_total);
+
+// The key source of a Computed/Imported table: the join of the tables its primary key
+// references (projected, renamed as its foreign keys rename), or the one set with
+// `dj_table_with_key_source`.
+dj_status dj_table_key_source(const dj_table *table, dj_query **out_query);
+
+// A new handle of the table whose populate, progress and jobs refresh use `key_source`
+// (any query whose primary key the table has).
+dj_status dj_table_with_key_source(const dj_table *table, const dj_query *key_source, dj_table **out_table);
+
+// The jobs table `~~<table>` of a Computed/Imported table (declared on first use as
+// DataJoint Python declares it), as a table handle to fetch, restrict or delete.
+dj_status dj_table_jobs(const dj_table *table, dj_table **out_table);
+
+// Refresh the jobs table: add the missing keys as pending, remove stale jobs, make
+// orphaned reservations (older than `orphan_timeout`) pending again. `opts` may be NULL;
+// `out_report` may be NULL.
+dj_status dj_jobs_refresh(const dj_table *table, const struct dj_refresh_opts *opts, struct dj_refresh_report *out_report);
+
+// Jobs per status.
+dj_status dj_jobs_progress(const dj_table *table, struct dj_job_counts *out_counts);
+
+// Mark a key's job `ignore`: no worker makes it.
+dj_status dj_jobs_ignore(const dj_table *table, const dj_row *key);
 
 // The query of a table (with the table's restrictions).
 dj_status dj_table_query(const dj_table *table, dj_query **out_query);

@@ -11,6 +11,7 @@ mod blob;
 mod common;
 mod npy;
 mod objects;
+mod populate;
 mod query;
 mod sql;
 
@@ -93,6 +94,26 @@ fn main() {
             "{}",
             serde_json::to_string_pretty(&objects::run(&dir)).unwrap()
         );
+        return;
+    }
+    if mode == "populate" {
+        let prefix = args
+            .get(2)
+            .cloned()
+            .unwrap_or_else(|| format!("djb{}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&populate::run(&prefix, dir.path())).unwrap()
+        );
+        return;
+    }
+    if mode == "populate-worker" {
+        let schema = args
+            .get(2)
+            .expect("usage: dj-bench populate-worker <schema> <go>");
+        let go = std::path::PathBuf::from(args.get(3).expect("the go file"));
+        populate::worker(schema, &go);
         return;
     }
     if mode == "query" {

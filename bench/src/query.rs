@@ -260,7 +260,7 @@ fn best(f: &mut dyn FnMut() -> f64) -> f64 {
 }
 
 /// Run `f` with a plain (no TLS) client of the bench server, on a runtime of its own.
-fn with_pg<T>(f: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
+pub(crate) fn with_pg<T>(f: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

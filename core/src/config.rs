@@ -191,6 +191,24 @@ impl Config {
         cur
     }
 
+    /// A boolean setting (`true`/`false`, or the strings "true"/"false"), else `default`.
+    pub fn get_bool(&self, key: &str, default: bool) -> bool {
+        match self.get(key) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true") || s == "1",
+            _ => default,
+        }
+    }
+
+    /// A numeric setting, else `default`.
+    pub fn get_f64(&self, key: &str, default: f64) -> f64 {
+        match self.get(key) {
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(default),
+            Some(Value::String(s)) => s.parse().unwrap_or(default),
+            _ => default,
+        }
+    }
+
     pub fn get_str(&self, key: &str) -> Option<String> {
         match self.get(key)? {
             Value::String(s) => Some(s.clone()),

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schema::Schema;
 use crate::store::Stores;
+use crate::table::StoredObjects;
 use std::sync::{Arc, Mutex};
 
 pub(crate) struct ConnInner {
@@ -16,6 +17,19 @@ pub(crate) struct ConnInner {
     pub(crate) config: Config,
     /// Object stores; independent of the database, so refs and views outlive a closed connection.
     pub(crate) stores: Arc<Stores>,
+    /// The open transaction's objects (a populate's `make`), when one is open.
+    journal: Mutex<Option<Journal>>,
+}
+
+/// What the open transaction did to object stores: the objects its writes added (removed
+/// again if it rolls back) and the objects its replaced or deleted rows held (removed only
+/// once it commits).
+#[derive(Default)]
+struct Journal {
+    added: Vec<(String, StoredObjects)>,
+    released: Vec<(String, StoredObjects)>,
+    /// `(schema, table)` of the Computed/Imported table whose `make` runs in it
+    making: Option<(String, String)>,
 }
 
 impl ConnInner {
@@ -26,6 +40,66 @@ impl ConnInner {
             Some(b) => f(b),
             None => Err(Error::closed()),
         }
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, Option<Journal>> {
+        self.journal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Open a transaction on this connection; with `making`, inserts into that table are
+    /// allowed in it (its `make`).
+    pub(crate) fn begin(&self, making: Option<(String, String)>) -> Result<()> {
+        self.with(|b| b.begin())?;
+        *self.journal() = Some(Journal {
+            making,
+            ..Default::default()
+        });
+        Ok(())
+    }
+
+    /// Commit (or roll back) the open transaction, then settle its objects: after a commit
+    /// the released ones are removed; after a rollback (or a failed commit) the added ones.
+    pub(crate) fn end(&self, commit: bool) -> Result<()> {
+        let j = self.journal().take().unwrap_or_default();
+        let r = self.with(|b| b.end(commit));
+        let remove = if commit && r.is_ok() {
+            j.released
+        } else {
+            j.added
+        };
+        for (schema, objs) in remove {
+            objs.release(self, &schema);
+        }
+        r
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.journal().is_some()
+    }
+
+    /// Whether inserts into `schema`.`table` are inside its `make`.
+    pub(crate) fn making(&self, schema: &str, table: &str) -> bool {
+        self.journal()
+            .as_ref()
+            .and_then(|j| j.making.as_ref())
+            .is_some_and(|(s, t)| s == schema && t == table)
+    }
+
+    /// Objects a committed write added: inside a transaction they are removed again if it
+    /// rolls back.
+    pub(crate) fn added_objects(&self, schema: &str, objs: StoredObjects) {
+        if let Some(j) = self.journal().as_mut() {
+            j.added.push((schema.to_string(), objs));
+        }
+    }
+
+    /// Objects that rows no longer hold: removed now, or when the open transaction commits.
+    pub(crate) fn release_objects(&self, schema: &str, objs: StoredObjects) {
+        if let Some(j) = self.journal().as_mut() {
+            j.released.push((schema.to_string(), objs));
+            return;
+        }
+        objs.release(self, schema);
     }
 }
 
@@ -49,6 +123,7 @@ impl Connection {
                 backend: Mutex::new(Some(backend)),
                 config,
                 stores,
+                journal: Mutex::new(None),
             }),
         })
     }

@@ -41,6 +41,11 @@ pub enum ErrorCode {
     Connection = -16,
     /// The operation is valid but not supported by this backend or version.
     Unsupported = -17,
+    /// The operation is not allowed here: a direct insert into a Computed/Imported table
+    /// outside its `make`, a populate inside a transaction, a nested transaction.
+    NotAllowed = -18,
+    /// A `make` callback failed (its message is the callback's).
+    MakeFailed = -19,
     /// A Rust panic was caught at the C ABI boundary.
     Panic = -98,
     /// A bug: an invariant of the library does not hold.
@@ -72,12 +77,14 @@ impl ErrorCode {
             ErrorCode::Io => "Io",
             ErrorCode::Connection => "Connection",
             ErrorCode::Unsupported => "Unsupported",
+            ErrorCode::NotAllowed => "NotAllowed",
+            ErrorCode::MakeFailed => "MakeFailed",
             ErrorCode::Panic => "Panic",
             ErrorCode::Internal => "Internal",
         }
     }
 
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::InvalidArgument,
         ErrorCode::InvalidHandle,
         ErrorCode::Closed,
@@ -95,6 +102,8 @@ impl ErrorCode {
         ErrorCode::Io,
         ErrorCode::Connection,
         ErrorCode::Unsupported,
+        ErrorCode::NotAllowed,
+        ErrorCode::MakeFailed,
         ErrorCode::Panic,
         ErrorCode::Internal,
     ];

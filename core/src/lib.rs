@@ -15,6 +15,7 @@ pub mod connection;
 pub mod error;
 pub mod gc;
 pub mod npy;
+pub mod populate;
 pub mod query;
 pub mod runtime;
 pub mod schema;
@@ -34,6 +35,10 @@ pub use connection::Connection;
 pub use error::{Error, ErrorCode, Result};
 pub use heading::{Attribute, Heading};
 pub use naming::Tier;
+pub use populate::{
+    FailedKey, JobCounts, Jobs, MakeCall, MakeError, Order, PopulateOptions, PopulateReport,
+    Progress, RefreshOptions, RefreshReport,
+};
 pub use query::{DeleteOptions, DeleteReport, PartIntegrity, Query, Restriction, Top, U};
 pub use schema::Schema;
 pub use table::{FetchOptions, InsertOptions, ResultSet, Row, Table};

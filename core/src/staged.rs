@@ -314,6 +314,18 @@ impl StagedInsert {
             row.set(&f.name, Value::Json(meta.to_json()));
         }
         self.table.insert1(&row, InsertOptions::default())?;
+        // inside a transaction (a make) that rolls back, the fields go too
+        self.table.conn().added_objects(
+            self.table.schema(),
+            crate::table::StoredObjects {
+                schema_addressed: self
+                    .fields
+                    .iter()
+                    .map(|f| (f.store.name().to_string(), f.path.clone(), true))
+                    .collect(),
+                hashed: Vec::new(),
+            },
+        );
         Ok(())
     }
 

@@ -22,6 +22,9 @@ pub struct InsertOptions {
     pub ignore_extra_fields: bool,
     /// Rows whose primary key already exists replace the existing row.
     pub replace: bool,
+    /// Insert into a Computed or Imported table outside its `make` (refused otherwise, as
+    /// in the reference).
+    pub allow_direct_insert: bool,
 }
 
 /// Options of a fetch.
@@ -142,6 +145,8 @@ pub struct Table {
     restrictions: Vec<Condition>,
     /// `~lineage` rows, read on first use by a query (None: the schema has no `~lineage`)
     lineage: Arc<std::sync::OnceLock<Option<Lineage>>>,
+    /// a Computed/Imported table's own key source (None: the join of its primary parents)
+    pub(crate) key_source: Option<Arc<Query>>,
 }
 
 impl Table {
@@ -153,7 +158,22 @@ impl Table {
             heading: Arc::new(heading),
             restrictions: Vec::new(),
             lineage: Arc::new(std::sync::OnceLock::new()),
+            key_source: None,
         }
+    }
+
+    /// Open `schema`.`sql_name` (its heading read from the catalog).
+    pub(crate) fn open(conn: Arc<ConnInner>, schema: &str, sql_name: &str) -> Result<Table> {
+        let heading = conn
+            .with(|b| b.read_heading(schema, sql_name))?
+            .ok_or_else(|| {
+                Error::not_found(format!("table `{schema}`.`{sql_name}` does not exist"))
+            })?;
+        Ok(Table::new(conn, schema, sql_name, heading))
+    }
+
+    pub(crate) fn conn_arc(&self) -> &Arc<ConnInner> {
+        &self.conn
     }
 
     pub(crate) fn conn(&self) -> &ConnInner {
@@ -246,8 +266,24 @@ impl Table {
         t
     }
 
+    /// Delete the matching rows of this table alone, with one statement: no cascade and no
+    /// object clean-up (for tables that hold neither, such as a jobs table). Returns the count.
+    pub(crate) fn delete_quick(&self) -> Result<u64> {
+        let d = self.conn.with(|b| Ok(b.dialect()))?;
+        let (sql, params) =
+            crate::sql::query::delete(d, &self.schema, &self.name, &[self.condition()]);
+        let ctx = format!("deleting from {}", self.full_name());
+        self.conn.with(|b| b.execute(&sql, &params, &ctx))
+    }
+
     /// Restrict by any restriction (SQL, keys, lists, Not, another query, …).
     pub fn restrict(&self, r: &Restriction) -> Result<Table> {
+        self.restrict_with(r, true)
+    }
+
+    /// [`Table::restrict`]; with `semantic_check` false, a restriction by a query matches
+    /// all namesakes whatever their lineage.
+    pub fn restrict_with(&self, r: &Restriction, semantic_check: bool) -> Result<Table> {
         if let Restriction::Top(_) = r {
             return Err(Error::invalid_arg(
                 "a table cannot be restricted by Top (restrict its query instead)",
@@ -259,7 +295,7 @@ impl Table {
         } else {
             self.terminal()
         };
-        let c = q.condition_of(r, true)?;
+        let c = q.condition_of(r, semantic_check)?;
         Ok(if c == Condition::True {
             self.clone()
         } else {
@@ -860,7 +896,22 @@ impl Table {
         })();
         match result {
             Ok(n) => {
-                replaced.release(&self.conn, &self.schema);
+                if self.conn.in_transaction() {
+                    self.conn.added_objects(
+                        &self.schema,
+                        StoredObjects {
+                            schema_addressed: written
+                                .iter()
+                                .map(|(s, p, t)| (s.name().to_string(), p.clone(), *t))
+                                .collect(),
+                            hashed: uploaded
+                                .iter()
+                                .map(|(s, p)| (s.name().to_string(), p.clone()))
+                                .collect(),
+                        },
+                    );
+                }
+                self.conn.release_objects(&self.schema, replaced);
                 Ok(n)
             }
             Err(e) => {
@@ -897,6 +948,20 @@ impl Table {
                 "{}: cannot insert into a restricted table",
                 self.full_name()
             )));
+        }
+        if !update
+            && !opts.allow_direct_insert
+            && matches!(self.tier(), Some(Tier::Computed | Tier::Imported))
+            && !self.conn.making(&self.schema, &self.name)
+        {
+            return Err(Error::new(
+                ErrorCode::NotAllowed,
+                format!(
+                    "{}: inserts into a Computed or Imported table are made by its make() \
+                     during populate; to insert directly, set allow_direct_insert",
+                    self.full_name()
+                ),
+            ));
         }
         if opts.replace && opts.skip_duplicates {
             return Err(Error::invalid_arg(
@@ -1290,9 +1355,9 @@ impl std::fmt::Debug for Table {
 #[derive(Default)]
 pub(crate) struct StoredObjects {
     /// `<npy@>` and `<object@>` objects: one row's own (store, path, is a folder)
-    schema_addressed: Vec<(String, String, bool)>,
+    pub(crate) schema_addressed: Vec<(String, String, bool)>,
     /// hash-addressed objects, possibly shared: (store, path)
-    hashed: Vec<(String, String)>,
+    pub(crate) hashed: Vec<(String, String)>,
 }
 
 impl StoredObjects {

@@ -241,6 +241,11 @@ impl Column {
         if idx.len() == self.len() && idx.iter().enumerate().all(|(i, &k)| i == k) {
             return self;
         }
+        self.select(idx)
+    }
+
+    /// A copy of the rows at `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> Column {
         fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
             idx.iter().map(|&k| v[k]).collect()
         }

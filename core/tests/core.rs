@@ -2,6 +2,7 @@
 //! PostgreSQL and MySQL servers on 127.0.0.1. One test binary, so DuckDB is linked once.
 
 mod algebra;
+mod populate;
 mod support;
 
 use datajoint_core::value::{date_from_ymd, parse_datetime};

@@ -206,6 +206,18 @@ impl dj_result {
         })
     }
 
+    /// Another handle of the same result (the buffers are shared).
+    pub fn share(&self) -> Box<dj_result> {
+        Box::new(dj_result {
+            tag: Self::TAG,
+            rs: self.rs.clone(),
+            names: self.names.clone(),
+            types: self.types.clone(),
+            stores: self.stores.clone(),
+            blob_ptrs: self.blob_ptrs.clone(),
+        })
+    }
+
     pub fn view(&self, i: usize) -> datajoint_core::Result<dj_column_view> {
         let col = self.rs.columns.get(i).ok_or_else(|| {
             Error::invalid_arg(format!(

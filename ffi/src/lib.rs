@@ -11,6 +11,7 @@ mod arrow;
 mod blobvalue;
 mod handles;
 mod objects;
+mod populate;
 mod query;
 mod util;
 
@@ -25,6 +26,7 @@ use datajoint_core::{
 };
 pub use handles::{dj_conn, dj_npyref, dj_result, dj_row, dj_schema, dj_strlist, dj_table};
 pub use objects::*;
+pub use populate::*;
 pub use query::*;
 use std::ffi::{c_char, c_void};
 use std::ptr;
@@ -69,6 +71,11 @@ pub const DJ_E_IO: dj_status = -15;
 pub const DJ_E_CONNECTION: dj_status = -16;
 /// Not supported by this backend or version.
 pub const DJ_E_UNSUPPORTED: dj_status = -17;
+/// Not allowed here: a direct insert into a Computed/Imported table outside its `make`
+/// (ABI 0.6), a populate inside a transaction.
+pub const DJ_E_NOT_ALLOWED: dj_status = -18;
+/// A `make` callback failed; the message is the callback's (ABI 0.6).
+pub const DJ_E_MAKE_FAILED: dj_status = -19;
 /// A Rust panic was caught at the boundary (a bug; please report it).
 pub const DJ_E_PANIC: dj_status = -98;
 /// Internal error (a bug).
@@ -77,7 +84,7 @@ pub const DJ_E_INTERNAL: dj_status = -99;
 /// ABI major version; `dj_abi_version() >> 16` must equal it.
 pub const DJ_ABI_VERSION_MAJOR: u32 = 0;
 /// ABI minor version (additions only).
-pub const DJ_ABI_VERSION_MINOR: u32 = 5;
+pub const DJ_ABI_VERSION_MINOR: u32 = 6;
 
 /// Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1.
 pub const DJ_KIND_BOOL: i32 = 1;
@@ -184,7 +191,13 @@ pub struct dj_insert_opts {
     pub ignore_extra_fields: u8,
     /// Non-zero: rows whose primary key exists replace the old row.
     pub replace: u8,
+    /// Non-zero: insert into a Computed or Imported table outside its `make` (refused with
+    /// DJ_E_NOT_ALLOWED otherwise). (ABI 0.6)
+    pub allow_direct_insert: u32,
 }
+
+/// `dj_insert_opts` as of ABI 0.5 (before `allow_direct_insert`).
+const INSERT_OPTS_V5_SIZE: usize = std::mem::offset_of!(dj_insert_opts, allow_direct_insert);
 
 /// Options of a fetch. Initialise with `dj_fetch_opts_init`.
 #[repr(C)]
@@ -365,6 +378,7 @@ pub unsafe extern "C" fn dj_insert_opts_init(opts: *mut dj_insert_opts) -> dj_st
             skip_duplicates: 0,
             ignore_extra_fields: 0,
             replace: 0,
+            allow_direct_insert: 0,
         };
         Ok(())
     })
@@ -603,6 +617,17 @@ pub unsafe extern "C" fn dj_table_free(table: *mut dj_table) {
     free_handle(table)
 }
 
+/// A new handle of the same table (with its restrictions). (ABI 0.6)
+#[no_mangle]
+pub unsafe extern "C" fn dj_table_clone(
+    table: *const dj_table,
+    out_table: *mut *mut dj_table,
+) -> dj_status {
+    call_out(out_table, || {
+        Ok(dj_table::new(handle_ref(table)?.table.clone()))
+    })
+}
+
 /// SQL name of the table (valid until the table is freed).
 #[no_mangle]
 pub unsafe extern "C" fn dj_table_name(table: *const dj_table) -> *const c_char {
@@ -731,6 +756,12 @@ pub unsafe extern "C" fn dj_row_new(out_row: *mut *mut dj_row) -> dj_status {
 #[no_mangle]
 pub unsafe extern "C" fn dj_row_free(row: *mut dj_row) {
     free_handle(row)
+}
+
+/// A copy of a row. (ABI 0.6)
+#[no_mangle]
+pub unsafe extern "C" fn dj_row_clone(row: *const dj_row, out_row: *mut *mut dj_row) -> dj_status {
+    call_out(out_row, || Ok(dj_row::new(handle_ref(row)?.row.clone())))
 }
 
 /// Remove all values.
@@ -919,7 +950,8 @@ unsafe fn insert_options(opts: *const dj_insert_opts) -> datajoint_core::Result<
         return Ok(InsertOptions::default());
     }
     let o = &*opts;
-    if (o.struct_size as usize) < std::mem::size_of::<dj_insert_opts>() {
+    let size = o.struct_size as usize;
+    if size < INSERT_OPTS_V5_SIZE {
         return Err(datajoint_core::Error::invalid_arg(
             "dj_insert_opts.struct_size is too small (initialise with dj_insert_opts_init)",
         ));
@@ -928,6 +960,8 @@ unsafe fn insert_options(opts: *const dj_insert_opts) -> datajoint_core::Result<
         skip_duplicates: o.skip_duplicates != 0,
         ignore_extra_fields: o.ignore_extra_fields != 0,
         replace: o.replace != 0,
+        allow_direct_insert: size >= std::mem::size_of::<dj_insert_opts>()
+            && o.allow_direct_insert != 0,
     })
 }
 
@@ -1316,6 +1350,15 @@ pub unsafe extern "C" fn dj_result_column(
 #[no_mangle]
 pub unsafe extern "C" fn dj_result_free(result: *mut dj_result) {
     free_handle(result)
+}
+
+/// A new handle of the same result (its buffers are shared, not copied). (ABI 0.6)
+#[no_mangle]
+pub unsafe extern "C" fn dj_result_clone(
+    result: *const dj_result,
+    out_result: *mut *mut dj_result,
+) -> dj_status {
+    call_out(out_result, || Ok(handle_ref(result)?.share()))
 }
 
 // ---------------------------------------------------------------- arrays and NpyRef
@@ -1781,6 +1824,8 @@ mod tests {
             (DJ_E_IO, ErrorCode::Io),
             (DJ_E_CONNECTION, ErrorCode::Connection),
             (DJ_E_UNSUPPORTED, ErrorCode::Unsupported),
+            (DJ_E_NOT_ALLOWED, ErrorCode::NotAllowed),
+            (DJ_E_MAKE_FAILED, ErrorCode::MakeFailed),
             (DJ_E_PANIC, ErrorCode::Panic),
             (DJ_E_INTERNAL, ErrorCode::Internal),
         ];

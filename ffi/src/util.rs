@@ -21,6 +21,19 @@ fn set_error(e: &Error) -> dj_status {
     code
 }
 
+/// Clear the thread's last error (before a callback whose failures are read back).
+pub fn clear_last_error() {
+    clear_error()
+}
+
+/// The thread's last error message, if a call failed since the last clear.
+pub fn take_last_error() -> Option<String> {
+    LAST_ERROR.with(|l| {
+        let l = l.borrow();
+        (l.0 != DJ_OK).then(|| l.1.to_string_lossy().into_owned())
+    })
+}
+
 fn clear_error() {
     LAST_ERROR.with(|l| {
         let mut l = l.borrow_mut();

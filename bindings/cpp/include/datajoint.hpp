@@ -150,6 +150,8 @@ DJ_HPP_ERROR_CLASS(InvalidHandle)     // DJ_E_INVALID_HANDLE
 DJ_HPP_ERROR_CLASS(StoreError)        // DJ_E_STORE
 DJ_HPP_ERROR_CLASS(CodecError)        // DJ_E_CODEC
 DJ_HPP_ERROR_CLASS(IoError)           // DJ_E_IO
+DJ_HPP_ERROR_CLASS(NotAllowed)        // DJ_E_NOT_ALLOWED
+DJ_HPP_ERROR_CLASS(MakeFailed)        // DJ_E_MAKE_FAILED
 #undef DJ_HPP_ERROR_CLASS
 
 /// Throw the dj::Error subclass that corresponds to `code`.
@@ -168,6 +170,8 @@ DJ_HPP_ERROR_CLASS(IoError)           // DJ_E_IO
     case DJ_E_STORE: throw StoreError(code, message);
     case DJ_E_CODEC: throw CodecError(code, message);
     case DJ_E_IO: throw IoError(code, message);
+    case DJ_E_NOT_ALLOWED: throw NotAllowed(code, message);
+    case DJ_E_MAKE_FAILED: throw MakeFailed(code, message);
     default: throw Error(code, message);
     }
 }
@@ -401,6 +405,7 @@ struct InsertOptions {
     bool skip_duplicates = false;      ///< rows whose primary key exists are skipped
     bool ignore_extra_fields = false;  ///< names that are not attributes are ignored
     bool replace = false;              ///< rows whose primary key exists replace the old row
+    bool allow_direct_insert = false;  ///< into a Computed/Imported table outside its make
 };
 
 struct FetchOptions {
@@ -461,6 +466,7 @@ inline dj_insert_opts to_c(const InsertOptions& o) {
     c.skip_duplicates = o.skip_duplicates ? 1 : 0;
     c.ignore_extra_fields = o.ignore_extra_fields ? 1 : 0;
     c.replace = o.replace ? 1 : 0;
+    c.allow_direct_insert = o.allow_direct_insert ? 1 : 0;
     return c;
 }
 
@@ -2483,6 +2489,119 @@ private:
 inline Query operator&(const U& u, const Query& q) { return u.restrict(q); }
 
 /// A table, possibly restricted. Restrictions return new Table objects. Move-only.
+// ------------------------------------------------------------------------------------ populate
+
+/// The key of one make call: as a Row (to restrict other tables with) and as a one-row Result
+/// (to read its values).
+struct Key {
+    Row row;
+    Result values;
+    /// The key's value of attribute `name`, read as T (the column's C type, e.g. int32_t for
+    /// an int32 attribute; std::string for text).
+    template <class T>
+    T get(const std::string& name) const {
+        ColumnView c = values.column(name);
+        if constexpr (std::is_same_v<T, std::string>) {
+            return std::string(c.str(0));
+        } else {
+            return c.values<T>()[0];
+        }
+    }
+};
+
+/// The order in which populate makes its keys.
+enum class PopulateOrder : int32_t {
+    Original = DJ_ORDER_ORIGINAL,  ///< key-source order (jobs: priority, then scheduled time)
+    Reverse = DJ_ORDER_REVERSE,
+    Random = DJ_ORDER_RANDOM,      ///< jobs: shuffled within each priority
+};
+
+/// Where a populate is, after each key.
+using PopulateProgress = dj_populate_progress;
+
+struct PopulateOptions {
+    std::vector<std::string> restrictions;  ///< SQL conditions on the key source (AND)
+    std::vector<Query> restrict_queries;    ///< keys matching a row of each query
+    std::optional<std::vector<Row>> keys;   ///< only these keys (any of them)
+    bool reserve_jobs = false;              ///< reserve each key in the jobs table (many workers)
+    bool suppress_errors = false;           ///< record a failing make and go on
+    int64_t max_calls = -1;                 ///< -1: no limit
+    PopulateOrder order = PopulateOrder::Original;
+    int64_t priority = -1;                  ///< jobs: only this urgent or more; -1: all
+    std::optional<bool> refresh;            ///< jobs: refresh first (default: jobs.auto_refresh)
+    std::function<void(const PopulateProgress&)> progress;  ///< after each key
+};
+
+/// What a populate did.
+struct PopulateReport {
+    uint64_t success_count = 0;
+    uint64_t skipped = 0;  ///< reserved by another worker, or already made
+    /// failed keys (with suppress_errors) and their messages
+    std::vector<std::pair<Key, std::string>> errors;
+};
+
+/// Options of Table::refresh_jobs (the reference's defaults).
+struct RefreshOptions {
+    std::vector<std::string> restrictions;  ///< for the new jobs (AND)
+    double delay = 0;                       ///< seconds until the new jobs are due
+    int64_t priority = -1;                  ///< -1: jobs.default_priority (5)
+    double stale_timeout = -1;              ///< -1: jobs.stale_timeout (3600); 0: never
+    double orphan_timeout = 0;              ///< reserved longer than this: pending again; 0: never
+};
+using RefreshReport = dj_refresh_report;
+using JobCounts = dj_job_counts;
+
+namespace detail {
+/// dj_populate_opts plus the storage its pointers refer to.
+struct CPopulateOpts {
+    dj_populate_opts opts;
+    std::vector<const char*> sql;
+    std::vector<const dj_query*> queries;
+    std::vector<const dj_row*> keys;
+    const std::function<void(const PopulateProgress&)>* progress = nullptr;
+
+    explicit CPopulateOpts(const PopulateOptions& o) {
+        check(dj_populate_opts_init(&opts));
+        for (const auto& r : o.restrictions) sql.push_back(r.c_str());
+        for (const auto& q : o.restrict_queries) queries.push_back(q.get());
+        opts.restrictions = sql.data();
+        opts.n_restrictions = sql.size();
+        opts.restrict_queries = queries.data();
+        opts.n_restrict_queries = queries.size();
+        if (o.keys) {
+            for (const auto& k : *o.keys) keys.push_back(k.get());
+            static const dj_row* const none = nullptr;
+            opts.keys = keys.empty() ? &none : keys.data();
+            opts.n_keys = keys.size();
+        }
+        opts.reserve_jobs = o.reserve_jobs ? 1 : 0;
+        opts.suppress_errors = o.suppress_errors ? 1 : 0;
+        opts.max_calls = o.max_calls;
+        opts.order = static_cast<int32_t>(o.order);
+        opts.priority = o.priority;
+        opts.refresh = o.refresh ? (*o.refresh ? 1 : 0) : -1;
+        if (o.progress) {
+            progress = &o.progress;
+            opts.progress = &CPopulateOpts::on_progress;
+            opts.progress_user_data = this;
+        }
+    }
+    static void on_progress(const dj_populate_progress* p, void* self) noexcept {
+        try {
+            (*static_cast<CPopulateOpts*>(self)->progress)(*p);
+        } catch (...) {
+            // a throwing progress callback cannot stop the populate; its error is dropped
+        }
+    }
+};
+
+/// "Type: message" for the jobs table, like the reference's "ExceptionClass: message".
+inline std::string describe_exception(const std::exception& e) {
+    if (auto* de = dynamic_cast<const Error*>(&e)) return std::string(de->code_name()) + ": " + de->what();
+    return std::string("std::exception: ") + e.what();
+}
+}  // namespace detail
+
 class Table {
 public:
     explicit Table(dj_table* adopt) noexcept : h_(adopt) {}
@@ -2621,6 +2740,101 @@ public:
         check(dj_staged_begin(h_.get(), &st));
         return StagedInsert(st);
     }
+
+    /// Populate this Computed/Imported table: call `make(table, key)` for each key of its key
+    /// source not yet in the table, each in a transaction (an exception rolls back its rows
+    /// and objects; the message is recorded in the jobs table). `make` is any callable
+    /// taking (dj::Table&, const dj::Key&). With opts.reserve_jobs, many processes (ours or
+    /// DataJoint Python's) can populate the same table at once. dj::MakeFailed if a make
+    /// fails (unless suppress_errors).
+    template <class F>
+    PopulateReport populate(F&& make, const PopulateOptions& opts = {}) const {
+        using Fn = std::remove_reference_t<F>;
+        struct Call {
+            Fn* make;
+            static int32_t run(void* self, const dj_table* t, const dj_result* k, dj_make_ctx* ctx) noexcept {
+                try {
+                    dj_table* tc = nullptr;
+                    check(dj_table_clone(t, &tc));
+                    Table table(tc);
+                    dj_row* rc = nullptr;
+                    check(dj_row_clone(dj_make_key_row(ctx), &rc));
+                    dj_result* kc = nullptr;
+                    check(dj_result_clone(k, &kc));
+                    Key key{Row(rc), Result(kc)};
+                    (*static_cast<Call*>(self)->make)(table, static_cast<const Key&>(key));
+                    return 0;
+                } catch (const std::exception& e) {
+                    dj_make_fail(ctx, detail::describe_exception(e).c_str(), nullptr);
+                } catch (...) {
+                    dj_make_fail(ctx, "unknown C++ exception", nullptr);
+                }
+                return 1;
+            }
+        } call{&make};
+        detail::CPopulateOpts c(opts);
+        dj_populate_report* r = nullptr;
+        check(dj_table_populate(h_.get(), &Call::run, &call, &c.opts, &r));
+        detail::handle_ptr<dj_populate_report, dj_populate_report_free> owned(r);
+        PopulateReport out;
+        out.success_count = dj_populate_report_success_count(r);
+        out.skipped = dj_populate_report_skipped(r);
+        for (std::size_t i = 0, n = dj_populate_report_error_count(r); i < n; ++i) {
+            const char* m = nullptr;
+            dj_row* row = nullptr;
+            dj_result* key = nullptr;
+            check(dj_populate_report_error(r, i, &m, &row, &key));
+            out.errors.emplace_back(Key{Row(row), Result(key)}, m ? m : "");
+        }
+        return out;
+    }
+    /// (remaining, total): keys of the key source (restricted) not yet made, and all.
+    std::pair<uint64_t, uint64_t> progress(const PopulateOptions& restrictions = {}) const {
+        detail::CPopulateOpts c(restrictions);
+        uint64_t remaining = 0, total = 0;
+        check(dj_table_progress(h_.get(), &c.opts, &remaining, &total));
+        return {remaining, total};
+    }
+    /// The key source: the join of the tables the primary key references, or the one set
+    /// with with_key_source.
+    Query key_source() const {
+        dj_query* q = nullptr;
+        check(dj_table_key_source(h_.get(), &q));
+        return Query(q);
+    }
+    /// This table with another key source (populate, progress and refresh_jobs use it).
+    Table with_key_source(const Query& q) const {
+        return make([&](dj_table** out) { return dj_table_with_key_source(h_.get(), q.get(), out); });
+    }
+    /// The jobs table `~~<name>` (declared on first use, as DataJoint Python declares it).
+    Table jobs() const {
+        return make([&](dj_table** out) { return dj_table_jobs(h_.get(), out); });
+    }
+    /// Add missing keys to the jobs table, clean up stale jobs and make orphaned reservations
+    /// (a killed worker's) pending again.
+    RefreshReport refresh_jobs(const RefreshOptions& opts = {}) const {
+        dj_refresh_opts o;
+        check(dj_refresh_opts_init(&o));
+        std::vector<const char*> sql;
+        for (const auto& r : opts.restrictions) sql.push_back(r.c_str());
+        o.restrictions = sql.data();
+        o.n_restrictions = sql.size();
+        o.delay = opts.delay;
+        o.priority = opts.priority;
+        o.stale_timeout = opts.stale_timeout;
+        o.orphan_timeout = opts.orphan_timeout;
+        RefreshReport out{};
+        check(dj_jobs_refresh(h_.get(), &o, &out));
+        return out;
+    }
+    /// Jobs per status.
+    JobCounts job_counts() const {
+        JobCounts c{};
+        check(dj_jobs_progress(h_.get(), &c));
+        return c;
+    }
+    /// Mark a key's job `ignore` (no worker makes it).
+    void ignore_job(const Row& key) const { check(dj_jobs_ignore(h_.get(), key.get())); }
 
     /// Drop the table.
     void drop() const { check(dj_table_drop(h_.get())); }

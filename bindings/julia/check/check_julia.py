@@ -19,7 +19,13 @@ checked at the parser level (tree-sitter-julia) instead of being executed:
       src/LibDataJoint.jl with the same field names, in the same order, of compatible
       types; every opaque handle typedef has a Julia type of the same name;
   (e) every integer `#define DJ_*` of the header is a `const` of the same value in
-      src/LibDataJoint.jl, and LibDataJoint.jl defines no DJ_* constant the header lacks.
+      src/LibDataJoint.jl, and LibDataJoint.jl defines no DJ_* constant the header lacks;
+  (f) every `@cfunction(f, Ret, (Args...))` (a trampoline the library calls back) has the
+      signature of a callback typedef of the header (`typedef R (*name)(params)`: the same
+      number of arguments, every Julia type compatible with the C type, pointers as Ptr{...}),
+      names a top-level function (no `$closure`: pass state through the callback's
+      user_data) that some file defines with that many arguments; and every callback typedef
+      of the header has at least one such @cfunction.
 
 Usage: check_julia.py [--root bindings/julia] [--header include/datajoint.h] [-q]
 Requires: tree-sitter==0.26.1, tree-sitter-julia==0.23.1 (PyPI wheels).
@@ -119,6 +125,7 @@ class Header:
     structs: Dict[str, CStruct] = field(default_factory=dict)
     opaque: Dict[str, int] = field(default_factory=dict)
     aliases: Dict[str, CType] = field(default_factory=dict)
+    callbacks: Dict[str, CFunction] = field(default_factory=dict)  # `typedef R (*name)(params)`
     constants: Dict[str, int] = field(default_factory=dict)
     problems: List[str] = field(default_factory=list)
 
@@ -265,6 +272,25 @@ def parse_decl_with_name(text: str) -> Tuple[Optional[str], CType]:
     return None, parse_ctype(t)
 
 
+def parse_params(ptxt: str) -> List[CParam]:
+    """The parameters of a prototype's `(...)` text (`void` or nothing: none)."""
+    params: List[CParam] = []
+    ptxt = norm_ws(ptxt)
+    if ptxt and ptxt != "void":
+        for i, ptext in enumerate(split_top(ptxt, ",")):
+            pname, ptype = parse_decl_with_name(ptext)
+            params.append(CParam(pname or f"arg{i + 1}", ptype))
+    return params
+
+
+def parse_fnptr(name: str, text: str, line: int) -> Optional[CFunction]:
+    """A function-pointer type `R (*name)(params)` as a CFunction (None if it does not parse)."""
+    m = FNPTR_RE.match(norm_ws(text))
+    if not m:
+        return None
+    return CFunction(name, parse_ctype(m.group(1)), parse_params(m.group(3)), line)
+
+
 def parse_fields(body: str, sname: str, line: int, hdr: Header) -> List[CParam]:
     """The fields of a struct body `type name; ...` (function pointer fields included)."""
     fields = []
@@ -324,6 +350,12 @@ def parse_header(path: str) -> Header:
             name, ctype = parse_decl_with_name(decl[len("typedef ") :])
             if name:
                 hdr.aliases[name] = ctype
+                if ctype.base == "<fnptr>":
+                    cb = parse_fnptr(name, ctype.text, line)
+                    if cb is None:
+                        hdr.problems.append(f"header:{line}: cannot parse the callback typedef {decl!r}")
+                    else:
+                        hdr.callbacks[name] = cb
             else:
                 hdr.problems.append(f"header:{line}: cannot parse typedef {decl!r}")
             continue
@@ -338,12 +370,7 @@ def parse_header(path: str) -> Header:
             hdr.problems.append(f"header:{line}: cannot find the function name in {decl[:60]!r}")
             continue
         fname, ret = mm.group(2), parse_ctype(mm.group(1))
-        params: List[CParam] = []
-        ptxt = norm_ws(params_txt)
-        if ptxt and ptxt != "void":
-            for i, ptext in enumerate(split_top(ptxt, ",")):
-                pname, ptype = parse_decl_with_name(ptext)
-                params.append(CParam(pname or f"arg{i + 1}", ptype))
+        params = parse_params(params_txt)
         if fname in hdr.functions:
             hdr.problems.append(f"header:{line}: {fname} declared twice")
         hdr.functions[fname] = CFunction(fname, ret, params, line)
@@ -427,6 +454,20 @@ class CCall:
 
 
 @dataclass
+class JCFunction:
+    """`@cfunction(f, Ret, (Args...))`."""
+
+    file: str
+    line: int
+    col: int
+    func: Optional[str]  # None for a `$closure` or another expression
+    func_text: str
+    ret: Optional[JType]
+    argtypes: Optional[List[JType]]
+    problems: List[str] = field(default_factory=list)
+
+
+@dataclass
 class JStruct:
     file: str
     line: int
@@ -451,6 +492,8 @@ class JFile:
     syntax: List[str] = field(default_factory=list)
     macro_ccalls: List[str] = field(default_factory=list)
     ccalls: List[CCall] = field(default_factory=list)
+    cfunctions: List[JCFunction] = field(default_factory=list)
+    functions: Dict[str, List[int]] = field(default_factory=dict)  # name -> arities of its definitions
     structs: List[JStruct] = field(default_factory=list)
     consts: List[JConst] = field(default_factory=list)
 
@@ -529,12 +572,15 @@ def analyse_file(path: str, rel: str) -> JFile:
             sig = signature_of(n)
             if sig is not None:
                 enclosing_fn = sig
+                jf.functions.setdefault(sig[0], []).append(len(sig[1]))
 
         if n.type == "macrocall_expression":
             mid = next((c for c in n.children if c.type == "macro_identifier"), None)
             if mid is not None and node_text(mid) in ("@ccall", "Base.@ccall"):
                 l, c = pos(n)
                 jf.macro_ccalls.append(f"{rel}:{l}:{c}: @ccall is not checked: use ccall((:name, {LIBRARY_CONST}), Ret, (Args...), args...)")
+            if mid is not None and node_text(mid) in ("@cfunction", "Base.@cfunction"):
+                jf.cfunctions.append(parse_cfunction(n, rel))
 
         if n.type == "call_expression" and n.named_children and node_text(n.named_children[0]) == "ccall" \
                 and n.named_children[0].type == "identifier":
@@ -556,6 +602,30 @@ def analyse_file(path: str, rel: str) -> JFile:
 
     walk(tree.root_node, None)
     return jf
+
+
+def parse_cfunction(n, rel: str) -> JCFunction:
+    l, c = pos(n)
+    al = next((x for x in n.children if x.type == "argument_list"), None)
+    args = [] if al is None else [x for x in al.named_children if x.type not in ("comment", "line_comment", "block_comment")]
+    cf = JCFunction(rel, l, c, None, node_text(args[0]) if args else "", None, None)
+    if len(args) != 3:
+        cf.problems.append("@cfunction needs (function, return type, (argument types...))")
+        return cf
+    if args[0].type == "identifier":
+        cf.func = node_text(args[0])
+    elif args[0].type == "interpolation_expression":
+        cf.problems.append(f"@cfunction({node_text(args[0])}, ...) is a closure, which not every platform supports: "
+                           "name a top-level function and pass state through the callback's user_data")
+    else:
+        cf.problems.append(f"@cfunction target {node_text(args[0])!r} is not a function name")
+    cf.ret = jtype_of(args[1])
+    types = tuple_items(args[2])
+    if types is None:
+        cf.problems.append(f"@cfunction argument types {node_text(args[2])!r} are not a literal tuple (write (T,) for one)")
+    else:
+        cf.argtypes = [jtype_of(t) for t in types]
+    return cf
 
 
 def parse_ccall(n, rel: str, enclosing) -> CCall:
@@ -647,10 +717,21 @@ class Checker:
                 return None
             return f"Cstring stands only for const char*, not {c}"
         if j.name == "Ref" and ctx != "arg":
-            return f"Ref{{...}} is only valid for ccall arguments, not in a {ctx} ({c})"
+            return f"Ref{{...}} is only valid for ccall arguments, not in a {ctx} ({c}); use Ptr{{...}}"
         if j.name not in ("Ptr", "Ref") or len(j.params) != 1:
             return f"C pointer {c} needs Ptr{{...}} or Ref{{...}}, not {j}"
         return self.pointee_compatible(c.deref(), j.params[0], c)
+
+    def callback_arg_compatible(self, c: CType, j: JType) -> Optional[str]:
+        """An argument of a @cfunction: as a ccall argument, but `Ref{T}` (Julia loads the
+        pointee and passes it by value) only for a pointer to a header struct T."""
+        r = self.resolve(c)
+        if j.name == "Ref":
+            if r.depth == 1 and r.base in self.hdr.structs and len(j.params) == 1:
+                p = j.params[0]
+                return None if p.name == r.base and not p.params else f"{c} needs Ptr{{{r.base}}} or Ref{{{r.base}}}, not {j}"
+            return f"Ref{{...}} in a @cfunction passes the pointee by value, valid only for a pointer to a header struct, not {c}; use Ptr{{...}}"
+        return self.compatible(c, j, "callback argument")
 
     def pointee_compatible(self, c: CType, j: JType, outer: CType) -> Optional[str]:
         if c.depth > 0:
@@ -863,12 +944,64 @@ def run(root: str, header_path: str, quiet: bool) -> int:
                  if name.startswith("DJ_") and name not in hdr.constants]
         res.check([f"{jc.file}:{jc.line}: constant {jc.name} is not in include/datajoint.h" for jc in stray])
 
+    # (f) @cfunction trampolines against the header's callback typedefs.
+    n_cfunctions = 0
+    defined: Dict[str, List[int]] = {}
+    for jf in jfiles:
+        for name, arities in jf.functions.items():
+            defined.setdefault(name, []).extend(arities)
+    used: Dict[str, int] = {}
+    for jf in jfiles:
+        for cf in jf.cfunctions:
+            n_cfunctions += 1
+            where = f"{cf.file}:{cf.line}:{cf.col}"
+            probs = [f"{where}: {p}" for p in cf.problems]
+            if cf.argtypes is not None and cf.ret is not None:
+                sig = f"@cfunction({cf.func_text}, {cf.ret}, ({', '.join(map(str, cf.argtypes))}))"
+                candidates = [cb for cb in hdr.callbacks.values() if len(cb.params) == len(cf.argtypes)]
+                reasons: List[str] = []
+                match = None
+                for cb in candidates:
+                    why = []
+                    r = chk.compatible(cb.ret, cf.ret, "callback return")
+                    if r:
+                        why.append(f"returns {cb.ret}: {r}")
+                    for k, (p, jt) in enumerate(zip(cb.params, cf.argtypes), start=1):
+                        r = chk.callback_arg_compatible(p.ctype, jt)
+                        if r:
+                            why.append(f"argument {k} ({p.name}: {p.ctype}): {r}")
+                    if why:
+                        reasons.append(f"{cb.name}: " + "; ".join(why))
+                    elif match is None:
+                        match = cb
+                if match is not None:
+                    used[match.name] = used.get(match.name, 0) + 1
+                elif not candidates:
+                    probs.append(f"{where}: {sig} matches no callback typedef of include/datajoint.h "
+                                 f"(none takes {len(cf.argtypes)} argument(s))")
+                else:
+                    probs.append(f"{where}: {sig} matches no callback typedef of include/datajoint.h: " + " | ".join(reasons))
+            if cf.func is not None and cf.argtypes is not None:
+                arities = defined.get(cf.func, [])
+                if not arities:
+                    probs.append(f"{where}: @cfunction names {cf.func!r}, which no file of the package defines")
+                elif len(cf.argtypes) not in arities:
+                    probs.append(f"{where}: @cfunction passes {len(cf.argtypes)} argument(s) to {cf.func!r}, "
+                                 f"defined with {', '.join(map(str, sorted(set(arities))))}")
+            res.check(probs)
+    for name, cb in sorted(hdr.callbacks.items()):
+        if used.get(name):
+            res.check([])
+        else:
+            res.check([f"callback typedef {name} (include/datajoint.h:{cb.line}) has no @cfunction trampoline of its signature"])
+
     for p in res.problems:
         print(p)
-    print(f"julia static check: {n_ccalls} ccalls ({n_indirect} through function pointers), {n_structs} structs, {len(jfiles)} files — {len(res.problems)} problems")
+    print(f"julia static check: {n_ccalls} ccalls ({n_indirect} through function pointers), {n_structs} structs, "
+          f"{n_cfunctions} @cfunctions, {len(jfiles)} files — {len(res.problems)} problems")
     if not quiet:
         print(f"  header: {len(hdr.functions)} functions, {len(hdr.structs)} structs, {len(hdr.opaque)} opaque handles, "
-              f"{sum(1 for k in hdr.constants if k.startswith('DJ_'))} constants")
+              f"{len(hdr.callbacks)} callback typedefs, {sum(1 for k in hdr.constants if k.startswith('DJ_'))} constants")
     print(f"{res.passed} passed, {res.failed} failed")
     return 0 if res.failed == 0 else 1
 

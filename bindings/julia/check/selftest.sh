@@ -106,5 +106,21 @@ fresh_copy
 inject src/arrow.jl 'ccall(release, Cvoid, (Ref{Lib.ArrowSchema},), s)' 'ccall(release, Cvoid, (Ref{Lib.ArrowSchema},), s, s)'
 expect_failure "function-pointer ccall arity" 'ccall through a function pointer declares 1 argument type\(s\) but passes 2 value\(s\)'
 
+# 7. A @cfunction trampoline whose argument type differs from the header's callback typedef
+#    (the key of dj_make_fn as a row instead of a result).
+fresh_copy
+inject src/populate.jl 'Ptr{Lib.dj_result}, Ptr{Lib.dj_make_ctx}))' 'Ptr{Lib.dj_row}, Ptr{Lib.dj_make_ctx}))'
+expect_failure "@cfunction argument type" 'matches no callback typedef of include/datajoint\.h: dj_make_fn: argument 3 \(key: const dj_result \*\)'
+
+# 8. A closure @cfunction (state must go through user_data).
+fresh_copy
+inject src/populate.jl '@cfunction(_make_trampoline,' '@cfunction($_make_trampoline,'
+expect_failure "closure @cfunction" '@cfunction\(\$_make_trampoline, \.\.\.\) is a closure'
+
+# 9. A trampoline defined with another number of arguments than its @cfunction passes.
+fresh_copy
+inject src/populate.jl 'function _populate_progress_trampoline(p::Ptr{Lib.dj_populate_progress}, data::Ptr{Cvoid})' 'function _populate_progress_trampoline(p::Ptr{Lib.dj_populate_progress}, data::Ptr{Cvoid}, extra)'
+expect_failure "trampoline arity" "@cfunction passes 2 argument\(s\) to '_populate_progress_trampoline', defined with 3"
+
 echo "selftest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -26,6 +26,11 @@ by SQL, keys, or another query: semijoin / antijoin), `a + b` (union), [`proj`](
 returns a [`DeleteReport`](@ref); [`update1!`](@ref) changes one row; [`arrow_export`](@ref)
 exports a result through the Arrow C Data Interface.
 
+Autopopulate (`populate.jl`): `populate!(table) do t, key ... end` calls a `make` function for
+each key of a computed or imported table's [`key_source`](@ref), each in its own transaction,
+optionally coordinated with other workers through the jobs table ([`jobs`](@ref),
+[`refresh_jobs!`](@ref), [`job_counts`](@ref), [`ignore_job!`](@ref)); [`progress`](@ref).
+
 Handles (`Connection`, `Schema`, `Table`, `Query`, `Result`, `NpyRef`, `ArrayView`, `ObjectRef`,
 `ObjectReader`, `StagedInsert`, `ObjectWriter`) are freed by finalizers,
 but `close(x)` (or a do-block form) releases them at once: do that for connections, whose
@@ -52,7 +57,9 @@ export DataJointError, Connection, Schema, Table, Result, NpyRef, ArrayView, Npy
        npyref, isloaded, drop!, to_dj_value, from_dj_value, pack_blob, unpack_blob, blob_value,
        ObjectRef, ObjectReader, ObjectBytes, StagedInsert, ObjectWriter, objectref,
        staged_insert1, set!, commit!, abort!, on_progress, localdir, localpath, gc,
-       Query, U, proj, aggr, top, update1!, DeleteReport, arrow_export, arrow_release!
+       Query, U, proj, aggr, top, update1!, DeleteReport, arrow_export, arrow_release!,
+       populate!, PopulateReport, progress, key_source, with_key_source, jobs, refresh_jobs!,
+       job_counts, ignore_job!
 
 include("errors.jl")
 include("values.jl")
@@ -66,6 +73,7 @@ include("query.jl")
 include("arrow.jl")
 include("npy.jl")
 include("objects.jl")
+include("populate.jl")
 
 """
     set_library!(path)

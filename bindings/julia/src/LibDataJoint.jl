@@ -26,11 +26,15 @@
 Low-level bindings of libdatajoint: one `ccall` wrapper per function of `datajoint.h` (same
 name and parameters), the C structs (`dj_insert_opts`, `dj_fetch_opts`, `dj_attr_info`,
 `dj_column_in`, `dj_column_view`, `dj_array_in`, `dj_array_view`, `dj_blob_array`,
-`dj_blob_sparse`, `dj_object_info`, `dj_gc_opts`, `dj_gc_stats`, `dj_delete_opts`, and the
-Arrow C Data Interface's `ArrowSchema` and `ArrowArray`), the opaque handle types
-(including the `<blob>` value node `dj_value`, the object handles `dj_objectref`,
-`dj_filelist`, `dj_reader`, `dj_writer`, `dj_staged`, and `dj_query`, `dj_delete_report`) and
-all `DJ_*` constants. Errors are returned as `dj_status` codes; see `DataJoint` for the
+`dj_blob_sparse`, `dj_object_info`, `dj_gc_opts`, `dj_gc_stats`, `dj_delete_opts`, the
+autopopulate structs `dj_populate_opts`, `dj_populate_progress`, `dj_refresh_opts`,
+`dj_refresh_report`, `dj_job_counts`, and the Arrow C Data Interface's `ArrowSchema` and
+`ArrowArray`), the opaque handle types (including the `<blob>` value node `dj_value`, the
+object handles `dj_objectref`, `dj_filelist`, `dj_reader`, `dj_writer`, `dj_staged`, and
+`dj_query`, `dj_delete_report`, `dj_make_ctx`, `dj_populate_report`) and all `DJ_*` constants.
+The C callback types (`dj_progress_fn`, `dj_populate_progress_fn`, `dj_make_fn`) are passed as
+`Ptr{Cvoid}` made with `@cfunction` (see the comments above `dj_staged_set_progress` and
+`dj_table_populate`). Errors are returned as `dj_status` codes; see `DataJoint` for the
 checked, garbage-collected API.
 
 The library is `libdatajoint` (a `const` fixed at precompile time): the `"libdatajoint"`
@@ -54,7 +58,7 @@ const libdatajoint = String(something(@load_preference("libdatajoint", nothing),
 "ABI major version; `dj_abi_version() >> 16` must equal it."
 const DJ_ABI_VERSION_MAJOR = UInt32(0)
 "ABI minor version (additions only)."
-const DJ_ABI_VERSION_MINOR = UInt32(5)
+const DJ_ABI_VERSION_MINOR = UInt32(6)
 "Buffer kind (of `dj_column_in.kind`, `dj_column_view.kind`): uint8_t per value, 0 or 1."
 const DJ_KIND_BOOL = Int32(1)
 "Buffer kind: int8_t per value."
@@ -213,6 +217,12 @@ const DJ_CLASS_INT64 = Int32(14)
 const DJ_CLASS_UINT64 = Int32(15)
 "numpy datetime64: `DJ_CLASS_DATETIME64 + k`, k the unit in Y,M,W,D,h,m,s,ms,us,ns,ps,fs,as."
 const DJ_CLASS_DATETIME64 = Int32(65536)
+"`dj_populate_opts.order` (ABI 0.6): the key source's order (with the jobs table: priority, then scheduled time)."
+const DJ_ORDER_ORIGINAL = Int32(0)
+"`dj_populate_opts.order`: the reverse of DJ_ORDER_ORIGINAL."
+const DJ_ORDER_REVERSE = Int32(1)
+"`dj_populate_opts.order`: shuffled (with the jobs table: within each priority)."
+const DJ_ORDER_RANDOM = Int32(2)
 "Success."
 const DJ_OK = Int32(0)
 "A function argument is invalid (NULL where not allowed, bad UTF-8, bad option)."
@@ -249,6 +259,10 @@ const DJ_E_IO = Int32(-15)
 const DJ_E_CONNECTION = Int32(-16)
 "Not supported by this backend or version."
 const DJ_E_UNSUPPORTED = Int32(-17)
+"Not allowed here: a direct insert into a Computed/Imported table outside its `make` (ABI 0.6), a populate inside a transaction."
+const DJ_E_NOT_ALLOWED = Int32(-18)
+"A `make` callback failed; the message is the callback's (ABI 0.6)."
+const DJ_E_MAKE_FAILED = Int32(-19)
 "A Rust panic was caught at the boundary (a bug; please report it)."
 const DJ_E_PANIC = Int32(-98)
 "Internal error (a bug)."
@@ -298,6 +312,10 @@ mutable struct dj_staged end
 mutable struct dj_query end
 "Opaque report of a cascading delete (ABI 0.5): rows per table."
 mutable struct dj_delete_report end
+"Opaque context of one `make` call (ABI 0.6): `dj_make_fail`, `dj_make_key_row`; valid only during the call."
+mutable struct dj_make_ctx end
+"Opaque report of a populate (ABI 0.6): keys made, skipped and failed."
+mutable struct dj_populate_report end
 
 # -------------------------------------------------------------------------------- structs
 
@@ -310,6 +328,7 @@ struct dj_insert_opts
     skip_duplicates::UInt8
     ignore_extra_fields::UInt8
     replace::UInt8
+    allow_direct_insert::UInt32  # ABI 0.6: non-zero: insert into a Computed/Imported table outside its make
 end
 
 """
@@ -430,7 +449,7 @@ dj_column_view() = dj_column_view(C_NULL, C_NULL, 0, 0, 0, C_NULL, C_NULL, C_NUL
 dj_attr_info() = dj_attr_info(C_NULL, C_NULL, C_NULL, C_NULL, 0, 0, 0)
 
 "Zero `dj_insert_opts` (call `dj_insert_opts_init` before use)."
-dj_insert_opts() = dj_insert_opts(0, 0, 0, 0)
+dj_insert_opts() = dj_insert_opts(0, 0, 0, 0, 0)
 
 "Zero `dj_fetch_opts` (call `dj_fetch_opts_init` before use)."
 dj_fetch_opts() = dj_fetch_opts(0, C_NULL, 0, C_NULL, 0, 0, 0, 0, C_NULL)
@@ -490,6 +509,89 @@ end
 
 "Zero `dj_delete_opts` (call `dj_delete_opts_init` before use)."
 dj_delete_opts() = dj_delete_opts(0, 0, 0)
+
+"Where a populate is (ABI 0.6), passed to its progress callback after each key: keys handled so far (made, failed or skipped) of `total`."
+struct dj_populate_progress
+    done::UInt64
+    total::UInt64
+    succeeded::UInt64
+    failed::UInt64
+end
+
+"""
+Options of `dj_table_populate` and `dj_table_progress` (ABI 0.6); initialise with
+`dj_populate_opts_init`. `restrictions` (SQL, AND), `restrict_queries` (AND) and `keys` (any
+of them; NULL: no key restriction) restrict the key source. `max_calls` -1: no limit; `order`
+a `DJ_ORDER_*` constant; `priority` -1: the default (all jobs); `refresh` 1, 0, or -1 (the
+`jobs.auto_refresh` setting). `progress` is a `dj_populate_progress_fn` (`@cfunction`
+pointer, or C_NULL) called with `progress_user_data`.
+"""
+struct dj_populate_opts
+    struct_size::UInt32
+    restrictions::Ptr{Ptr{UInt8}}
+    n_restrictions::Csize_t
+    restrict_queries::Ptr{Ptr{dj_query}}
+    n_restrict_queries::Csize_t
+    keys::Ptr{Ptr{dj_row}}
+    n_keys::Csize_t
+    reserve_jobs::Int32
+    suppress_errors::Int32
+    max_calls::Int64
+    order::Int32
+    priority::Int64
+    refresh::Int32
+    progress::Ptr{Cvoid}
+    progress_user_data::Ptr{Cvoid}
+end
+
+"""
+Options of `dj_jobs_refresh` (ABI 0.6); initialise with `dj_refresh_opts_init`.
+`restrictions` (SQL, AND) restrict the key source for new jobs; `delay`: seconds until the new
+jobs are due; `priority` -1: the `jobs.default_priority` setting; `stale_timeout` -1: the
+`jobs.stale_timeout` setting, 0: never; `orphan_timeout` 0 or less: never.
+"""
+struct dj_refresh_opts
+    struct_size::UInt32
+    restrictions::Ptr{Ptr{UInt8}}
+    n_restrictions::Csize_t
+    delay::Cdouble
+    priority::Int64
+    stale_timeout::Cdouble
+    orphan_timeout::Cdouble
+end
+
+"What `dj_jobs_refresh` did (ABI 0.6)."
+struct dj_refresh_report
+    added::UInt64
+    removed::UInt64
+    orphaned::UInt64
+    re_pended::UInt64
+end
+
+"Jobs per status (`dj_jobs_progress`, ABI 0.6)."
+struct dj_job_counts
+    pending::UInt64
+    reserved::UInt64
+    success::UInt64
+    error::UInt64
+    ignore::UInt64
+    total::UInt64
+end
+
+"Zero `dj_populate_opts` (call `dj_populate_opts_init` before use)."
+dj_populate_opts() = dj_populate_opts(0, C_NULL, 0, C_NULL, 0, C_NULL, 0, 0, 0, 0, 0, 0, 0, C_NULL, C_NULL)
+
+"Zero `dj_refresh_opts` (call `dj_refresh_opts_init` before use)."
+dj_refresh_opts() = dj_refresh_opts(0, C_NULL, 0, 0.0, 0, 0.0, 0.0)
+
+"An all-zero `dj_populate_progress`."
+dj_populate_progress() = dj_populate_progress(0, 0, 0, 0)
+
+"An all-zero `dj_refresh_report`, for out parameters."
+dj_refresh_report() = dj_refresh_report(0, 0, 0, 0)
+
+"An all-zero `dj_job_counts`, for out parameters."
+dj_job_counts() = dj_job_counts(0, 0, 0, 0, 0, 0)
 
 """
 `struct ArrowSchema` of the Arrow C Data Interface
@@ -788,6 +890,16 @@ dj_table_free(table) =
     ccall((:dj_table_free, libdatajoint), Cvoid, (Ptr{dj_table},), table)
 
 """
+    dj_table_clone(table, out_table)
+
+`dj_status dj_table_clone(const dj_table *table, dj_table **out_table)`
+
+A new handle of the same table (with its restrictions). (ABI 0.6)
+"""
+dj_table_clone(table, out_table) =
+    ccall((:dj_table_clone, libdatajoint), Cint, (Ptr{dj_table}, Ref{Ptr{dj_table}}), table, out_table)
+
+"""
     dj_table_name(table)
 
 `const char *dj_table_name(const dj_table *table)`
@@ -904,6 +1016,16 @@ dj_row_new(out_row) =
 """
 dj_row_free(row) =
     ccall((:dj_row_free, libdatajoint), Cvoid, (Ptr{dj_row},), row)
+
+"""
+    dj_row_clone(row, out_row)
+
+`dj_status dj_row_clone(const dj_row *row, dj_row **out_row)`
+
+A copy of a row. (ABI 0.6)
+"""
+dj_row_clone(row, out_row) =
+    ccall((:dj_row_clone, libdatajoint), Cint, (Ptr{dj_row}, Ref{Ptr{dj_row}}), row, out_row)
 
 """
     dj_row_clear(row)
@@ -1178,6 +1300,16 @@ dj_result_column(result, i, out_view) =
 """
 dj_result_free(result) =
     ccall((:dj_result_free, libdatajoint), Cvoid, (Ptr{dj_result},), result)
+
+"""
+    dj_result_clone(result, out_result)
+
+`dj_status dj_result_clone(const dj_result *result, dj_result **out_result)`
+
+A new handle of the same result (its buffers are shared, not copied). (ABI 0.6)
+"""
+dj_result_clone(result, out_result) =
+    ccall((:dj_result_clone, libdatajoint), Cint, (Ptr{dj_result}, Ref{Ptr{dj_result}}), result, out_result)
 
 """
     dj_row_set_array(row, name, array)
@@ -2205,6 +2337,186 @@ Set an `<object@>` attribute to bytes stored with extension `ext` (NULL or "": n
 """
 dj_row_set_object_bytes(row, name, ext, data, len) =
     ccall((:dj_row_set_object_bytes, libdatajoint), Cint, (Ptr{dj_row}, Cstring, Cstring, Ptr{Cvoid}, Csize_t), row, name, ext, data, len)
+
+
+# -------------------------------------------------------------------------------- autopopulate, jobs (ABI 0.6)
+
+# `dj_make_fn` is `int32_t (*)(void *user_data, const dj_table *table, const dj_result *key,
+# dj_make_ctx *ctx)`: pass a `@cfunction` pointer (`Ptr{Cvoid}`) made with the argument types
+# (Ptr{Cvoid}, Ptr{dj_table}, Ptr{dj_result}, Ptr{dj_make_ctx}) and return type Int32. It is
+# called on the populating thread, inside dj_table_populate, in a transaction: return 0 to
+# commit, anything else (after dj_make_fail) to roll back. `table`, `key` and `ctx` are
+# borrowed for the call (dj_table_clone / dj_result_clone / dj_row_clone keep them). It must
+# not throw. `dj_populate_progress_fn` is `void (*)(const struct dj_populate_progress *progress,
+# void *user_data)` (argument types (Ptr{dj_populate_progress}, Ptr{Cvoid}), return Cvoid).
+
+"""
+    dj_populate_opts_init(opts)
+
+`dj_status dj_populate_opts_init(struct dj_populate_opts *opts)`
+
+Initialise populate options with the defaults (no restriction, direct mode, stop at the first error, no limit, original order, default priority, auto refresh, no progress).
+"""
+dj_populate_opts_init(opts) =
+    ccall((:dj_populate_opts_init, libdatajoint), Cint, (Ref{dj_populate_opts},), opts)
+
+"""
+    dj_refresh_opts_init(opts)
+
+`dj_status dj_refresh_opts_init(struct dj_refresh_opts *opts)`
+
+Initialise refresh options with the reference's defaults.
+"""
+dj_refresh_opts_init(opts) =
+    ccall((:dj_refresh_opts_init, libdatajoint), Cint, (Ref{dj_refresh_opts},), opts)
+
+"""
+    dj_make_fail(ctx, message, stack)
+
+`dj_status dj_make_fail(dj_make_ctx *ctx, const char *message, const char *stack)`
+
+Record why this make failed (copied; `stack` may be NULL), then return non-zero from the callback. Without it, a non-zero return is reported with the last error of the thread (a failed `dj_*` call in the callback), else with the returned code.
+"""
+dj_make_fail(ctx, message, stack) =
+    ccall((:dj_make_fail, libdatajoint), Cint, (Ptr{dj_make_ctx}, Cstring, Cstring), ctx, message, stack)
+
+"""
+    dj_make_key_row(ctx)
+
+`const dj_row *dj_make_key_row(const dj_make_ctx *ctx)`
+
+The key of this make as a row (for `dj_table_restrict_key` and the like); valid during the call.
+"""
+dj_make_key_row(ctx) =
+    ccall((:dj_make_key_row, libdatajoint), Ptr{dj_row}, (Ptr{dj_make_ctx},), ctx)
+
+"""
+    dj_table_populate(table, make, user_data, opts, out_report)
+
+`dj_status dj_table_populate(const dj_table *table, dj_make_fn make, void *user_data, const struct dj_populate_opts *opts, dj_populate_report **out_report)`
+
+Populate a Computed or Imported table: call `make` for every key of its key source (restricted by `opts`) not yet in the table, each in its own transaction (see `dj_make_fn`). With `opts->reserve_jobs`, keys are reserved in the jobs table `~~<table>` first, so that any number of worker processes (ours or DataJoint Python's) can populate the table at once. A failing make stops the populate with DJ_E_MAKE_FAILED (its message names the key), unless `suppress_errors`. `opts` may be NULL; `out_report` (may be NULL) receives what was done. `make` is a `@cfunction` pointer.
+"""
+dj_table_populate(table, make, user_data, opts, out_report) =
+    ccall((:dj_table_populate, libdatajoint), Cint, (Ptr{dj_table}, Ptr{Cvoid}, Ptr{Cvoid}, Ptr{dj_populate_opts}, Ptr{Ptr{dj_populate_report}}), table, make, user_data, opts, out_report)
+
+"""
+    dj_populate_report_free(r)
+
+`void dj_populate_report_free(dj_populate_report *r)`
+"""
+dj_populate_report_free(r) =
+    ccall((:dj_populate_report_free, libdatajoint), Cvoid, (Ptr{dj_populate_report},), r)
+
+"""
+    dj_populate_report_success_count(r)
+
+`uint64_t dj_populate_report_success_count(const dj_populate_report *r)`
+
+Keys whose make succeeded.
+"""
+dj_populate_report_success_count(r) =
+    ccall((:dj_populate_report_success_count, libdatajoint), UInt64, (Ptr{dj_populate_report},), r)
+
+"""
+    dj_populate_report_skipped(r)
+
+`uint64_t dj_populate_report_skipped(const dj_populate_report *r)`
+
+Keys skipped (reserved by another worker, or already in the table).
+"""
+dj_populate_report_skipped(r) =
+    ccall((:dj_populate_report_skipped, libdatajoint), UInt64, (Ptr{dj_populate_report},), r)
+
+"""
+    dj_populate_report_error_count(r)
+
+`size_t dj_populate_report_error_count(const dj_populate_report *r)`
+
+Keys whose make failed (with suppress_errors).
+"""
+dj_populate_report_error_count(r) =
+    ccall((:dj_populate_report_error_count, libdatajoint), Csize_t, (Ptr{dj_populate_report},), r)
+
+"""
+    dj_populate_report_error(r, i, out_message, out_key_row, out_key)
+
+`dj_status dj_populate_report_error(const dj_populate_report *r, size_t i, const char **out_message, dj_row **out_key_row, dj_result **out_key)`
+
+Failure `i`: its message (valid as long as the report) and its key, as a new row (`out_key_row`, may be NULL; free with `dj_row_free`) and as a new one-row result (`out_key`, may be NULL; free with `dj_result_free`).
+"""
+dj_populate_report_error(r, i, out_message, out_key_row, out_key) =
+    ccall((:dj_populate_report_error, libdatajoint), Cint, (Ptr{dj_populate_report}, Csize_t, Ref{Ptr{UInt8}}, Ptr{Ptr{dj_row}}, Ref{Ptr{dj_result}}), r, i, out_message, out_key_row, out_key)
+
+"""
+    dj_table_progress(table, opts, out_remaining, out_total)
+
+`dj_status dj_table_progress(const dj_table *table, const struct dj_populate_opts *opts, uint64_t *out_remaining, uint64_t *out_total)`
+
+`(remaining, total)`: keys of the key source (restricted by `opts`' restrictions; `opts` may be NULL) not yet in the table, and all of them.
+"""
+dj_table_progress(table, opts, out_remaining, out_total) =
+    ccall((:dj_table_progress, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_populate_opts}, Ref{UInt64}, Ref{UInt64}), table, opts, out_remaining, out_total)
+
+"""
+    dj_table_key_source(table, out_query)
+
+`dj_status dj_table_key_source(const dj_table *table, dj_query **out_query)`
+
+The key source of a Computed/Imported table: the join of the tables its primary key references (projected, renamed as its foreign keys rename), or the one set with `dj_table_with_key_source`.
+"""
+dj_table_key_source(table, out_query) =
+    ccall((:dj_table_key_source, libdatajoint), Cint, (Ptr{dj_table}, Ref{Ptr{dj_query}}), table, out_query)
+
+"""
+    dj_table_with_key_source(table, key_source, out_table)
+
+`dj_status dj_table_with_key_source(const dj_table *table, const dj_query *key_source, dj_table **out_table)`
+
+A new handle of the table whose populate, progress and jobs refresh use `key_source` (any query whose primary key the table has).
+"""
+dj_table_with_key_source(table, key_source, out_table) =
+    ccall((:dj_table_with_key_source, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_query}, Ref{Ptr{dj_table}}), table, key_source, out_table)
+
+"""
+    dj_table_jobs(table, out_table)
+
+`dj_status dj_table_jobs(const dj_table *table, dj_table **out_table)`
+
+The jobs table `~~<table>` of a Computed/Imported table (declared on first use as DataJoint Python declares it), as a table handle to fetch, restrict or delete.
+"""
+dj_table_jobs(table, out_table) =
+    ccall((:dj_table_jobs, libdatajoint), Cint, (Ptr{dj_table}, Ref{Ptr{dj_table}}), table, out_table)
+
+"""
+    dj_jobs_refresh(table, opts, out_report)
+
+`dj_status dj_jobs_refresh(const dj_table *table, const struct dj_refresh_opts *opts, struct dj_refresh_report *out_report)`
+
+Refresh the jobs table: add the missing keys as pending, remove stale jobs, make orphaned reservations (older than `orphan_timeout`) pending again. `opts` may be NULL; `out_report` may be NULL.
+"""
+dj_jobs_refresh(table, opts, out_report) =
+    ccall((:dj_jobs_refresh, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_refresh_opts}, Ptr{dj_refresh_report}), table, opts, out_report)
+
+"""
+    dj_jobs_progress(table, out_counts)
+
+`dj_status dj_jobs_progress(const dj_table *table, struct dj_job_counts *out_counts)`
+
+Jobs per status.
+"""
+dj_jobs_progress(table, out_counts) =
+    ccall((:dj_jobs_progress, libdatajoint), Cint, (Ptr{dj_table}, Ref{dj_job_counts}), table, out_counts)
+
+"""
+    dj_jobs_ignore(table, key)
+
+`dj_status dj_jobs_ignore(const dj_table *table, const dj_row *key)`
+
+Mark a key's job `ignore`: no worker makes it.
+"""
+dj_jobs_ignore(table, key) =
+    ccall((:dj_jobs_ignore, libdatajoint), Cint, (Ptr{dj_table}, Ptr{dj_row}), table, key)
 
 
 # -------------------------------------------------------------------------------- queries, cascading delete, update1, Arrow (ABI 0.5)

@@ -18,6 +18,11 @@ An error reported by libdatajoint, or by this package for the same kinds of mist
   e.g. `LibDataJoint.DJ_E_DUPLICATE`;
 - `name::String`: its short name from `dj_status_name`, e.g. `"Duplicate"`;
 - `msg::String`: the message (the last error message of the failing call).
+
+Autopopulate (ABI 0.6) adds two codes: `NotAllowed` (`DJ_E_NOT_ALLOWED`: an insert into a
+`:computed` or `:imported` table outside its `make` without `allow_direct_insert = true`, or a
+`populate!` inside a `make`) and `MakeFailed` (`DJ_E_MAKE_FAILED`: a `make` threw and
+`populate!` stopped; the message names the key and gives `"ExceptionType: message"`).
 """
 struct DataJointError <: Exception
     code::Int32

@@ -1,22 +1,26 @@
 # Inserts: insert1! (one row), insert! with a vector of rows (row path, dj_table_insert_rows)
 # or a NamedTuple of column vectors (columnar path, dj_table_insert_columns).
 
-function _insert_opts(skip_duplicates::Bool, ignore_extra_fields::Bool, replace::Bool)
+function _insert_opts(skip_duplicates::Bool, ignore_extra_fields::Bool, replace::Bool, allow_direct_insert::Bool)
     base = Ref(Lib.dj_insert_opts())
     @dj_check Lib.dj_insert_opts_init(base)
     o = base[]
-    return Lib.dj_insert_opts(o.struct_size, UInt8(skip_duplicates), UInt8(ignore_extra_fields), UInt8(replace))
+    # struct_size comes from the library: one older than ABI 0.6 reads no allow_direct_insert
+    return Lib.dj_insert_opts(o.struct_size, UInt8(skip_duplicates), UInt8(ignore_extra_fields), UInt8(replace),
+                              UInt32(allow_direct_insert))
 end
 
 """
-    insert1!(table, row; skip_duplicates = false, ignore_extra_fields = false, replace = false) -> Int
+    insert1!(table, row; skip_duplicates = false, ignore_extra_fields = false, replace = false,
+             allow_direct_insert = false) -> Int
 
 Insert one row given as a `NamedTuple` or an `AbstractDict` (see `insert!` for the value
-types). Returns the number of rows written (0 if skipped as a duplicate).
+types and the options). Returns the number of rows written (0 if skipped as a duplicate).
 """
 function insert1!(t::Table, row::Union{NamedTuple,AbstractDict};
-                  skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false)
-    opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace))
+                  skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false,
+                  allow_direct_insert::Bool=false)
+    opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace, allow_direct_insert))
     r = _build_row(row, _npy_attributes(t), _blob_attributes(t))
     try
         n = Ref{UInt64}(0)
@@ -28,7 +32,8 @@ function insert1!(t::Table, row::Union{NamedTuple,AbstractDict};
 end
 
 """
-    insert!(table, rows::AbstractVector; skip_duplicates = false, ignore_extra_fields = false, replace = false) -> Int
+    insert!(table, rows::AbstractVector; skip_duplicates = false, ignore_extra_fields = false, replace = false,
+            allow_direct_insert = false) -> Int
     insert!(table, columns::NamedTuple; ...) -> Int
 
 Insert rows in one transaction (on any error no row of the batch remains); returns the number
@@ -52,14 +57,18 @@ of rows written.
   `<npy@>` attributes), any `to_dj_value` value for `<blob>` attributes (`DJ_KIND_BLOB`). A `Vector{Union{Missing,T}}` (or `nothing` elements) marks NULLs.
 
 Options: `skip_duplicates` skips rows whose primary key exists; `replace` replaces them;
-`ignore_extra_fields` ignores names that are not attributes instead of failing.
+`ignore_extra_fields` ignores names that are not attributes instead of failing;
+`allow_direct_insert` allows inserting into a `:computed` or `:imported` table outside its
+`make` (see [`populate!`](@ref)), which is refused with `DataJointError` `NotAllowed`
+(`DJ_E_NOT_ALLOWED`) otherwise. Inside `make` no option is needed.
 
 Arrays follow the column-major rule: a Julia array `A` is stored as numpy sees it with the
 same shape, `a[i-1, j-1, …] == A[i, j, …]` (see the README).
 """
 function Base.insert!(t::Table, rows::AbstractVector;
-                      skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false)
-    opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace))
+                      skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false,
+                      allow_direct_insert::Bool=false)
+    opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace, allow_direct_insert))
     npy = _npy_attributes(t)
     blob = _blob_attributes(t)
     built = Row[]
@@ -77,8 +86,9 @@ function Base.insert!(t::Table, rows::AbstractVector;
 end
 
 function Base.insert!(t::Table, columns::NamedTuple;
-                      skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false)
-    opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace))
+                      skip_duplicates::Bool=false, ignore_extra_fields::Bool=false, replace::Bool=false,
+                      allow_direct_insert::Bool=false)
+    opts = Ref(_insert_opts(skip_duplicates, ignore_extra_fields, replace, allow_direct_insert))
     heading = _heading(t)
     keep = Any[]
     descs = Lib.dj_column_in[]

@@ -5,7 +5,7 @@
 #
 # The scenarios mirror the C++ binding's tests (bindings/cpp/tests). Arguments (or
 # Pkg.test(test_args = [...])) select test files by name: "types", "queries", "algebra",
-# "errors", "lifetime", "npy", "objects", "lowlevel".
+# "errors", "lifetime", "npy", "objects", "populate", "lowlevel".
 
 using Test
 using Dates
@@ -17,7 +17,8 @@ const Lib = LibDataJoint
 include("common.jl")
 
 const TEST_FILES = ["test_types.jl", "test_queries.jl", "test_algebra.jl", "test_errors.jl",
-                    "test_lifetime.jl", "test_npy.jl", "test_objects.jl", "test_lowlevel.jl"]
+                    "test_lifetime.jl", "test_npy.jl", "test_objects.jl", "test_populate.jl",
+                    "test_lowlevel.jl"]
 
 selected = isempty(ARGS) ? TEST_FILES :
            filter(f -> any(a -> occursin(a, f), ARGS), TEST_FILES)

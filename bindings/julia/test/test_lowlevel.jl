@@ -5,7 +5,7 @@
 @testset "struct layouts match the C ABI (64-bit)" begin
     io = Ref(Lib.dj_insert_opts())
     @test Lib.dj_insert_opts_init(io) == Lib.DJ_OK
-    @test io[].struct_size == sizeof(Lib.dj_insert_opts) == 8
+    @test io[].struct_size == sizeof(Lib.dj_insert_opts) == 12       # allow_direct_insert (ABI 0.6) at 8
     fo = Ref(Lib.dj_fetch_opts())
     @test Lib.dj_fetch_opts_init(fo) == Lib.DJ_OK
     @test fo[].struct_size == sizeof(Lib.dj_fetch_opts) == 64
@@ -111,7 +111,7 @@ end
     end
 
     # Insert options: struct_size must come from dj_insert_opts_init.
-    io = Ref(Lib.dj_insert_opts(1, 0, 0, 0))
+    io = Ref(Lib.dj_insert_opts(1, 0, 0, 0, 0))
     row = Ref{Ptr{Lib.dj_row}}(C_NULL)
     @test Lib.dj_row_new(row) == Lib.DJ_OK
     @test Lib.dj_row_set_int(row[], "item_id", 3) == Lib.DJ_OK

@@ -22,7 +22,7 @@ classdef Table < dj.Expression
     % An <object@> value to insert is a file or folder path (char), uint8 bytes, or
     % {extension, uint8 bytes} (struct rows); a <filepath@> value is a path in the store.
 
-    properties (SetAccess = private)
+    properties (SetAccess = protected)
         schema = []      % the dj.Schema it was declared/opened through (for declarePart)
     end
 
@@ -80,8 +80,11 @@ classdef Table < dj.Expression
             % decimal, json, uuid, date/datetime text), cells of uint8 (bytes), of arrays
             % (<npy@>) or of any values (<blob>, one per row); [] in a cell is NULL (not in
             % <blob> columns). A MATLAB table is inserted as columns.
-            % Options: 'skip_duplicates', 'ignore_extra_fields', 'replace' (logical).
-            % One call is one transaction. Returns the number of rows written.
+            % Options: 'skip_duplicates', 'ignore_extra_fields', 'replace', 'allow_direct_insert'
+            % (logical). Rows of a Computed or Imported table are inserted by its make during
+            % populate; elsewhere such an insert is DataJoint:NotAllowed unless
+            % 'allow_direct_insert' is true. One call is one transaction (inside make: part of
+            % make's transaction). Returns the number of rows written.
             [opts, fmt] = dj.Table.insertArgs(varargin{:});
             if isa(data, 'table')          % MATLAB only (Octave has no table class)
                 data = table2struct(data, 'ToScalar', true);
@@ -171,6 +174,142 @@ classdef Table < dj.Expression
                 varargout{1} = st;
             end
         end
+
+        % ------------------------------------------------------------ populate
+        function [n, errors, skipped] = populate(obj, varargin)
+            % [n, errors] = populate(t, @(t, key) ..., restriction, ..., 'name', value, ...)
+            % Call the make function for every key of the key source (by default the join of
+            % the tables the primary key references) that is not in this Computed/Imported
+            % table yet, each in its own transaction: the rows it inserts into the table (its
+            % first argument, a dj.Table valid during the call) and into its part tables commit
+            % together when it returns; if it raises an error they are rolled back (stored
+            % objects too). KEY is a 1x1 struct. A dj.Computed / dj.Imported subclass needs no
+            % function: populate(self, ...) calls its make(self, key) (or makeTuples).
+            % Restrictions (ANDed) limit the keys: SQL (char), a key struct (array: OR), a cell
+            % of key structs (OR), or a dj.Table / dj.Query; 'restrictions', {r1, r2, ...}
+            % gives them as a list. Options: 'reserve_jobs' (reserve each key in the jobs table
+            % first, so that many workers - ours or DataJoint Python's - can populate at
+            % once), 'suppress_errors' (record a failing make and go on), 'max_calls' (Inf),
+            % 'order' ('original', 'reverse', 'random'), 'priority' (jobs: new jobs get it, and
+            % only jobs this urgent or more are made), 'refresh' (jobs: refresh the jobs table
+            % first; default: the jobs.auto_refresh setting, true), 'display_progress'
+            % (logical), 'progress' (fn(struct(done, total, succeeded, failed)) after each key).
+            % N is the number of keys made; ERRORS an Mx1 struct array (key, message) of the
+            % failed ones (with suppress_errors; else the first failure raises
+            % DataJoint:MakeFailed, whose message names the key); SKIPPED counts the keys
+            % another worker had reserved or made.
+            args = varargin;
+            fn = [];
+            if ~isempty(args) && isa(args{1}, 'function_handle')
+                fn = args{1};
+                args = args(2:end);
+            end
+            defaults = struct('reserve_jobs', false, 'suppress_errors', false, 'max_calls', Inf, ...
+                              'order', 'original', 'priority', [], 'refresh', [], 'display_progress', false, ...
+                              'progress', []);
+            [restr, o] = dj.Table.populateArgs(args, defaults, 'populate');
+            if isempty(fn)
+                fn = obj.defaultMake();
+            end
+            target = obj.autoTarget();
+            schema = obj.schema;
+            make = @(tid, key) dj.Table.runMake(fn, dj.Table(tid, schema), key);
+            opts = struct('restrictions', {restr}, 'reserve_jobs', logical(o.reserve_jobs), ...
+                          'suppress_errors', logical(o.suppress_errors), 'max_calls', o.max_calls, ...
+                          'order', dj.Expression.text(o.order), 'priority', o.priority, 'refresh', []);
+            if ~isempty(o.refresh)
+                opts.refresh = logical(o.refresh);
+            end
+            if ~isempty(o.progress)
+                if ~isa(o.progress, 'function_handle')
+                    error('DataJoint:InvalidArgument', 'progress must be a function handle');
+                end
+                user = o.progress;
+                opts.progress = @(p) dj.Table.runProgress(user, p);
+            elseif logical(o.display_progress)
+                label = obj.name();
+                opts.progress = @(p) dj.Table.runProgress(@(q) dj.Table.showProgress(label, q), p);
+            end
+            [n, errors, skipped] = dj_mex('table_populate', target.id, make, opts);
+        end
+
+        function [remaining, total] = progress(obj, varargin)
+            % [remaining, total] = progress(t, restriction, ...): keys of the key source
+            % (restricted as for populate) not in the table yet, and all of them. Without
+            % outputs it prints them.
+            [restr, ~] = dj.Table.populateArgs(varargin, struct(), 'progress');
+            target = obj.autoTarget();
+            [remaining, total] = dj_mex('table_progress', target.id, struct('restrictions', {restr}));
+            if nargout == 0
+                fprintf('%s: %d of %d made, %d remaining\n', obj.name(), total - remaining, total, remaining);
+                clear remaining total
+            end
+        end
+
+        function q = keySource(obj)
+            % The keys populate makes (a dj.Query): the join of the tables the primary key
+            % references (projected to their keys, renamed as the foreign keys rename). A
+            % dj.Computed / dj.Imported subclass may override this method.
+            q = dj.Query(dj_mex('table_key_source', obj.id));
+        end
+
+        function t = withKeySource(obj, q)
+            % This table (a dj.Table) with another key source Q (a dj.Query or dj.Table whose
+            % primary key the table has): its populate, progress and refreshJobs use Q.
+            dj.Expression.need(q, 'the key source');
+            t = dj.Table(dj_mex('table_with_key_source', obj.id, q.id), obj.schema);
+        end
+
+        function t = jobs(obj)
+            % The jobs table ~~<name> of this Computed/Imported table (a dj.Table; declared on
+            % first use exactly as DataJoint Python declares it): one row per pending, reserved,
+            % failed (status 'error', error_message, error_stack) or ignored key (made keys'
+            % jobs are deleted unless jobs.keep_completed). Restrict, fetch or delete from it
+            % (deleting error jobs lets populate make their keys again).
+            t = dj.Table(dj_mex('table_jobs', obj.id), obj.schema);
+        end
+
+        function r = refreshJobs(obj, varargin)
+            % r = refreshJobs(t, 'delay', 0, 'priority', 5, 'stale_timeout', 3600,
+            % 'orphan_timeout', 0, 'restrictions', {sql, ...}): add the keys of the key source
+            % that are neither made nor in the jobs table as pending jobs (due after DELAY
+            % seconds), remove jobs whose key left the key source (others than 'ignore' after
+            % STALE_TIMEOUT seconds), and make reservations older than ORPHAN_TIMEOUT seconds (a
+            % dead worker's) pending again. R: struct(added, removed, orphaned, re_pended).
+            o = dj.Expression.options(struct('delay', [], 'priority', [], 'stale_timeout', [], ...
+                                             'orphan_timeout', [], 'restrictions', {{}}), varargin, 'refreshJobs');
+            if ~iscell(o.restrictions)
+                o.restrictions = {o.restrictions};
+            end
+            o.restrictions = cellfun(@dj.Expression.text, o.restrictions, 'UniformOutput', false);
+            target = obj.autoTarget();
+            r = dj_mex('jobs_refresh', target.id, o);
+        end
+
+        function c = jobProgress(obj)
+            % Jobs per status: struct(pending, reserved, success, error, ignore, total).
+            c = dj_mex('jobs_progress', obj.id);
+        end
+
+        function ignoreJob(obj, key)
+            % ignoreJob(t, key): mark the key's job 'ignore' (KEY a key struct, a struct array
+            % or a cell of them; the job is added if missing): no worker makes it.
+            dj_mex('jobs_ignore', obj.id, key);
+        end
+    end
+
+    methods (Hidden)
+        function t = autoTarget(obj)
+            % The table whose handle populate, progress and refreshJobs use (dj.AutoPopulate:
+            % this table with its keySource).
+            t = obj;
+        end
+
+        function fn = defaultMake(obj) %#ok<STOUT,MANU>
+            % The make function of populate when none is given (dj.AutoPopulate: its make).
+            error('DataJoint:InvalidArgument', ['populate(t, @(t, key) ...) needs a make function ' ...
+                  '(or a dj.Computed / dj.Imported subclass that defines make)']);
+        end
     end
 
     methods (Access = private)
@@ -215,7 +354,8 @@ classdef Table < dj.Expression
 
     methods (Static, Hidden)
         function [opts, fmt] = insertArgs(varargin)
-            opts = struct('skip_duplicates', false, 'ignore_extra_fields', false, 'replace', false);
+            opts = struct('skip_duplicates', false, 'ignore_extra_fields', false, 'replace', false, ...
+                          'allow_direct_insert', false);
             fmt = 'rows';
             if mod(numel(varargin), 2) ~= 0
                 error('DataJoint:InvalidArgument', 'insert options are name-value pairs');
@@ -224,7 +364,7 @@ classdef Table < dj.Expression
                 key = lower(varargin{i});
                 val = varargin{i + 1};
                 switch key
-                    case {'skip_duplicates', 'ignore_extra_fields', 'replace'}
+                    case {'skip_duplicates', 'ignore_extra_fields', 'replace', 'allow_direct_insert'}
                         opts.(key) = logical(val);
                     case 'format'
                         if ~any(strcmp(val, {'rows', 'struct', 'columns'}))
@@ -235,6 +375,67 @@ classdef Table < dj.Expression
                         error('DataJoint:InvalidArgument', 'unknown insert option ''%s''', key);
                 end
             end
+        end
+
+        function [restr, o] = populateArgs(args, o, what)
+            % Restrictions (positional: each one restriction; 'restrictions', {...}: a list)
+            % and the name-value options named by the fields of O.
+            restr = {};
+            i = 1;
+            while i <= numel(args)
+                a = dj.Expression.text(args{i});
+                key = '';
+                if ischar(a) && i < numel(args)
+                    key = lower(a);
+                end
+                if any(strcmp(key, {'restrictions', 'restriction'}))
+                    r = args{i + 1};
+                    if ~iscell(r)
+                        r = {r};
+                    end
+                    restr = [restr, cellfun(@dj.Expression.keyArg, reshape(r, 1, []), 'UniformOutput', false)]; %#ok<AGROW>
+                    i = i + 2;
+                elseif ~isempty(key) && isfield(o, key)
+                    o.(key) = args{i + 1};
+                    i = i + 2;
+                elseif ischar(a) || isstruct(a) || iscell(a) || isa(a, 'dj.Expression') || isa(a, 'table')
+                    restr{end + 1} = dj.Expression.keyArg(a); %#ok<AGROW>
+                    i = i + 1;
+                else
+                    error('DataJoint:InvalidArgument', ['%s arguments are restrictions (SQL, key structs, ' ...
+                          'tables, queries) and name-value options'], what);
+                end
+            end
+        end
+
+        function err = runMake(fn, t, key)
+            % Called by dj_mex for each key: runs the make function and returns [] or the error
+            % it raised (an error must not unwind through the library).
+            err = [];
+            try
+                fn(t, key);
+            catch e
+                % the stack of the make function, without the frames that called it
+                st = e.stack;
+                k = find(~cellfun(@isempty, regexp({st.name}, '(^|[.>])runMake$', 'once')), 1);
+                if ~isempty(k)
+                    st = st(1:k - 1);
+                end
+                err = struct('identifier', e.identifier, 'message', e.message, 'stack', {st});
+            end
+        end
+
+        function runProgress(fn, p)
+            % Called by dj_mex after each key: an error in the progress function is a warning.
+            try
+                fn(p);
+            catch e
+                warning('DataJoint:Callback', 'the populate progress function failed: %s', e.message);
+            end
+        end
+
+        function showProgress(label, p)
+            fprintf('%s: %d/%d (%d made, %d failed)\n', label, p.done, p.total, p.succeeded, p.failed);
         end
     end
 end

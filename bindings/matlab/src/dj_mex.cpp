@@ -1555,6 +1555,8 @@ dj_insert_opts insert_opts_of(const mxArray* o) {
     if (const mxArray* f = opt_field(o, "ignore_extra_fields"))
         opts.ignore_extra_fields = bool_arg(f, "ignore_extra_fields");
     if (const mxArray* f = opt_field(o, "replace")) opts.replace = bool_arg(f, "replace");
+    if (const mxArray* f = opt_field(o, "allow_direct_insert"))
+        opts.allow_direct_insert = bool_arg(f, "allow_direct_insert") ? 1 : 0;
     return opts;
 }
 
@@ -2320,6 +2322,319 @@ mxArray* gc_out(const dj_gc_stats& st) {
     return s;
 }
 
+// ============================================================================ populate
+
+/// The MATLAB functions of one populate (borrowed from the command's arguments, which live as
+/// long as the command). `make(tableId, key)` returns [] or struct(identifier, message[, stack])
+/// (dj.Table.populate wraps the user's function so that its errors come back this way);
+/// `progress(struct(done, total, succeeded, failed))` is called after each key.
+struct PopulateCtx {
+    const mxArray* make = nullptr;
+    const mxArray* progress = nullptr;
+    bool interrupted = false;  // an interrupt (Ctrl-C) reached us: no more MATLAB calls
+};
+
+/// Destroys the mxArrays it holds (never throws: at worst one is left to the interpreter).
+struct MxArrays {
+    std::vector<mxArray*> v;
+    ~MxArrays() {
+        for (mxArray* a : v) {
+            if (a == nullptr) continue;
+            try {
+                mxDestroyArray(a);
+            } catch (...) {
+            }
+        }
+    }
+};
+
+/// A char array, or a stack (a struct array with name / file / line, as MException.stack) as
+/// text: one "name (file:line)" line per frame.
+std::string stack_text(const mxArray* st) {
+    if (st == nullptr) return std::string();
+    if (mxIsChar(st)) return utf8_of_chars(st);
+    if (!mxIsStruct(st)) return std::string();
+    std::string out;
+    const size_t n = mxGetNumberOfElements(st);
+    for (size_t i = 0; i < n; ++i) {
+        const mxArray* name = mxGetField(st, i, "name");
+        const mxArray* file = mxGetField(st, i, "file");
+        const mxArray* line = mxGetField(st, i, "line");
+        std::string s = name && mxIsChar(name) ? utf8_of_chars(name) : std::string("?");
+        std::string f = file && mxIsChar(file) ? utf8_of_chars(file) : std::string();
+        if (!f.empty() || (line && mxIsNumeric(line) && mxGetNumberOfElements(line) == 1)) {
+            s += " (" + f;
+            if (line && mxIsNumeric(line) && mxGetNumberOfElements(line) == 1)
+                s += ":" + std::to_string(static_cast<long long>(mxGetScalar(line)));
+            s += ")";
+        }
+        out += s;
+        if (i + 1 < n) out += "\n";
+    }
+    return out;
+}
+
+/// One field or property of an error value: struct(identifier, message, stack) (the +dj
+/// wrapper's result, Octave's trapped error) or an MException object (MATLAB's trapped error).
+/// A property is a copy, destroyed with `keep`.
+const mxArray* error_part(const mxArray* e, const char* name, MxArrays& keep) {
+    if (mxIsStruct(e)) return mxGetNumberOfElements(e) >= 1 ? mxGetField(e, 0, name) : nullptr;
+    mxArray* p = mxGetProperty(e, 0, name);  // MException (MATLAB): a copy
+    keep.v.push_back(p);
+    return p;
+}
+
+/// The jobs-table message of an error value: "identifier: message" (just the message without
+/// an identifier; Octave's "dj_mex: " prefix of MEX errors dropped) and the stack text.
+bool describe_error(const mxArray* e, std::string& msg, std::string& stack) {
+    if (e == nullptr) return false;
+    MxArrays keep;
+    const mxArray* id = error_part(e, "identifier", keep);
+    const mxArray* m = error_part(e, "message", keep);
+    if (m == nullptr && id == nullptr) return false;
+    std::string sid = id && mxIsChar(id) ? utf8_of_chars(id) : std::string();
+    std::string smsg = m && mxIsChar(m) ? utf8_of_chars(m) : std::string();
+    static const std::string prefix = "dj_mex: ";
+    if (smsg.compare(0, prefix.size(), prefix) == 0) smsg.erase(0, prefix.size());
+    msg = sid.empty() ? smsg : (smsg.empty() ? sid : sid + ": " + smsg);
+    if (msg.empty()) msg = "make failed (an error without a message)";
+    stack = stack_text(error_part(e, "stack", keep));
+    return true;
+}
+
+/// Call the MATLAB make function for one key: true if it succeeded, else the failure's
+/// message and stack. The table it gets is a new handle id (a clone of the one the library
+/// lends, which is valid only during the call); it is freed when the call returns, so it is
+/// valid during make only — like the library's. The key is a 1×1 struct (as fetch gives).
+bool call_make(PopulateCtx& p, const dj_table* table, const dj_result* key, std::string& msg, std::string& stack) {
+    dj_table* tc = nullptr;
+    check(dj_table_clone(table, &tc));
+    const uint64_t tid = register_handle(HType::Table, tc);
+    struct FreeAfter {
+        uint64_t id;
+        ~FreeAfter() { free_ids(&id, 1); }
+    } free_after{tid};
+    MxArrays args;
+    args.v.push_back(mx_uint64(tid));
+    mxArray* k[1] = {nullptr};
+    result_out(key, nullptr, 1, k);
+    args.v.push_back(k[0]);
+    mxArray* in[3] = {const_cast<mxArray*>(p.make), args.v[0], args.v[1]};
+    mxArray* out[1] = {nullptr};
+    mxArray* trapped = nullptr;
+    // Every dj_mex command may run inside (make inserts, fetches, frees its objects, even
+    // dj.reset): the populate uses only handles of its own (see table_populate).
+    try {
+        trapped = mexCallMATLABWithTrap(1, out, 3, in, "feval");
+    } catch (...) {  // an interrupt, say (Octave throws it through the MEX API): never into the library
+        p.interrupted = true;
+        msg = "DataJoint:Interrupted: the make function was interrupted";
+        return false;
+    }
+    MxArrays results;
+    results.v.push_back(trapped);
+    results.v.push_back(out[0]);
+    if (trapped != nullptr) {  // the function itself could not be called, or raised past the wrapper
+        if (!describe_error(trapped, msg, stack)) msg = "the make function raised an error";
+        return false;
+    }
+    if (out[0] != nullptr && !is_null_marker(out[0]) && mxIsStruct(out[0]) && mxGetNumberOfElements(out[0]) == 1 &&
+        mxGetField(out[0], 0, "message") != nullptr) {
+        describe_error(out[0], msg, stack);
+        return false;
+    }
+    return true;
+}
+
+/// The dj_make_fn of table_populate: calls the MATLAB function through mexCallMATLABWithTrap,
+/// so no MATLAB error (longjmp) or C++ exception crosses the library; a failure is reported
+/// with dj_make_fail and a non-zero return (the library rolls the key's transaction back).
+int32_t make_cb(void* user, const dj_table* table, const dj_result* key, dj_make_ctx* ctx) noexcept {
+    auto* p = static_cast<PopulateCtx*>(user);
+    std::string msg, stack;
+    bool ok = false;
+    try {
+        if (p == nullptr || p->make == nullptr) msg = "no make function";
+        else if (p->interrupted) msg = "DataJoint:Interrupted: the populate was interrupted before this key";
+        else ok = call_make(*p, table, key, msg, stack);
+    } catch (const MexError& e) {
+        msg = e.id + ": " + e.msg;
+    } catch (const std::bad_alloc&) {
+        msg = "DataJoint:OutOfMemory: out of memory";
+    } catch (const std::exception& e) {
+        msg = std::string("DataJoint:Internal: ") + e.what();
+    } catch (...) {
+        msg = "DataJoint:Internal: unknown C++ exception";
+    }
+    if (ok) return 0;
+    if (msg.empty()) msg = "make failed";
+    dj_make_fail(ctx, msg.c_str(), stack.empty() ? nullptr : stack.c_str());
+    return 1;
+}
+
+/// The dj_populate_progress_fn of table_populate: progress(struct(done, total, succeeded,
+/// failed)); its errors are dropped (dj.Table.populate's wrapper turns them into warnings).
+void populate_progress_cb(const dj_populate_progress* pr, void* user) noexcept {
+    auto* p = static_cast<PopulateCtx*>(user);
+    if (p == nullptr || p->progress == nullptr || p->interrupted || pr == nullptr) return;
+    try {
+        MxArrays args;
+        const char* f[] = {"done", "total", "succeeded", "failed"};
+        mxArray* s = mxCreateStructMatrix(1, 1, 4, f);
+        args.v.push_back(s);
+        mxSetFieldByNumber(s, 0, 0, mx_double(static_cast<double>(pr->done)));
+        mxSetFieldByNumber(s, 0, 1, mx_double(static_cast<double>(pr->total)));
+        mxSetFieldByNumber(s, 0, 2, mx_double(static_cast<double>(pr->succeeded)));
+        mxSetFieldByNumber(s, 0, 3, mx_double(static_cast<double>(pr->failed)));
+        mxArray* in[2] = {const_cast<mxArray*>(p->progress), s};
+        mxArray* out[1] = {nullptr};
+        mxArray* trapped = nullptr;
+        try {
+            trapped = mexCallMATLABWithTrap(0, out, 2, in, "feval");
+        } catch (...) {
+            p->interrupted = true;
+        }
+        args.v.push_back(trapped);
+        args.v.push_back(out[0]);
+    } catch (...) {
+    }
+}
+
+/// The restrictions of populate / progress: a cell of restrictions, ANDed (or a single one
+/// outside a cell), each SQL (char), a table or query id, or keys — a struct array or a cell of
+/// structs (OR). The first keys go to opts.keys; further ones become `key_source & keys`
+/// queries. Everything the options point to lives here.
+struct PopRestrictions {
+    std::vector<std::string> sql;
+    std::vector<const char*> sql_ptrs;
+    std::vector<Operand> operands;
+    std::vector<QueryPtr> owned;
+    std::vector<const dj_query*> queries;
+    std::vector<RowPtr> key_rows;
+    std::vector<const dj_row*> keys;
+    bool has_keys = false;
+    Keep keep;
+    QueryPtr ks;
+    Heading heading;
+    bool have_heading = false;
+
+    PopRestrictions(const dj_table* t, const mxArray* r) {
+        if (r == nullptr) return;
+        if (mxIsCell(r)) {
+            const size_t n = mxGetNumberOfElements(r);
+            for (size_t i = 0; i < n; ++i) add(t, mxGetCell(r, i), i + 1);
+        } else {
+            add(t, r, 1);
+        }
+        for (const auto& s : sql) sql_ptrs.push_back(s.c_str());
+    }
+    PopRestrictions(const PopRestrictions&) = delete;
+    PopRestrictions& operator=(const PopRestrictions&) = delete;
+
+    /// The key source's heading (converts key values); the table's if it has none.
+    const Heading& key_heading(const dj_table* t) {
+        if (!have_heading) {
+            dj_query* q = nullptr;
+            if (dj_table_key_source(t, &q) == DJ_OK) {
+                ks.reset(q);
+                heading = read_heading(q);
+            } else {
+                heading = read_heading(t);
+            }
+            have_heading = true;
+        }
+        return heading;
+    }
+
+    void add(const dj_table* t, const mxArray* e, size_t i) {
+        const std::string what = "restriction " + std::to_string(i);
+        if (e == nullptr || is_null_marker(e)) return;
+        if (mxIsChar(e)) {
+            sql.push_back(utf8_of_chars(e));
+        } else if (is_id(e)) {
+            operands.push_back(operand_arg(e, what.c_str()));
+            queries.push_back(operands.back().q());
+        } else if (mxIsStruct(e) || mxIsCell(e)) {
+            std::vector<RowPtr> rows = keys_of(e, key_heading(t), keep);
+            if (!has_keys) {
+                has_keys = true;
+                for (auto& row : rows) {
+                    keys.push_back(row.get());
+                    key_rows.push_back(std::move(row));
+                }
+                return;
+            }
+            if (!ks) {
+                dj_query* q = nullptr;
+                check(dj_table_key_source(t, &q));
+                ks.reset(q);
+            }
+            std::vector<const dj_row*> ptrs;
+            for (auto& row : rows) ptrs.push_back(row.get());
+            dj_query* q = nullptr;
+            check(dj_query_restrict_keys(ks.get(), ptrs.data(), ptrs.size(), 0, &q));
+            owned.emplace_back(q);
+            queries.push_back(q);
+            for (auto& row : rows) key_rows.push_back(std::move(row));
+        } else {
+            fail("InvalidArgument", what + " must be an SQL condition (char), a key struct (array), a cell of key "
+                                           "structs, or a table or query");
+        }
+    }
+
+    void apply(dj_populate_opts& o) const {
+        static const dj_row* const none = nullptr;
+        o.restrictions = sql_ptrs.empty() ? nullptr : sql_ptrs.data();
+        o.n_restrictions = sql_ptrs.size();
+        o.restrict_queries = queries.empty() ? nullptr : queries.data();
+        o.n_restrict_queries = queries.size();
+        if (has_keys) {
+            o.keys = keys.empty() ? &none : keys.data();  // no keys: nothing matches
+            o.n_keys = keys.size();
+        }
+    }
+};
+
+int64_t count_opt(const mxArray* f, const char* what) {
+    const double d = scalar_arg(f, what);
+    if (std::isinf(d) && d > 0) return -1;
+    if (!(d >= 0) || d != std::floor(d)) fail("InvalidArgument", std::string(what) + " must be an integer >= 0 (or Inf)");
+    return static_cast<int64_t>(d);
+}
+
+/// dj_populate_opts from an options struct (restrictions, reserve_jobs, suppress_errors,
+/// max_calls, order, priority, refresh); `r` holds what its pointers refer to.
+dj_populate_opts populate_opts_of(const mxArray* o, const PopRestrictions& r) {
+    dj_populate_opts opts;
+    check(dj_populate_opts_init(&opts));
+    r.apply(opts);
+    if (const mxArray* f = opt_field(o, "reserve_jobs")) opts.reserve_jobs = bool_arg(f, "reserve_jobs") ? 1 : 0;
+    if (const mxArray* f = opt_field(o, "suppress_errors"))
+        opts.suppress_errors = bool_arg(f, "suppress_errors") ? 1 : 0;
+    if (const mxArray* f = opt_field(o, "max_calls")) opts.max_calls = count_opt(f, "max_calls");
+    if (const mxArray* f = opt_field(o, "order")) {
+        std::string v = string_arg(f, "order");
+        for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (v == "original") opts.order = DJ_ORDER_ORIGINAL;
+        else if (v == "reverse") opts.order = DJ_ORDER_REVERSE;
+        else if (v == "random") opts.order = DJ_ORDER_RANDOM;
+        else fail("InvalidArgument", "order must be 'original', 'reverse' or 'random', not '" + v + "'");
+    }
+    if (const mxArray* f = opt_field(o, "priority")) {
+        const double d = scalar_arg(f, "priority");
+        if (d != std::floor(d) || d < 0 || d > 127) fail("InvalidArgument", "priority must be an integer 0..127");
+        opts.priority = static_cast<int64_t>(d);
+    }
+    if (const mxArray* f = opt_field(o, "refresh")) opts.refresh = bool_arg(f, "refresh") ? 1 : 0;
+    return opts;
+}
+
+mxArray* counts_out(const char* const* names, const uint64_t* v, int n) {
+    mxArray* s = mxCreateStructMatrix(1, 1, n, const_cast<const char**>(names));
+    for (int k = 0; k < n; ++k) mxSetFieldByNumber(s, 0, k, mx_double(static_cast<double>(v[k])));
+    return s;
+}
+
 /// Commands allowed while a progress callback runs: none that could free, or reach into, a
 /// handle the library is using at that moment (`free` is deferred until the callback is over).
 bool allowed_in_callback(const std::string& cmd) {
@@ -3061,6 +3376,125 @@ void dispatch(const std::string& cmd, int nlhs, mxArray* plhs[], int nrhs, Args 
         uint64_t n = 0;
         check(dj_writer_close(writer_arg(a[0])->w, &n));
         plhs[0] = mx_double(static_cast<double>(n));
+    }
+    // ---------------------------------------------------------------- populate
+    else if (cmd == "table_populate") {
+        // (table, make, opts) -> [success_count, errors N×1 struct(key, message), skipped]
+        // make(tableId, key) returns [] or struct(identifier, message[, stack]) (see PopulateCtx)
+        need(nrhs, 2, "'table_populate', table, make[, opts]");
+        const dj_table* t = table_arg(a[0]);
+        if (!mxIsClass(a[1], "function_handle")) fail("InvalidArgument", "make must be a function handle");
+        const mxArray* o = nrhs > 2 ? a[2] : nullptr;
+        const mxArray* pf = opt_field(o, "progress");
+        if (pf != nullptr && !mxIsClass(pf, "function_handle"))
+            fail("InvalidArgument", "the progress function must be a function handle (or [] for none)");
+        // A handle of our own: the MATLAB functions may free any registry handle (clear, dj.reset).
+        dj_table* own_raw = nullptr;
+        check(dj_table_clone(t, &own_raw));
+        TablePtr own(own_raw);
+        PopRestrictions r(own.get(), opt_field(o, "restrictions"));
+        dj_populate_opts opts = populate_opts_of(o, r);
+        PopulateCtx ctx;
+        ctx.make = a[1];
+        ctx.progress = pf;
+        if (pf != nullptr) {
+            opts.progress = &populate_progress_cb;
+            opts.progress_user_data = &ctx;
+        }
+        dj_populate_report* raw = nullptr;
+        const dj_status st = dj_table_populate(own.get(), &make_cb, &ctx, &opts, &raw);
+        std::unique_ptr<dj_populate_report, void (*)(dj_populate_report*)> rep(raw, dj_populate_report_free);
+        if (ctx.interrupted) fail("Interrupted", "the populate was interrupted");
+        check(st);
+        const size_t n = dj_populate_report_error_count(rep.get());
+        const char* f[] = {"key", "message"};
+        mxArray* errs = mxCreateStructMatrix(n, 1, 2, f);
+        for (size_t i = 0; i < n; ++i) {  // the key as make got it: a 1×1 struct
+            const char* m = nullptr;
+            dj_result* kr = nullptr;
+            check(dj_populate_report_error(rep.get(), i, &m, nullptr, &kr));
+            ResultPtr key(kr);
+            mxArray* k[1] = {nullptr};
+            result_out(key.get(), nullptr, 1, k);
+            mxSetFieldByNumber(errs, i, 0, k[0]);
+            mxSetFieldByNumber(errs, i, 1, mx_string(m ? m : ""));
+        }
+        plhs[0] = mx_double(static_cast<double>(dj_populate_report_success_count(rep.get())));
+        if (nlhs > 1) plhs[1] = errs;
+        else mxDestroyArray(errs);
+        if (nlhs > 2) plhs[2] = mx_double(static_cast<double>(dj_populate_report_skipped(rep.get())));
+    } else if (cmd == "table_progress") {  // (table[, struct(restrictions)]) -> [remaining, total]
+        need(nrhs, 1, "'table_progress', table[, opts]");
+        const dj_table* t = table_arg(a[0]);
+        const mxArray* o = nrhs > 1 ? a[1] : nullptr;
+        PopRestrictions r(t, opt_field(o, "restrictions"));
+        dj_populate_opts opts;
+        check(dj_populate_opts_init(&opts));
+        r.apply(opts);
+        uint64_t remaining = 0, total = 0;
+        check(dj_table_progress(t, &opts, &remaining, &total));
+        plhs[0] = mx_double(static_cast<double>(remaining));
+        if (nlhs > 1) plhs[1] = mx_double(static_cast<double>(total));
+    } else if (cmd == "table_key_source") {  // (table) -> query
+        need(nrhs, 1, "'table_key_source', table");
+        const dj_table* t = table_arg(a[0]);
+        plhs[0] = new_query([&](dj_query** out) { return dj_table_key_source(t, out); });
+    } else if (cmd == "table_with_key_source") {  // (table, table or query) -> table
+        need(nrhs, 2, "'table_with_key_source', table, key_source");
+        const dj_table* t = table_arg(a[0]);
+        Operand ks = operand_arg(a[1], "key_source");
+        const dj_query* q = ks.q();
+        plhs[0] = new_table([&](dj_table** out) { return dj_table_with_key_source(t, q, out); });
+    } else if (cmd == "table_jobs") {  // (table) -> the jobs table ~~<name>
+        need(nrhs, 1, "'table_jobs', table");
+        const dj_table* t = table_arg(a[0]);
+        plhs[0] = new_table([&](dj_table** out) { return dj_table_jobs(t, out); });
+    } else if (cmd == "jobs_refresh") {
+        // (table[, struct(restrictions (SQL), delay, priority, stale_timeout, orphan_timeout)])
+        //   -> struct(added, removed, orphaned, re_pended)
+        need(nrhs, 1, "'jobs_refresh', table[, opts]");
+        const dj_table* t = table_arg(a[0]);
+        const mxArray* o = nrhs > 1 ? a[1] : nullptr;
+        dj_refresh_opts ro;
+        check(dj_refresh_opts_init(&ro));
+        std::vector<std::string> sql;
+        if (const mxArray* f = opt_field(o, "restrictions")) {
+            if (!(mxIsChar(f) || mxIsCell(f)))
+                fail("InvalidArgument", "refresh restrictions are SQL conditions (char or a cell of char)");
+            if (!(mxIsCell(f) && mxGetNumberOfElements(f) == 0)) sql = cellstr_arg(f, "refresh restrictions (SQL only)");
+        }
+        const CStrings restr(sql);
+        ro.restrictions = restr.data();
+        ro.n_restrictions = restr.size();
+        if (const mxArray* f = opt_field(o, "delay")) ro.delay = scalar_arg(f, "delay");
+        if (const mxArray* f = opt_field(o, "priority")) {
+            const double d = scalar_arg(f, "priority");
+            if (d != std::floor(d) || d < 0 || d > 127) fail("InvalidArgument", "priority must be an integer 0..127");
+            ro.priority = static_cast<int64_t>(d);
+        }
+        if (const mxArray* f = opt_field(o, "stale_timeout")) ro.stale_timeout = scalar_arg(f, "stale_timeout");
+        if (const mxArray* f = opt_field(o, "orphan_timeout")) ro.orphan_timeout = scalar_arg(f, "orphan_timeout");
+        dj_refresh_report rep;
+        std::memset(&rep, 0, sizeof rep);
+        check(dj_jobs_refresh(t, &ro, &rep));
+        const char* f[] = {"added", "removed", "orphaned", "re_pended"};
+        const uint64_t v[] = {rep.added, rep.removed, rep.orphaned, rep.re_pended};
+        plhs[0] = counts_out(f, v, 4);
+    } else if (cmd == "jobs_progress") {  // (table) -> struct(pending, reserved, success, error, ignore, total)
+        need(nrhs, 1, "'jobs_progress', table");
+        dj_job_counts c;
+        std::memset(&c, 0, sizeof c);
+        check(dj_jobs_progress(table_arg(a[0]), &c));
+        const char* f[] = {"pending", "reserved", "success", "error", "ignore", "total"};
+        const uint64_t v[] = {c.pending, c.reserved, c.success, c.error, c.ignore, c.total};
+        plhs[0] = counts_out(f, v, 6);
+    } else if (cmd == "jobs_ignore") {  // (table, key struct (array) or cell of keys): mark their jobs `ignore`
+        need(nrhs, 2, "'jobs_ignore', table, key");
+        const dj_table* t = table_arg(a[0]);
+        const Heading h = read_heading(t);
+        Keep keep;
+        std::vector<RowPtr> rows = keys_of(a[1], h, keep);
+        for (auto& row : rows) check(dj_jobs_ignore(t, row.get()));
     }
     // ---------------------------------------------------------------- gc
     else if (cmd == "schema_gc") {  // (schema[, struct(dry_run, store, grace)]) -> stats struct

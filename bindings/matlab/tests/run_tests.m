@@ -28,7 +28,7 @@ mkdir(root);
 old = pwd();
 cd(root);   % so dj.Connection.connect('') finds no datajoint.json above the current folder
 suites = {@suite_basic, @suite_types, @suite_npy, @suite_blob, @suite_objects, @suite_errors, @suite_lifetime, ...
-          @suite_algebra};
+          @suite_algebra, @suite_populate};
 if dj.isOctave()
     pid = getpid();
 else

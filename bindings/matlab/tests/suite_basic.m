@@ -30,7 +30,7 @@ check_true(any(strcmp(conn.schemas(), sname(ctx, 'lab'))), 'schema listed');
 check_equal(conn.backend(), test_backend(), 'backend');
 m = lab.declare('Session', 'Manual', sprintf('# a session\nsession_id : int32\n---\nnote = "" : varchar(100)'));
 l = lab.declare('Rig', 'Lookup', sprintf('rig : varchar(8)'));
-i = lab.declare('Scan', 'Imported', sprintf('-> Session\nscan : int16'));
+i = lab.declare('Scan', 'Imported', sprintf('-> Session\n---\nscan : int16'));   % Computed/Imported keys: from FKs only
 c = lab.declare('Stats', 'Computed', sprintf('-> Scan\n---\nmean_value = null : float64'));
 p = m.declarePart('Trial', sprintf('-> master\ntrial : int16\n---\nok : bool'));
 check_equal(m.name(), 'session', 'manual name');

@@ -68,6 +68,17 @@ pub struct InsertBatch<'a> {
 
 pub struct Db {
     b: Box<dyn Backend>,
+    /// The caller's transaction (a populate's `make`), when one is open: the operations'
+    /// own transactions become savepoints in it, and object locks are held until it ends.
+    outer: Option<Outer>,
+}
+
+#[derive(Default)]
+struct Outer {
+    /// nesting depth of the operations' savepoints
+    depth: usize,
+    /// schemas whose object lock is held (with DuckDB's in-process guard)
+    locks: Vec<(String, Option<DuckLock>)>,
 }
 
 fn text(s: &str) -> Value {
@@ -88,7 +99,64 @@ fn int64_attr(name: &str) -> Attribute {
 
 impl Db {
     pub fn new(b: Box<dyn Backend>) -> Db {
-        Db { b }
+        Db { b, outer: None }
+    }
+
+    /// Reconnect a lost session before an operation, except inside the caller's transaction:
+    /// there a lost session has rolled the work back, which is an error (a silent reconnect
+    /// would run the rest in autocommit).
+    fn connected(&mut self) -> Result<()> {
+        if self.b.ensure_connected()? && self.outer.is_some() {
+            self.outer = None;
+            return Err(Error::new(
+                crate::error::ErrorCode::Connection,
+                "the connection was lost inside a transaction; its work was rolled back",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the caller's transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.outer.is_some()
+    }
+
+    /// Open the caller's transaction (a `make`): every operation until [`Db::end`] is part of
+    /// it.
+    pub fn begin(&mut self) -> Result<()> {
+        if self.outer.is_some() {
+            return Err(Error::new(
+                crate::error::ErrorCode::NotAllowed,
+                "a transaction is already open on this connection",
+            ));
+        }
+        self.connected()?;
+        let d = self.dialect();
+        self.b.execute(d.begin(), &[], "starting a transaction")?;
+        self.outer = Some(Outer::default());
+        Ok(())
+    }
+
+    /// Commit (or roll back) the caller's transaction and release the object locks it held.
+    pub fn end(&mut self, commit: bool) -> Result<()> {
+        let Some(outer) = self.outer.take() else {
+            return Err(Error::internal("no transaction is open"));
+        };
+        let d = self.dialect();
+        let ctx = "ending a transaction";
+        let res = if commit {
+            self.b.execute(d.commit(), &[], ctx).map(|_| ())
+        } else {
+            self.b.execute(d.rollback(), &[], ctx).map(|_| ())
+        };
+        if res.is_err() && commit {
+            let _ = self.b.execute(d.rollback(), &[], ctx);
+        }
+        for (schema, guard) in outer.locks {
+            self.object_unlock(&schema, ctx);
+            drop(guard);
+        }
+        res
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -102,6 +170,9 @@ impl Db {
     /// Run `f` in one transaction; roll back on any error.
     fn tx<T>(&mut self, ctx: &str, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let d = self.dialect();
+        if let Some(depth) = self.outer.as_ref().map(|o| o.depth) {
+            return self.savepoint(depth, ctx, f);
+        }
         self.b.execute(d.begin(), &[], ctx)?;
         match f(self) {
             Ok(v) => match self.b.execute(d.commit(), &[], ctx) {
@@ -116,6 +187,38 @@ impl Db {
                 Err(e)
             }
         }
+    }
+
+    /// Inside the caller's transaction: a savepoint where the server has them, so a failed
+    /// operation undoes only itself (DuckDB has none: its failed statement aborts the whole
+    /// transaction, which then rolls back).
+    fn savepoint<T>(
+        &mut self,
+        depth: usize,
+        ctx: &str,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let name = format!("dj_sp{depth}");
+        let named = self.dialect() != Dialect::DuckDb;
+        if named {
+            self.b.execute(&format!("SAVEPOINT {name}"), &[], ctx)?;
+        }
+        if let Some(o) = self.outer.as_mut() {
+            o.depth += 1;
+        }
+        let r = f(self);
+        if let Some(o) = self.outer.as_mut() {
+            o.depth = depth;
+        }
+        if named && self.outer.is_some() {
+            let sql = if r.is_ok() {
+                format!("RELEASE SAVEPOINT {name}")
+            } else {
+                format!("ROLLBACK TO SAVEPOINT {name}")
+            };
+            self.b.execute(&sql, &[], ctx)?;
+        }
+        r
     }
 
     fn strings(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<Vec<String>> {
@@ -139,13 +242,13 @@ impl Db {
     /// The server's id of this session (PostgreSQL backend pid, MySQL connection id; 0 for
     /// DuckDB).
     pub fn session_id(&mut self) -> Result<i64> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let q = self.dialect().session_id_query();
         self.scalar(q, &[], "reading the session id")
     }
 
     pub fn list_schemas(&mut self) -> Result<Vec<String>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let mut v = self.strings(
             &catalog::list_schemas(self.dialect()),
             &[],
@@ -156,7 +259,7 @@ impl Db {
     }
 
     pub fn create_schema(&mut self, name: &str) -> Result<()> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let d = self.dialect();
         if d == Dialect::DuckDb
             && DUCKDB_RESERVED_SCHEMAS.contains(&name.to_ascii_lowercase().as_str())
@@ -174,7 +277,7 @@ impl Db {
     }
 
     pub fn drop_schema(&mut self, name: &str) -> Result<()> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         self.b.execute(
             &ddl::drop_schema(self.dialect(), name),
             &[],
@@ -185,7 +288,7 @@ impl Db {
 
     /// SQL names of the tables in a schema, hidden (`~`) tables excluded, sorted.
     pub fn list_tables(&mut self, schema: &str) -> Result<Vec<String>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let mut v: Vec<String> = self
             .strings(
                 &catalog::list_tables(self.dialect()),
@@ -213,7 +316,7 @@ impl Db {
     /// Declare a table: enum types (PostgreSQL), CREATE TABLE, indexes, comments and its
     /// `~lineage` rows, in one transaction where the backend has transactional DDL.
     pub fn create_table(&mut self, spec: &TableSpec) -> Result<()> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let d = self.dialect();
         let ctx = format!("declaring table `{}`.`{}`", spec.schema, spec.name);
         let statements = ddl::create_table(d, spec).map_err(|e| e.context(&ctx))?;
@@ -298,7 +401,7 @@ impl Db {
     /// The `~lineage` rows of a table: (attribute, `schema.table.attribute` of its origin).
     /// Empty when the schema has no lineage table (pipelines older than DataJoint 2.0).
     pub fn lineages(&mut self, schema: &str, table: &str) -> Result<Vec<(String, String)>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let ctx = format!("reading the lineage of `{schema}`.`{table}`");
         if !self.table_exists(schema, ddl::LINEAGE, &ctx)? {
             return Ok(Vec::new());
@@ -324,7 +427,7 @@ impl Db {
         schema: &str,
         table: &str,
     ) -> Result<Option<Vec<(String, String)>>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let ctx = format!("reading the lineage of `{schema}`.`{table}`");
         if !self.table_exists(schema, ddl::LINEAGE, &ctx)? {
             return Ok(None);
@@ -333,7 +436,7 @@ impl Db {
     }
 
     pub fn drop_table(&mut self, schema: &str, table: &str) -> Result<()> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let d = self.dialect();
         let ctx = format!("dropping table `{schema}`.`{table}`");
         let enums = if d == Dialect::Postgres {
@@ -363,7 +466,7 @@ impl Db {
 
     /// The heading read back from the catalog, or None if the table does not exist.
     pub fn read_heading(&mut self, schema: &str, table: &str) -> Result<Option<Heading>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         self.heading(schema, table, 0)
     }
 
@@ -442,7 +545,7 @@ impl Db {
         mode: InsertMode,
         before_commit: Option<&mut dyn FnMut() -> Result<()>>,
     ) -> Result<u64> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let InsertBatch {
             schema,
             table,
@@ -483,19 +586,32 @@ impl Db {
     ) -> Result<T> {
         let mut duck_guard: Option<DuckLock> = None;
         let mut locked = false;
+        // inside the caller's transaction the lock, once taken, is held until it ends
+        let held = self
+            .outer
+            .as_ref()
+            .is_some_and(|o| o.locks.iter().any(|(s, _)| s == schema));
         let res = self.tx(ctx, |db| {
             let (v, check) = write(db)?;
             if let (true, Some(f)) = (check, before_commit) {
-                duck_guard = db.object_lock(schema, ctx)?;
-                locked = true;
+                if !held {
+                    duck_guard = db.object_lock(schema, ctx)?;
+                    locked = true;
+                }
                 f()?;
             }
             Ok(v)
         });
-        if locked {
-            self.object_unlock(schema, ctx);
+        match self.outer.as_mut() {
+            // held until the caller's transaction ends (the rows are not committed before)
+            Some(o) if locked => o.locks.push((schema.to_string(), duck_guard)),
+            _ => {
+                if locked {
+                    self.object_unlock(schema, ctx);
+                }
+                drop(duck_guard);
+            }
         }
-        drop(duck_guard);
         res
     }
 
@@ -568,8 +684,14 @@ impl Db {
         schema: &str,
         f: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let ctx = format!("locking the objects of schema `{schema}`");
+        if self.outer.is_some() {
+            return Err(Error::new(
+                crate::error::ErrorCode::NotAllowed,
+                format!("{ctx}: not possible inside a transaction (a make); run it outside"),
+            ));
+        }
         if self.dialect() == Dialect::Postgres {
             // READ COMMITTED: statements after the lock see every commit before it
             return self.tx(&ctx, |db| {
@@ -674,7 +796,7 @@ impl Db {
         attrs: &[Attribute],
         ctx: &str,
     ) -> Result<Vec<Column>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let refs: Vec<&Attribute> = attrs.iter().collect();
         let (sql, params) = query::select(self.dialect(), block, &refs);
         if attrs.is_empty() {
@@ -686,7 +808,7 @@ impl Db {
     }
 
     pub fn count_block(&mut self, block: &Block, ctx: &str) -> Result<u64> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let (sql, params) = query::count(self.dialect(), block);
         Ok(self.scalar(&sql, &params, ctx)? as u64)
     }
@@ -703,7 +825,7 @@ impl Db {
         key: &[Condition],
         before_commit: Option<&mut dyn FnMut() -> Result<()>>,
     ) -> Result<u64> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let d = self.dialect();
         let ctx = format!("updating a row of `{schema}`.`{table}`");
         let attrs: Vec<&Attribute> = set.iter().map(|(a, _)| a).collect();
@@ -722,9 +844,92 @@ impl Db {
         })
     }
 
+    /// A table's own foreign keys, one per constraint: the referenced table and the
+    /// (column, referenced column) pairs.
+    pub fn parents(&mut self, schema: &str, table: &str) -> Result<Vec<ForeignKey>> {
+        self.connected()?;
+        let ctx = format!("reading the foreign keys of `{schema}`.`{table}`");
+        let rows = self.b.query_text(
+            &catalog::foreign_keys(self.dialect()),
+            &[text(schema), text(table)],
+            &ctx,
+        )?;
+        let mut out: Vec<ForeignKey> = Vec::new();
+        let mut ids: Vec<(String, String, String)> = Vec::new();
+        for mut r in rows {
+            r.resize(5, None);
+            let g = |x: &mut Option<String>| x.take().unwrap_or_default();
+            let pair = (g(&mut r[0]), g(&mut r[3]));
+            let id = (g(&mut r[1]), g(&mut r[2]), g(&mut r[4]));
+            match ids.iter().position(|x| *x == id) {
+                Some(i) => out[i].columns.push(pair),
+                None => {
+                    out.push(ForeignKey {
+                        schema: id.0.clone(),
+                        table: id.1.clone(),
+                        columns: vec![pair],
+                    });
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a table has a column (hidden ones included).
+    pub fn has_column(&mut self, schema: &str, table: &str, column: &str) -> Result<bool> {
+        self.connected()?;
+        let ctx = format!("reading the columns of `{schema}`.`{table}`");
+        let cols = self.b.query_text(
+            &catalog::columns(self.dialect()),
+            &[text(schema), text(table)],
+            &ctx,
+        )?;
+        Ok(cols
+            .into_iter()
+            .any(|r| CatalogColumn::from_row(r).name == column))
+    }
+
+    /// Run one compiled statement; returns the rows it affected.
+    pub fn execute(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<u64> {
+        self.connected()?;
+        self.b.execute(sql, params, ctx)
+    }
+
+    /// The server's time `seconds` from now, as a `datetime(3)` value.
+    pub fn server_time(&mut self, seconds: f64) -> Result<Value> {
+        self.connected()?;
+        let d = self.dialect();
+        let a = Attribute {
+            name: "t".into(),
+            ty: AttrType::Core(CoreType::Datetime(Some(3))),
+            declared_type: "datetime(3)".into(),
+            ..int64_attr("t")
+        };
+        let cols = self.b.query(
+            &format!("SELECT {}", d.now_plus(seconds)),
+            &[],
+            &[&a],
+            "reading the server's time",
+        )?;
+        cols.first()
+            .map(|c| c.value(0))
+            .ok_or_else(|| Error::internal("no server time"))
+    }
+
+    /// The session's user (`user@host` on MySQL), as the jobs table records it.
+    pub fn current_user(&mut self) -> Result<String> {
+        self.connected()?;
+        let q = self.dialect().current_user_query();
+        Ok(self
+            .strings(q, &[], "reading the session's user")?
+            .pop()
+            .unwrap_or_default())
+    }
+
     /// The foreign keys that reference a table, one per constraint.
     pub fn referencing_keys(&mut self, schema: &str, table: &str) -> Result<Vec<ForeignKey>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let ctx = format!("reading the foreign keys that reference `{schema}`.`{table}`");
         let rows = self.b.query_text(
             &catalog::referencing_keys(self.dialect()),
@@ -755,7 +960,7 @@ impl Db {
 
     /// Rows matching the conditions of one table.
     pub fn count_where(&mut self, schema: &str, table: &str, conds: &[Condition]) -> Result<u64> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let ctx = format!("counting rows of `{schema}`.`{table}`");
         let (sql, params) = query::count_table(self.dialect(), schema, table, conds);
         Ok(self.scalar(&sql, &params, &ctx)? as u64)
@@ -771,13 +976,13 @@ impl Db {
         check: &dyn Fn(&[u64]) -> Result<()>,
         fail_after: Option<usize>,
     ) -> Result<Vec<(u64, Vec<Column>)>> {
-        self.b.ensure_connected()?;
+        self.connected()?;
         let d = self.dialect();
         let ctx = match steps.first() {
             Some(s) => format!("deleting from `{}`.`{}`", s.schema, s.table),
             None => return Ok(Vec::new()),
         };
-        if d == Dialect::DuckDb && steps.len() > 1 {
+        if d == Dialect::DuckDb && steps.len() > 1 && self.outer.is_none() {
             return self.delete_steps_undo(steps, check, fail_after, &ctx);
         }
         self.tx(&ctx, |db| {

@@ -407,8 +407,8 @@ impl Backend for DuckDbBackend {
         Dialect::DuckDb
     }
 
-    fn ensure_connected(&mut self) -> Result<()> {
-        Ok(())
+    fn ensure_connected(&mut self) -> Result<bool> {
+        Ok(false)
     }
 
     fn execute(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<u64> {

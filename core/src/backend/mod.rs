@@ -21,9 +21,9 @@ use crate::value::{Column, Value};
 pub trait Backend: Send {
     fn dialect(&self) -> Dialect;
 
-    /// Reconnect if the session was lost. Called before every operation (never inside a
-    /// transaction), so a dropped connection costs the one call that saw it.
-    fn ensure_connected(&mut self) -> Result<()>;
+    /// Reconnect if the session was lost (returns true when it did). Called before every
+    /// operation, so a dropped connection costs the one call that saw it.
+    fn ensure_connected(&mut self) -> Result<bool>;
 
     /// Run one statement; returns the number of rows it affected.
     fn execute(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<u64>;

@@ -270,11 +270,12 @@ impl Backend for MySqlBackend {
         Dialect::MySql
     }
 
-    fn ensure_connected(&mut self) -> Result<()> {
+    fn ensure_connected(&mut self) -> Result<bool> {
         if self.conn.is_none() {
             self.reconnect()?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     fn execute(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<u64> {

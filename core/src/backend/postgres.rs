@@ -521,11 +521,12 @@ impl Backend for PgBackend {
         Dialect::Postgres
     }
 
-    fn ensure_connected(&mut self) -> Result<()> {
+    fn ensure_connected(&mut self) -> Result<bool> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             self.reconnect()?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     fn execute(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<u64> {

@@ -429,7 +429,7 @@ pub fn delete(t: &Table, opts: &DeleteOptions) -> Result<DeleteReport> {
         for (a, c) in step.returning.iter().zip(cols) {
             objs.collect(a, c);
         }
-        objs.release(conn, &step.schema);
+        conn.release_objects(&step.schema, objs);
     }
     let counts: Vec<u64> = results.iter().map(|(n, _)| *n).collect();
     let totals = totals(&counts);

@@ -12,7 +12,7 @@ use crate::heading::{Attribute, Heading};
 use crate::naming::Tier;
 use crate::sql::ddl::{ForeignKeySpec, IndexSpec, TableSpec};
 use crate::table::Table;
-use crate::types::AttrType;
+use crate::types::{AttrType, CoreType};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -90,13 +90,7 @@ impl Schema {
     }
 
     fn open_sql(&self, sql_name: &str) -> Result<Table> {
-        let heading = self
-            .conn
-            .with(|b| b.read_heading(&self.name, sql_name))?
-            .ok_or_else(|| {
-                Error::not_found(format!("table `{}`.`{sql_name}` does not exist", self.name))
-            })?;
-        Ok(Table::new(self.conn.clone(), &self.name, sql_name, heading))
+        Table::open(self.conn.clone(), &self.name, sql_name)
     }
 
     fn resolve_name(&self, name: &str) -> Result<String> {
@@ -143,7 +137,12 @@ impl Schema {
         self.declare_sql(&sql_name, definition, Some(master.name()))
     }
 
-    fn declare_sql(&self, sql_name: &str, definition: &str, master: Option<&str>) -> Result<Table> {
+    pub(crate) fn declare_sql(
+        &self,
+        sql_name: &str,
+        definition: &str,
+        master: Option<&str>,
+    ) -> Result<Table> {
         let max = self.conn.with(|b| Ok(b.dialect().max_table_name()))?;
         if sql_name.len() > max {
             return Err(Error::definition(format!(
@@ -320,6 +319,12 @@ impl Schema {
                 "{ctx}: the definition declares no attributes"
             )));
         }
+        if matches!(
+            naming::tier_of(sql_name),
+            Some(Tier::Computed | Tier::Imported)
+        ) {
+            self.auto_populated_rules(&ctx, &mut heading, &fks)?;
+        }
         let singleton = heading.primary_key().next().is_none();
         let spec = TableSpec {
             schema: &self.name,
@@ -338,6 +343,74 @@ impl Schema {
             }
         })?;
         self.open_sql(sql_name)
+    }
+}
+
+impl Schema {
+    /// The reference's rules for Computed and Imported tables: every primary-key attribute
+    /// comes from a foreign key (one `make` per entity; bypassed by
+    /// `jobs.allow_new_pk_fields_in_computed_tables`), and with `jobs.add_job_metadata` the
+    /// hidden `_job_*` columns are added (datajoint-storage.md §2.4).
+    fn auto_populated_rules(
+        &self,
+        ctx: &str,
+        heading: &mut Heading,
+        fks: &[ForeignKeySpec],
+    ) -> Result<()> {
+        let cfg = &self.conn.config;
+        let flag = |k: &str| cfg.get_bool(k, false);
+        if !flag("jobs.allow_new_pk_fields_in_computed_tables") {
+            let native: Vec<&str> = heading
+                .primary_key()
+                .filter(|a| !fks.iter().any(|f| f.columns.contains(&a.name)))
+                .map(|a| a.name.as_str())
+                .collect();
+            if !native.is_empty() {
+                return Err(Error::definition(format!(
+                    "{ctx}: an auto-populated table has non-FK primary key attribute(s): {}. \
+                     Computed and Imported tables derive their whole primary key from foreign \
+                     keys (make() is called once per entity; define a Part table for several \
+                     rows per key), or set jobs.allow_new_pk_fields_in_computed_tables",
+                    native.join(", ")
+                )));
+            }
+        }
+        if flag("jobs.add_job_metadata") {
+            let hidden =
+                |name: &str, ty: CoreType, declared: &str, default: Default, c: &str| Attribute {
+                    name: name.into(),
+                    ty: AttrType::Core(ty),
+                    declared_type: declared.into(),
+                    in_key: false,
+                    nullable: default == Default::Null,
+                    default: Some(default),
+                    comment: c.into(),
+                };
+            heading.attributes.extend([
+                hidden(
+                    "_job_start_time",
+                    CoreType::Datetime(Some(3)),
+                    "datetime(3)",
+                    Default::Null,
+                    "when computation began",
+                ),
+                hidden(
+                    "_job_duration",
+                    CoreType::Float32,
+                    "float32",
+                    Default::Null,
+                    "computation duration in seconds",
+                ),
+                hidden(
+                    "_job_version",
+                    CoreType::Varchar(64),
+                    "varchar(64)",
+                    Default::Literal(String::new()),
+                    "code version",
+                ),
+            ]);
+        }
+        Ok(())
     }
 }
 

@@ -156,27 +156,30 @@ const PG_FK_COLUMNS: &str = "pg_catalog.pg_constraint k \
      JOIN pg_catalog.pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attnum = u.fk";
 
 /// Foreign-key columns (parameters: schema, table): column, parent schema, parent table,
-/// parent column.
+/// parent column, constraint.
 pub fn foreign_keys(d: Dialect) -> String {
     match d {
         Dialect::DuckDb => format!(
             "SELECT unnest(constraint_column_names), schema_name, referenced_table, \
-             unnest(referenced_column_names) FROM duckdb_constraints() WHERE \
+             unnest(referenced_column_names), CAST(constraint_index AS VARCHAR) \
+             FROM duckdb_constraints() WHERE \
              database_name = current_database() AND schema_name = {} AND table_name = {} \
              AND constraint_type = 'FOREIGN KEY'",
             ph(d, 0),
             ph(d, 1)
         ),
         Dialect::Postgres => format!(
-            "SELECT a1.attname::text, n2.nspname::text, c2.relname::text, a2.attname::text \
-             FROM {PG_FK_COLUMNS} WHERE k.contype = 'f' AND n1.nspname = {} AND c1.relname = {}",
+            "SELECT a1.attname::text, n2.nspname::text, c2.relname::text, a2.attname::text, \
+             k.conname::text FROM {PG_FK_COLUMNS} WHERE k.contype = 'f' AND n1.nspname = {} \
+             AND c1.relname = {}",
             ph(d, 0),
             ph(d, 1)
         ),
         Dialect::MySql => format!(
             "SELECT COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, \
-             REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE \
-             TABLE_SCHEMA = {} AND TABLE_NAME = {} AND REFERENCED_TABLE_NAME IS NOT NULL",
+             REFERENCED_COLUMN_NAME, CONSTRAINT_NAME FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} AND REFERENCED_TABLE_NAME IS NOT NULL \
+             ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
             ph(d, 0),
             ph(d, 1)
         ),

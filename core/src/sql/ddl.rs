@@ -169,7 +169,13 @@ fn column_def(d: Dialect, a: &Attribute, schema: &str, comment: Option<&str>) ->
         Some(Default::Null) => c.push_str(" DEFAULT NULL"),
         Some(Default::Expression(e)) => {
             c.push_str(" NOT NULL DEFAULT ");
-            c.push_str(e);
+            // DuckDB's CURRENT_TIMESTAMP takes no precision (its timestamps keep microseconds)
+            let upper = e.to_ascii_uppercase();
+            if d == Dialect::DuckDb && upper.starts_with("CURRENT_TIMESTAMP(") {
+                c.push_str("CURRENT_TIMESTAMP");
+            } else {
+                c.push_str(e);
+            }
         }
         Some(Default::Literal(l)) => {
             // MySQL's tinyint cannot take 'true'/'false' in strict mode.

@@ -199,6 +199,34 @@ impl Dialect {
         )
     }
 
+    /// The server's current time at millisecond precision, as the jobs table's `datetime(3)`
+    /// columns compare and store it (the reference writes `CURRENT_TIMESTAMP(3)`).
+    pub fn now_ms(self) -> &'static str {
+        match self {
+            Dialect::MySql | Dialect::Postgres => "CURRENT_TIMESTAMP(3)",
+            Dialect::DuckDb => "CAST(current_timestamp AS TIMESTAMP)",
+        }
+    }
+
+    /// The server's time `seconds` from now (negative: ago).
+    pub fn now_plus(self, seconds: f64) -> String {
+        let micros = (seconds * 1e6).round() as i64;
+        match self {
+            Dialect::MySql => format!("({} + INTERVAL {micros} MICROSECOND)", self.now_ms()),
+            Dialect::Postgres => format!("({} + INTERVAL '{micros} microseconds')", self.now_ms()),
+            Dialect::DuckDb => format!("({} + to_microseconds({micros}))", self.now_ms()),
+        }
+    }
+
+    /// The session's user, as the reference records it in the jobs table.
+    pub fn current_user_query(self) -> &'static str {
+        match self {
+            Dialect::MySql => "SELECT user()",
+            Dialect::Postgres => "SELECT CAST(current_user AS text)",
+            Dialect::DuckDb => "SELECT CAST('' AS VARCHAR)",
+        }
+    }
+
     /// A query returning the server's id of this session (one integer row).
     pub fn session_id_query(self) -> &'static str {
         match self {

@@ -342,13 +342,27 @@ pub fn update(
     defaults: &[&str],
     key: &[Condition],
 ) -> (String, Vec<Value>) {
+    let fixed: Vec<(&str, &str)> = defaults.iter().map(|n| (*n, "DEFAULT")).collect();
+    update_with(d, schema, table, set, &fixed, key)
+}
+
+/// [`update`] with `fixed` (column, SQL expression) assignments after the values, such as
+/// `DEFAULT` or the server's time.
+pub fn update_with(
+    d: Dialect,
+    schema: &str,
+    table: &str,
+    set: &[&Attribute],
+    fixed: &[(&str, &str)],
+    key: &[Condition],
+) -> (String, Vec<Value>) {
     let mut params = Vec::new();
     let mut items: Vec<String> = set
         .iter()
         .enumerate()
         .map(|(i, a)| format!("{} = {}", d.quote(&a.name), d.placeholder(i, Some(a))))
         .collect();
-    items.extend(defaults.iter().map(|n| format!("{} = DEFAULT", d.quote(n))));
+    items.extend(fixed.iter().map(|(n, e)| format!("{} = {e}", d.quote(n))));
     // the key's parameters follow the SET values
     params.resize(set.len(), Value::Null);
     let mut r = Render::new(d, &mut params);
