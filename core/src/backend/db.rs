@@ -854,26 +854,8 @@ impl Db {
             &[text(schema), text(table)],
             &ctx,
         )?;
-        let mut out: Vec<ForeignKey> = Vec::new();
-        let mut ids: Vec<(String, String, String)> = Vec::new();
-        for mut r in rows {
-            r.resize(5, None);
-            let g = |x: &mut Option<String>| x.take().unwrap_or_default();
-            let pair = (g(&mut r[0]), g(&mut r[3]));
-            let id = (g(&mut r[1]), g(&mut r[2]), g(&mut r[4]));
-            match ids.iter().position(|x| *x == id) {
-                Some(i) => out[i].columns.push(pair),
-                None => {
-                    out.push(ForeignKey {
-                        schema: id.0.clone(),
-                        table: id.1.clone(),
-                        columns: vec![pair],
-                    });
-                    ids.push(id);
-                }
-            }
-        }
-        Ok(out)
+        // column, parent schema, parent table, parent column, constraint
+        Ok(group_foreign_keys(rows, [1, 2, 4], [0, 3]))
     }
 
     /// Whether a table has a column (hidden ones included).
@@ -936,26 +918,8 @@ impl Db {
             &[text(schema), text(table)],
             &ctx,
         )?;
-        let mut out: Vec<ForeignKey> = Vec::new();
-        let mut ids: Vec<(String, String, String)> = Vec::new();
-        for mut r in rows {
-            r.resize(5, None);
-            let g = |x: &mut Option<String>| x.take().unwrap_or_default();
-            let id = (g(&mut r[0]), g(&mut r[1]), g(&mut r[2]));
-            let pair = (g(&mut r[3]), g(&mut r[4]));
-            match ids.iter().position(|x| *x == id) {
-                Some(i) => out[i].columns.push(pair),
-                None => {
-                    out.push(ForeignKey {
-                        schema: id.0.clone(),
-                        table: id.1.clone(),
-                        columns: vec![pair],
-                    });
-                    ids.push(id);
-                }
-            }
-        }
-        Ok(out)
+        // child schema, child table, constraint, child column, referenced column
+        Ok(group_foreign_keys(rows, [0, 1, 2], [3, 4]))
     }
 
     /// Rows matching the conditions of one table.
@@ -1110,6 +1074,35 @@ fn injected(fail_after: Option<usize>, done: usize) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Catalog rows of foreign-key columns grouped per constraint: `id` are the columns of (schema,
+/// table, constraint) of the other table, `pair` those of (column, referenced column).
+fn group_foreign_keys(
+    rows: Vec<Vec<Option<String>>>,
+    id: [usize; 3],
+    pair: [usize; 2],
+) -> Vec<ForeignKey> {
+    let mut out: Vec<ForeignKey> = Vec::new();
+    let mut ids: Vec<(String, String, String)> = Vec::new();
+    for mut r in rows {
+        r.resize(5, None);
+        let mut g = |i: usize| r[i].take().unwrap_or_default();
+        let key = (g(id[0]), g(id[1]), g(id[2]));
+        let cols = (g(pair[0]), g(pair[1]));
+        match ids.iter().position(|x| *x == key) {
+            Some(i) => out[i].columns.push(cols),
+            None => {
+                out.push(ForeignKey {
+                    schema: key.0.clone(),
+                    table: key.1.clone(),
+                    columns: vec![cols],
+                });
+                ids.push(key);
+            }
+        }
+    }
+    out
 }
 
 /// A foreign key that references a table: the referencing table and its (column, referenced

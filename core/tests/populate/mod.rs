@@ -802,8 +802,29 @@ fn worker_processes_share_the_jobs_table_with_datajoint_python() {
         if python().is_none() {
             continue;
         }
+        // this time DataJoint Python declares the jobs table: the same heading as ours, but
+        // for the key's declared type (the reference records the key's SQL type, e.g.
+        // `integer`, where it means the alias it came from, `int32`, as we do)
+        let ours_heading = jobs.table().heading().clone();
         result.delete().unwrap();
-        jobs.table().delete().unwrap();
+        jobs.table().drop().unwrap();
+        let seen = python_reads_jobs(&b, s.name()).unwrap();
+        assert_eq!(seen["progress"]["total"], 0, "{b}: {seen}");
+        let jobs = result.jobs().unwrap();
+        let theirs = jobs.table().heading();
+        assert_eq!(theirs.names(), ours_heading.names(), "{b}");
+        for (a, o) in theirs.attributes.iter().zip(&ours_heading.attributes) {
+            if a.in_key {
+                assert_eq!(a.ty.kind(), o.ty.kind(), "{b}: {}", a.name);
+                continue;
+            }
+            assert_eq!(
+                (&a.ty, &a.declared_type, a.in_key, a.nullable, &a.default),
+                (&o.ty, &o.declared_type, o.in_key, o.nullable, &o.default),
+                "{b}: jobs attribute {}",
+                a.name
+            );
+        }
         let reports = run_workers(&b, s.name(), 2, 2);
         eprintln!("{b}: ours ×2 + Python ×2: {reports:?}");
         let workers = check_round(&b, &result, &jobs, &reports);
