@@ -12,8 +12,9 @@ import datajoint as dj  # noqa: E402
 schema_name = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 worker = os.path.join(here, "..", "core", "tests", "data", "populate_worker.py")
-dj.config.update({"database.backend": "postgresql", "database.host": "127.0.0.1", "database.port": 5432,
-                  "database.user": "postgres", "database.password": "x", "safemode": False})
+for k, v in {"database.backend": "postgresql", "database.host": "127.0.0.1", "database.port": 5432,
+             "database.user": "postgres", "database.password": "x", "safemode": False}.items():
+    dj.config[k] = v
 ctx = {}
 schema = dj.Schema(schema_name, context=ctx, create_schema=False)
 

@@ -67,7 +67,7 @@ pub struct InsertBatch<'a> {
 }
 
 pub struct Db {
-    b: Box<dyn Backend>,
+    b: Tracked,
     /// The caller's transaction (a populate's `make`), when one is open: the operations'
     /// own transactions become savepoints in it, and object locks are held until it ends.
     outer: Option<Outer>,
@@ -99,7 +99,13 @@ fn int64_attr(name: &str) -> Attribute {
 
 impl Db {
     pub fn new(b: Box<dyn Backend>) -> Db {
-        Db { b, outer: None }
+        Db {
+            b: Tracked {
+                inner: b,
+                failed: None,
+            },
+            outer: None,
+        }
     }
 
     /// Reconnect a lost session before an operation, except inside the caller's transaction:
@@ -108,6 +114,7 @@ impl Db {
     fn connected(&mut self) -> Result<()> {
         if self.b.ensure_connected()? && self.outer.is_some() {
             self.outer = None;
+            self.b.failed = None;
             return Err(Error::new(
                 crate::error::ErrorCode::Connection,
                 "the connection was lost inside a transaction; its work was rolled back",
@@ -134,6 +141,8 @@ impl Db {
         let d = self.dialect();
         self.b.execute(d.begin(), &[], "starting a transaction")?;
         self.outer = Some(Outer::default());
+        // PostgreSQL and DuckDB abort the whole transaction at a failed statement
+        self.b.failed = (d != Dialect::MySql).then_some(None);
         Ok(())
     }
 
@@ -144,14 +153,29 @@ impl Db {
         };
         let d = self.dialect();
         let ctx = "ending a transaction";
-        let res = if commit {
-            self.b.execute(d.commit(), &[], ctx).map(|_| ())
-        } else {
-            self.b.execute(d.rollback(), &[], ctx).map(|_| ())
+        // A statement failed in it (and was perhaps handled): the server can only roll it
+        // back, and PostgreSQL would even answer COMMIT with a silent ROLLBACK.
+        let failed = self.b.failed.take().flatten();
+        let res = match (commit, failed) {
+            (true, Some(e)) => {
+                let _ = self.b.execute(d.rollback(), &[], ctx);
+                Err(Error::new(
+                    e.code,
+                    format!(
+                        "the transaction was rolled back: an operation in it failed: {}",
+                        e.message
+                    ),
+                ))
+            }
+            (true, None) => match self.b.execute(d.commit(), &[], ctx) {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let _ = self.b.execute(d.rollback(), &[], ctx);
+                    Err(e)
+                }
+            },
+            (false, _) => self.b.execute(d.rollback(), &[], ctx).map(|_| ()),
         };
-        if res.is_err() && commit {
-            let _ = self.b.execute(d.rollback(), &[], ctx);
-        }
         for (schema, guard) in outer.locks {
             self.object_unlock(&schema, ctx);
             drop(guard);
@@ -189,9 +213,10 @@ impl Db {
         }
     }
 
-    /// Inside the caller's transaction: a savepoint where the server has them, so a failed
-    /// operation undoes only itself (DuckDB has none: its failed statement aborts the whole
-    /// transaction, which then rolls back).
+    /// Inside the caller's transaction, MySQL runs each operation in a savepoint, so a failed
+    /// one undoes only itself (MySQL would keep the statements before the failing one).
+    /// PostgreSQL and DuckDB need none: any failed statement aborts the whole transaction,
+    /// which can then only roll back — an operation is never half kept either way.
     fn savepoint<T>(
         &mut self,
         depth: usize,
@@ -199,7 +224,7 @@ impl Db {
         f: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<T> {
         let name = format!("dj_sp{depth}");
-        let named = self.dialect() != Dialect::DuckDb;
+        let named = self.dialect() == Dialect::MySql;
         if named {
             self.b.execute(&format!("SAVEPOINT {name}"), &[], ctx)?;
         }
@@ -1073,6 +1098,65 @@ fn injected(fail_after: Option<usize>, done: usize) -> Result<()> {
             format!("injected failure after {done} delete steps"),
         )),
         _ => Ok(()),
+    }
+}
+
+/// The backend, remembering (while `failed` is `Some`) the first statement that failed: inside
+/// a transaction on PostgreSQL and DuckDB it aborts the transaction.
+struct Tracked {
+    inner: Box<dyn Backend>,
+    failed: Option<Option<Error>>,
+}
+
+impl Tracked {
+    fn note<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let (Err(e), Some(f @ None)) = (&r, self.failed.as_mut()) {
+            *f = Some(e.clone());
+        }
+        r
+    }
+}
+
+impl Backend for Tracked {
+    fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
+    fn ensure_connected(&mut self) -> Result<bool> {
+        self.inner.ensure_connected()
+    }
+    fn execute(&mut self, sql: &str, params: &[Value], ctx: &str) -> Result<u64> {
+        let r = self.inner.execute(sql, params, ctx);
+        self.note(r)
+    }
+    fn query_text(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        ctx: &str,
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        let r = self.inner.query_text(sql, params, ctx);
+        self.note(r)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        attrs: &[&Attribute],
+        ctx: &str,
+    ) -> Result<Vec<Column>> {
+        let r = self.inner.query(sql, params, attrs, ctx);
+        self.note(r)
+    }
+    fn append(
+        &mut self,
+        target: Target,
+        attrs: &[&Attribute],
+        columns: Vec<Column>,
+        nrows: usize,
+        ctx: &str,
+    ) -> Result<u64> {
+        let r = self.inner.append(target, attrs, columns, nrows, ctx);
+        self.note(r)
     }
 }
 

@@ -32,6 +32,70 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 pub struct PgBackend {
     settings: ServerSettings,
     client: Option<Arc<tokio_postgres::Client>>,
+    /// this session's prepared statements, by SQL text
+    stmts: StmtCache,
+}
+
+/// Prepared statements by SQL text: a statement run again costs one round trip, not two
+/// (prepare, execute). Cleared on reconnect and after DDL; a statement the server finds
+/// stale (a table changed under it) is prepared again.
+type StmtCache =
+    Arc<std::sync::Mutex<std::collections::HashMap<String, tokio_postgres::Statement>>>;
+
+const STMT_CACHE_MAX: usize = 512;
+
+/// Batches of at most this many values go as one INSERT rather than a binary COPY.
+const SMALL_INSERT_PARAMS: usize = 512;
+
+fn is_ddl(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
+    head.starts_with("CREATE") || head.starts_with("DROP") || head.starts_with("ALTER")
+}
+
+async fn prepared(
+    client: &tokio_postgres::Client,
+    cache: &StmtCache,
+    sql: &str,
+) -> std::result::Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    if let Some(s) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(sql) {
+        return Ok(s.clone());
+    }
+    let s = client.prepare(sql).await?;
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if c.len() >= STMT_CACHE_MAX {
+        c.clear();
+    }
+    c.insert(sql.to_string(), s.clone());
+    Ok(s)
+}
+
+/// The server no longer accepts a cached statement (its table was altered or replaced).
+fn is_stale(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::FEATURE_NOT_SUPPORTED || *c == SqlState::INVALID_SQL_STATEMENT_NAME
+    })
+}
+
+/// Run `f` with the cached statement of `sql`; once more with a fresh one if it was stale.
+async fn with_stmt<T, F, Fut>(
+    client: &tokio_postgres::Client,
+    cache: &StmtCache,
+    sql: &str,
+    f: F,
+) -> std::result::Result<T, tokio_postgres::Error>
+where
+    F: Fn(tokio_postgres::Statement) -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+{
+    let stmt = prepared(client, cache, sql).await?;
+    match f(stmt).await {
+        Err(e) if is_stale(&e) => {
+            cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            f(prepared(client, cache, sql).await?).await
+        }
+        r => r,
+    }
 }
 
 fn map_err(e: tokio_postgres::Error, ctx: &str) -> Error {
@@ -138,6 +202,7 @@ impl PgBackend {
         let mut b = PgBackend {
             settings,
             client: None,
+            stmts: StmtCache::default(),
         };
         b.reconnect()?;
         Ok(b)
@@ -186,6 +251,7 @@ impl PgBackend {
             block_on(client.batch_execute(&stmt)).map_err(|e| map_err(e, &ctx))?;
         }
         self.client = Some(Arc::new(client));
+        self.stmts = StmtCache::default();
         Ok(())
     }
 
@@ -212,7 +278,10 @@ impl PgBackend {
         let client = self.client(ctx)?;
         let p: Vec<PgParam> = params.iter().map(|v| PgParam(v.as_elem())).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
-        let r = block_on(client.query(sql, &refs));
+        let r = block_on(with_stmt(client, &self.stmts, sql, |st| {
+            let refs = &refs;
+            async move { client.query(&st, refs).await }
+        }));
         r.map_err(|e| self.fail(e, ctx))
     }
 }
@@ -546,8 +615,15 @@ impl Backend for PgBackend {
             let p: Vec<PgParam> = params.iter().map(|v| PgParam(v.as_elem())).collect();
             let refs: Vec<&(dyn ToSql + Sync)> =
                 p.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
-            block_on(client.execute(sql, &refs))
+            block_on(with_stmt(client, &self.stmts, sql, |st| {
+                let refs = &refs;
+                async move { client.execute(&st, refs).await }
+            }))
         };
+        if params.is_empty() && is_ddl(sql) {
+            // the tables the cached statements read may have changed
+            self.stmts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
         r.map_err(|e| self.fail(e, ctx))
     }
 
@@ -593,13 +669,14 @@ impl Backend for PgBackend {
             })
             .collect();
         let ctx_owned = ctx.to_string();
+        let stmts = self.stmts.clone();
         // On a runtime worker, next to the connection task that parses the server's messages:
         // rows are decoded as they arrive, without a thread hop per batch of messages.
         let task = crate::runtime::runtime().spawn(async move {
             use futures::TryStreamExt;
             let ctx = ctx_owned.as_str();
             // prepared first (as query_raw would), so computed columns know their type
-            let stmt = client.prepare(sql.as_str()).await?;
+            let stmt = prepared(&client, &stmts, sql.as_str()).await?;
             let mut builders: Vec<ColumnBuilder> = specs
                 .iter()
                 .enumerate()
@@ -662,10 +739,23 @@ impl Backend for PgBackend {
         let d = Dialect::Postgres;
         let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
         let client = self.client(ctx)?;
+        if nrows * names.len() <= SMALL_INSERT_PARAMS {
+            // a small batch (a make's rows): one prepared INSERT, one round trip
+            let sql = dml::insert_values(d, target, &names, nrows);
+            let cells: Vec<PgParam> = (0..nrows)
+                .flat_map(|r| columns.iter().map(move |c| PgParam(c.elem(r))))
+                .collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                cells.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
+            let r = block_on(with_stmt(client, &self.stmts, &sql, |st| {
+                let refs = &refs;
+                async move { client.execute(&st, refs).await }
+            }));
+            return r.map_err(|e| self.fail(e, ctx));
+        }
         let r = block_on(async {
-            let probe = client
-                .prepare(&dml::probe_columns(d, target, &names))
-                .await?;
+            let probe =
+                prepared(client, &self.stmts, &dml::probe_columns(d, target, &names)).await?;
             let types: Vec<Type> = probe.columns().iter().map(|c| c.type_().clone()).collect();
             let sink = client.copy_in(&dml::copy_in(d, target, &names)).await?;
             let writer = BinaryCopyInWriter::new(sink, &types);

@@ -306,7 +306,7 @@ impl Jobs {
     }
 
     /// Reserve a pending, due job for this worker: one atomic `UPDATE … WHERE
-    /// status='pending'`; true if this worker got it.
+    /// status='pending'` (on PostgreSQL of an unlocked row); true if this worker got it.
     pub fn reserve(&self, key: &Row) -> Result<bool> {
         let conn = self.table.conn();
         let d = conn.with(|b| Ok(b.dialect()))?;
@@ -327,7 +327,9 @@ impl Jobs {
             d.quote("scheduled_time"),
             d.now_ms()
         ));
-        let (sql, key_params) = sqlq::update_with(
+        // a job another worker's make holds (it completes in that transaction) is skipped,
+        // not waited for
+        let (sql, key_params) = sqlq::update_unlocked(
             d,
             self.table.schema(),
             self.table.name(),

@@ -370,24 +370,35 @@ impl Table {
                     .unwrap_or_else(|| "unknown".into());
                 Err(MakeError::new(format!("panic: {what}")))
             });
+        // The job is completed (and the job metadata written) in the make's own transaction:
+        // its rows and its job's end commit together, and one commit fewer per job.
         let r = match r {
-            Ok(()) => conn.end(true).map_err(MakeError::from),
+            Ok(()) => {
+                let duration = start.elapsed().as_secs_f64();
+                let finish = || -> Result<()> {
+                    if meta {
+                        jobs::update_job_metadata(self, key, started, duration)?;
+                    }
+                    if let Some(j) = jobs {
+                        j.complete(key, Some(duration))?;
+                    }
+                    Ok(())
+                };
+                match finish() {
+                    Ok(()) => conn.end(true).map_err(MakeError::from),
+                    Err(e) => {
+                        let _ = conn.end(false);
+                        Err(MakeError::from(e))
+                    }
+                }
+            }
             Err(e) => {
                 let _ = conn.end(false);
                 Err(e)
             }
         };
         match r {
-            Ok(()) => {
-                let duration = start.elapsed().as_secs_f64();
-                if meta {
-                    jobs::update_job_metadata(self, key, started, duration)?;
-                }
-                if let Some(j) = jobs {
-                    j.complete(key, Some(duration))?;
-                }
-                Ok(Outcome::Made)
-            }
+            Ok(()) => Ok(Outcome::Made),
             Err(e) => {
                 if let Some(j) = jobs {
                     j.error(key, &e.message, e.stack.as_deref())?;

@@ -124,23 +124,27 @@ pub fn select_expr_as(d: Dialect, expr: &str, a: &Attribute) -> String {
     }
 }
 
-/// MySQL's bulk path: one multi-row INSERT of `nrows` rows with placeholders.
+/// One multi-row INSERT of `nrows` rows with placeholders: MySQL's bulk path, and
+/// PostgreSQL's for small batches (one round trip, where COPY takes several).
 pub fn insert_values(d: Dialect, target: Target, names: &[&str], nrows: usize) -> String {
-    let one = format!(
-        "({})",
-        (0..names.len()).map(|_| "?").collect::<Vec<_>>().join(", ")
-    );
     let mut sql = format!(
         "INSERT INTO {} ({}) VALUES ",
         d.target(target),
         d.quote_list(names)
     );
-    sql.reserve(nrows * (one.len() + 1));
+    let w = names.len();
     for r in 0..nrows {
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str(&one);
+        sql.push('(');
+        for c in 0..w {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&d.placeholder(r * w + c, None));
+        }
+        sql.push(')');
     }
     sql
 }

@@ -356,6 +356,41 @@ pub fn update_with(
     fixed: &[(&str, &str)],
     key: &[Condition],
 ) -> (String, Vec<Value>) {
+    let (head, w, params) = update_parts(d, schema, table, set, fixed, key);
+    (format!("{head}{w}"), params)
+}
+
+/// [`update_with`] of the rows no other transaction holds: on PostgreSQL, rows locked by
+/// another transaction are skipped (`FOR UPDATE SKIP LOCKED`) instead of waited for; elsewhere
+/// the plain update.
+pub fn update_unlocked(
+    d: Dialect,
+    schema: &str,
+    table: &str,
+    set: &[&Attribute],
+    fixed: &[(&str, &str)],
+    key: &[Condition],
+) -> (String, Vec<Value>) {
+    let (head, w, params) = update_parts(d, schema, table, set, fixed, key);
+    if d != Dialect::Postgres {
+        return (format!("{head}{w}"), params);
+    }
+    let t = d.table(schema, table);
+    (
+        format!("{head} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t}{w} FOR UPDATE SKIP LOCKED))"),
+        params,
+    )
+}
+
+/// `UPDATE t SET …`, ` WHERE <key>` and the key's parameters (which follow the SET values).
+fn update_parts(
+    d: Dialect,
+    schema: &str,
+    table: &str,
+    set: &[&Attribute],
+    fixed: &[(&str, &str)],
+    key: &[Condition],
+) -> (String, String, Vec<Value>) {
     let mut params = Vec::new();
     let mut items: Vec<String> = set
         .iter()
@@ -363,16 +398,11 @@ pub fn update_with(
         .map(|(i, a)| format!("{} = {}", d.quote(&a.name), d.placeholder(i, Some(a))))
         .collect();
     items.extend(fixed.iter().map(|(n, e)| format!("{} = {e}", d.quote(n))));
-    // the key's parameters follow the SET values
     params.resize(set.len(), Value::Null);
     let mut r = Render::new(d, &mut params);
     let w = where_of(&mut r, key);
-    let sql = format!(
-        "UPDATE {} SET {}{w}",
-        d.table(schema, table),
-        items.join(", ")
-    );
-    (sql, params.split_off(set.len()))
+    let head = format!("UPDATE {} SET {}", d.table(schema, table), items.join(", "));
+    (head, w, params.split_off(set.len()))
 }
 
 /// DuckDB's copy of the rows one step of a delete removes, kept until the delete is through

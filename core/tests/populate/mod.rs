@@ -343,6 +343,41 @@ fn populate_runs_make_in_a_transaction_on_every_backend() {
         );
         assert_eq!(custom.progress(&[]).unwrap(), (1, 4), "{b}: (2, 1) is left");
         drop(make);
+
+        // a make that handles an error of its own and returns: MySQL undoes the failed insert
+        // alone and commits the rest; PostgreSQL and DuckDB abort the whole transaction at a
+        // failed statement, so the make fails (not a silent rollback reported as success)
+        let mut handled = |c: &MakeCall| -> std::result::Result<(), MakeError> {
+            let row = c.key.clone().with("total", 1.0).with("trace", arr(1.0));
+            c.table.insert1(&row, Default::default())?;
+            let again = c.table.insert1(&row, Default::default()).unwrap_err();
+            assert_eq!(again.code, ErrorCode::Duplicate);
+            Ok(())
+        };
+        let r = analysis
+            .populate(
+                &mut handled,
+                PopulateOptions {
+                    suppress_errors: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        if b == "mysql" {
+            assert_eq!(
+                (r.success_count, analysis.progress(&[]).unwrap().0),
+                (1, 0),
+                "{b}"
+            );
+        } else {
+            assert_eq!(r.errors.len(), 1, "{b}");
+            assert!(
+                r.errors[0].message.contains("rolled back"),
+                "{b}: {:?}",
+                r.errors
+            );
+            assert_eq!(analysis.progress(&[]).unwrap().0, 1, "{b}");
+        }
         jobs_table_rules(&db, &s, &analysis, &session, &trial);
     }
 }
