@@ -328,8 +328,9 @@ pub unsafe extern "C" fn dj_table_populate(
                 popts.progress = Some(&mut progress);
             }
         }
+        // one handle of the target for every call (it is lent to each make)
+        let th = dj_table::new(t.clone());
         let mut callback = |c: &MakeCall| -> Result<(), MakeError> {
-            let th = dj_table::new(c.table.clone());
             let key = dj_result::new(c.key_result.clone(), Some(c.table.stores()));
             let key_row = dj_row::new(c.key.clone());
             let mut ctx = Box::new(dj_make_ctx {

@@ -284,18 +284,7 @@ impl Jobs {
 
     /// The condition selecting one job by its key (the names of the jobs table's key).
     fn key_condition(&self, key: &Row) -> Result<Condition> {
-        let mut k = Row::new();
-        for a in self.table.heading().primary_key() {
-            let v = key.get(&a.name).ok_or_else(|| {
-                Error::invalid_arg(format!(
-                    "{}: the key lacks '{}'",
-                    self.table.full_name(),
-                    a.name
-                ))
-            })?;
-            k.set(&a.name, v.clone());
-        }
-        Ok(self.table.restrict_key(&k)?.condition())
+        Ok(self.table.restrict_key(&self.key_row(key)?)?.condition())
     }
 
     fn attr(&self, name: &str) -> Result<&Attribute> {
